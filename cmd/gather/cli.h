@@ -1,0 +1,27 @@
+/* cli.h — shared pieces of the gather command line. */
+#ifndef GATHER_CLI_H
+#define GATHER_CLI_H
+
+#include <stdio.h>
+
+#include "options.h"
+
+/* Exit codes (gather(1)). */
+enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
+
+/* Parse argv (argv[0] is the subcommand name) into o for command cmd
+ * (GATHER_CMD_GET or GATHER_CMD_CRAWL); positional arguments are appended to
+ * pos.  Prints one message on stderr and returns EXIT_USAGE on a bad option,
+ * -1 after printing help (exit 0), 0 to go on. */
+int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
+              struct gather_strv *pos);
+
+/* Print the option list for cmd, as --help shows it. */
+void cli_print_options(FILE *f, unsigned cmd);
+
+int cmd_get(int argc, char **argv);
+int cmd_crawl(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_check(int argc, char **argv);
+
+#endif
