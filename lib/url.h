@@ -1,0 +1,41 @@
+/* url.h — URLs per RFC 3986, through uriparser.
+ *
+ * Thread-safe: pure functions, callable from any thread. */
+#ifndef GATHER_URL_H
+#define GATHER_URL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* An absolute http or https URL taken apart for a request. */
+struct gather_url {
+	char *scheme;   /* "http" or "https" */
+	char *host;     /* lower case; IPv6 literal without brackets; IDN as punycode */
+	uint16_t port;  /* explicit, or 80 / 443 */
+	bool https;
+	bool ipv6;      /* host is an IPv6 literal (needs brackets in Host:) */
+	char *target;   /* request-target: path ["?" query], never empty ("/"),
+	                 * no fragment, CR/LF/space/controls/non-ASCII percent-encoded */
+};
+
+/* Parse s (absolute http/https with a host) into ret.  Returns 0, or
+ * GATHER_E_BAD_URL (ret untouched) for anything else, including other
+ * schemes, userinfo-only hosts, bad ports, raw CR/LF, empty host. */
+int gather_url_parse(const char *s, struct gather_url *ret);
+/* Free what u owns; u is left zeroed.  Accepts a zeroed struct. */
+void gather_url_clear(struct gather_url *u);
+
+/* Resolve ref against the absolute base per RFC 3986 §5.2, drop the
+ * fragment; *ret is a new absolute URL string (malloc).  Leading and trailing
+ * whitespace of ref is stripped (HTML attribute values).  Returns 0 or
+ * GATHER_E_BAD_URL / GATHER_E_NOMEM. */
+int gather_url_resolve(const char *base, const char *ref, char **ret);
+
+/* Normalize per RFC 3986 §6: lower-case scheme and host, default port
+ * dropped, dot segments removed, percent-encoding normalized (unreserved
+ * decoded, hex upper-cased), fragment dropped, empty path → "/", IDN host to
+ * punycode.  Only http/https.  Returns 0 with a new string in *ret, or
+ * GATHER_E_BAD_URL / GATHER_E_NOMEM. */
+int gather_url_normalize(const char *s, char **ret);
+
+#endif
