@@ -460,7 +460,9 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev, (void)what;
+	(void)bev;
+	if (what & BEV_EVENT_CONNECTED)
+		return; /* TLS handshake done */
 	tconn_free(arg, false);
 }
 
