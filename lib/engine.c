@@ -10,6 +10,7 @@
 #include <string.h>
 #include <time.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "error.h"
@@ -150,6 +151,10 @@ static void pool_conn_cb(struct conn *c, enum conn_ev ev, int err, const char *m
 
 void engine_pool_put(struct gather_engine *e, struct conn *c)
 {
+	if (evbuffer_get_length(conn_input(c)) > 0) { /* unasked-for bytes */
+		engine_conn_close(e, c);
+		return;
+	}
 	c->f = NULL;
 	conn_set_handler(c, pool_conn_cb, e);
 	conn_set_read_timeout(c, e->o->keepalive_ms);

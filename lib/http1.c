@@ -261,7 +261,8 @@ static int on_headers_complete(llhttp_t *p)
 		return 1; /* interim responses have no body */
 	}
 	r->headers_done = true;
-	return r->head_request ? 1 : 0;
+	/* RFC 9112 §6.3: no body after HEAD, 204 or 304 */
+	return r->head_request || r->status == 204 || r->status == 304 ? 1 : 0;
 }
 
 static int on_body(llhttp_t *p, const char *at, size_t len)
@@ -348,7 +349,7 @@ static int execute(struct http1_resp *r, struct evbuffer *in, size_t len, size_t
 				return 1;
 			}
 			if (e != HPE_OK) {
-				if (e != HPE_USER || !r->err) {
+				if (!r->err) { /* else a callback said which limit or rule */
 					r->err = GATHER_E_BAD_RESPONSE;
 					snprintf(r->msg, sizeof(r->msg), "malformed response: %s",
 					         llhttp_get_error_reason(&r->p));
@@ -410,8 +411,13 @@ enum http1_rc http1_feed_head(struct http1_resp *r, struct evbuffer *in)
 		evbuffer_drain(in, used);
 		if (rc < 0)
 			return HTTP1_ERROR;
-		if (r->complete)
+		if (r->complete) {
+			if (evbuffer_get_length(in) > 0) {
+				r->leftover = true; /* e.g. a body after HEAD or 304 */
+				r->keepalive = false;
+			}
 			return HTTP1_COMPLETE;
+		}
 		if (r->headers_done)
 			return HTTP1_HEAD;
 		/* an interim 1xx response went by: look for the next head */
@@ -456,7 +462,7 @@ enum http1_rc http1_eof(struct http1_resp *r)
 		r->keepalive = false;
 		return HTTP1_COMPLETE;
 	}
-	if (e == HPE_USER && r->err)
+	if (r->err)
 		return HTTP1_ERROR;
 	r->err = GATHER_E_BAD_RESPONSE;
 	if (r->p.flags & F_CHUNKED)
