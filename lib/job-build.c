@@ -210,6 +210,8 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 	j.name = strdup(m ? m->name : "");
 	j.file = strdup(l->files[fi].path);
 	j.line = jline;
+	if (!j.name || !*j.name)
+		job_diag(l, fi, jline, "job name is empty");
 	j.cmd = cfg_size(js, KEY_SEEDS) ? GATHER_CMD_CRAWL : GATHER_CMD_GET;
 	if (find_key(l, js, fi, u, KEY_MODE, &s)) {
 		const char *mode = cfg_getstr(s.sec, KEY_MODE);

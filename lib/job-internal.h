@@ -30,6 +30,7 @@ struct job_scan {
 	size_t njobs;
 	struct job_scan_mark *undef;  /* ${NAME} with NAME unset and no :- default */
 	size_t nundef;
+	unsigned unterminated;        /* line of a string never closed, or 0 */
 };
 
 /* Scan len bytes of text.  0, or GATHER_E_NOMEM (ret zeroed). */

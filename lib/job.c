@@ -26,6 +26,8 @@
 #include "job.h"
 #include "job-internal.h"
 
+#define UNDEF_VAR "undefined environment variable "
+
 /* Options that may also be written inside output { }. */
 static const char *const output_keys[] = { "jsonl", "warc", "warc-max-size", "mirror", "output-dir" };
 
@@ -44,10 +46,15 @@ void job_diag(struct job_load *l, size_t file, unsigned line, const char *fmt, .
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	for (size_t i = 0; i < l->ndiags; i++)
-		if (l->diags[i].file == file && l->diags[i].line == line &&
-		    strcmp(l->diags[i].msg, buf) == 0)
+	for (size_t i = 0; i < l->ndiags; i++) {
+		const struct job_fault *f = &l->diags[i];
+		if (f->file != file || f->line != line)
+			continue;
+		if (strcmp(f->msg, buf) == 0)
 			return; /* each fault once (defaults shared by many jobs) */
+		if (line && strncmp(f->msg, UNDEF_VAR, sizeof UNDEF_VAR - 1) == 0)
+			return; /* the empty value is that fault's consequence */
+	}
 	struct job_fault *d = realloc(l->diags, (l->ndiags + 1) * sizeof *d);
 	if (!d) {
 		l->oom = 1;
@@ -402,8 +409,13 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 	free(buf);
 	for (size_t i = 0; i < v[idx].scan.nundef; i++)
 		job_diag(l, idx, v[idx].scan.undef[i].line,
-		     "undefined environment variable '%s' (write ${%s:-} to allow it unset)",
+		     UNDEF_VAR "'%s' (write ${%s:-} to allow it unset)",
 		     v[idx].scan.undef[i].name, v[idx].scan.undef[i].name);
+
+	/* libconfuse takes a double-quoted string cut by the end of the file
+	 * for the end of the file, silently. */
+	if (v[idx].scan.unterminated)
+		job_diag(l, idx, v[idx].scan.unterminated, "unterminated string");
 
 	cfg_t *cfg = cfg_init(t->root, CFGF_KEYSTRVAL);
 	if (!cfg) {
@@ -479,7 +491,8 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 	tables_free(&t);
 
 	/* Stable order for the reader: by file (as loaded), then line. */
-	qsort(l.diags, l.ndiags, sizeof *l.diags, cmp_diag);
+	if (l.ndiags > 1)
+		qsort(l.diags, l.ndiags, sizeof *l.diags, cmp_diag);
 	for (size_t i = 0; i < l.ndiags; i++) {
 		char *m;
 		const char *fp = l.files[l.diags[i].file].path;
