@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <confuse.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -503,6 +504,41 @@ START_TEST(test_garbage)
 }
 END_TEST
 
+/* Loads on several threads at once (libconfuse's scanner is global state:
+ * job.c serializes it) all succeed with the same result. */
+static void *load_many(void *arg)
+{
+	const char *path = arg;
+	for (int i = 0; i < 20; i++) {
+		struct gather_jobfile jf;
+		struct gather_strv d = { 0 };
+		if (gather_jobfile_load(path, &jf, &d) != 0 || jf.n != 2 ||
+		    strcmp(jf.jobs[1].opts.user_agent, "t/1") != 0)
+			return (void *)1;
+		gather_jobfile_free(&jf);
+		gather_strv_free(&d);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	char p[512];
+	pthread_t t[4];
+	put("t.conf",
+	    "# threads\ndefaults { user-agent = \"t/1\" }\n"
+	    "job \"a\" { seeds = {\"https://a.example/\"} extract \"t\" { xpath = \"//t\" } }\n"
+	    "job \"b\" { seeds = {\"https://b.example/\"} allow = {'^https://b'} }\n", p, sizeof p);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, load_many, p), 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		ck_assert_int_eq(pthread_join(t[i], &r), 0);
+		ck_assert_ptr_null(r);
+	}
+}
+END_TEST
+
 /* conf/gatherd.conf is the daemon's file, not a job file: check that it is
  * valid libConfuse syntax with the keys the daemon will read. */
 START_TEST(test_gatherd_conf)
@@ -542,6 +578,7 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_empty_and_nodiags);
 	tcase_add_test(tc, test_gatherd_conf);
 	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
