@@ -467,14 +467,13 @@ static enum step step_redirect(struct fetch *f)
 	char *next = NULL, m[300];
 	struct gather_url nu;
 	int rc = gather_url_resolve(f->cur, f->resp.location, &next);
-	if (rc < 0) {
-		snprintf(m, sizeof(m), "bad redirect Location \"%.200s\"", f->resp.location);
-		fetch_finish(f, rc, m);
+	if (rc == GATHER_E_NOMEM || (rc < 0 && !(next = strdup(f->resp.location)))) {
+		fetch_finish(f, GATHER_E_NOMEM, NULL);
 		return STEP_DONE;
 	}
 	free(f->cur);
 	f->cur = next;
-	if (gather_url_parse(next, &nu) < 0) {
+	if (rc < 0 || gather_url_parse(next, &nu) < 0) {
 		/* documented: a non-http(s) target ends the fetch with bad_url,
 		 * the 3xx status, and final_url = the target */
 		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
