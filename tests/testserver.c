@@ -407,27 +407,38 @@ static void serve(struct tconn *c)
 			return;
 		}
 		size_t headlen = (size_t)end.pos + 4;
-		char *head = (char *)evbuffer_pullup(in, (ev_ssize_t)headlen);
+		char *head = malloc(headlen + 1); /* NUL-terminated copy to scan */
+		if (!head) {
+			tconn_free(c, false);
+			return;
+		}
+		evbuffer_copyout(in, head, headlen);
+		head[headlen] = 0;
 		char method[16], target[4096];
 		if (sscanf(head, "%15s %4095s", method, target) != 2) {
+			free(head);
 			tconn_free(c, false);
 			return;
 		}
 		size_t bodylen = 0;
 		const char *cl = strcasestr(head, "\r\ncontent-length:");
-		if (cl && cl < head + headlen)
+		if (cl)
 			bodylen = strtoul(cl + 17, NULL, 10);
-		if (evbuffer_get_length(in) < headlen + bodylen)
+		bool conn_close = strcasestr(head, "\r\nconnection: close") != NULL;
+		if (evbuffer_get_length(in) < headlen + bodylen) {
+			free(head);
 			return;
-		head = (char *)evbuffer_pullup(in, (ev_ssize_t)(headlen + bodylen));
+		}
 		if (c->drop_next) {
+			free(head);
 			tconn_free(c, false);
 			return;
 		}
-		const char *conn_close = strcasestr(head, "\r\nconnection: close");
+		const char *all = (const char *)evbuffer_pullup(in, (ev_ssize_t)(headlen + bodylen));
 		c->ts->requests++;
-		bool more = route(c, method, target, head, headlen, head + headlen, bodylen);
-		if (conn_close && conn_close < head + headlen)
+		bool more = route(c, method, target, head, headlen, all + headlen, bodylen);
+		free(head);
+		if (conn_close)
 			c->close_after_write = true;
 		evbuffer_drain(in, headlen + bodylen);
 		if (!more)
