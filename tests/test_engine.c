@@ -582,6 +582,36 @@ START_TEST(test_not_compressed)
 }
 END_TEST
 
+static void unpause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetchrun *fr = arg;
+	(void)fd, (void)what;
+	ck_assert_uint_eq(fr->ndone, 0); /* nothing read while paused */
+	gather_engine_pause_reads(fr->e, 0);
+}
+
+START_TEST(test_pause_reads)
+{
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, NULL);
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	gather_engine_pause_reads(fr.e, 1);
+	fr_add(&fr, "/bytes/1000", 0);
+	fr_add(&fr, "/status/200", 0);
+	struct timeval tv = { 0, 200000 };
+	event_base_once(fr.base, -1, EV_TIMEOUT, unpause_cb, &fr, &tv);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 2);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	ck_assert_uint_eq(fr.res[0]->bytes, 1000);
+	ck_assert_uint_ge(fr.res[0]->time_ms, 190);
+	struct gather_engine_stats st;
+	gather_engine_stats(fr.e, &st);
+	ck_assert_uint_gt(st.bytes_in, 1000);
+	fr_free(&fr);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -611,6 +641,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_redirect_hook);
 	tcase_add_test(tc, test_bad_header_option);
 	tcase_add_test(tc, test_not_compressed);
+	tcase_add_test(tc, test_pause_reads);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -54,7 +54,7 @@ struct testserver {
 	struct evconnlistener *lis;
 	SSL_CTX *tls;
 	uint16_t port;
-	unsigned conns, requests;
+	unsigned conns, requests, resumed;
 	TAILQ_HEAD(, tconn) all;
 	struct counter *counters;
 	struct blob gz, defl, deflraw, br, zst, gzbr, bomb_member;
@@ -471,9 +471,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
-		return; /* TLS handshake done */
+	if (what & BEV_EVENT_CONNECTED) { /* TLS handshake done */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		struct tconn *c = arg;
+		if (ssl && SSL_session_reused(ssl))
+			c->ts->resumed++;
+		return;
+	}
 	tconn_free(arg, false);
 }
 
@@ -598,4 +602,9 @@ unsigned testserver_conns(const struct testserver *ts)
 unsigned testserver_requests(const struct testserver *ts)
 {
 	return ts->requests;
+}
+
+unsigned testserver_resumed(const struct testserver *ts)
+{
+	return ts->resumed;
 }

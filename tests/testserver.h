@@ -73,5 +73,7 @@ uint16_t testserver_port(const struct testserver *ts);
 /* Connections accepted and requests answered so far. */
 unsigned testserver_conns(const struct testserver *ts);
 unsigned testserver_requests(const struct testserver *ts);
+/* TLS handshakes that resumed a session. */
+unsigned testserver_resumed(const struct testserver *ts);
 
 #endif
