@@ -2,7 +2,7 @@
  * through the engine at concurrency C, print requests per second.
  * Built only on demand: make tests/bench/fetchlist
  *
- *   tests/bench/fetchlist FILE [C]   (C defaults to 64) */
+ *   tests/bench/fetchlist FILE [C [keep]]   (C defaults to 64; keep: KEEP_BODY) */
 #include "config.h"
 
 #include <stdio.h>
@@ -60,6 +60,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "engine: %s\n", err);
 		return 1;
 	}
+	unsigned flags = argc > 3 && !strcmp(argv[3], "keep") ? GATHER_FETCH_KEEP_BODY : 0;
 	struct timespec t0, t1;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	char line[4096];
@@ -68,7 +69,7 @@ int main(int argc, char **argv)
 		if (!*line)
 			continue;
 		s.total++;
-		if (gather_engine_fetch(e, line, 0, NULL, done_cb, NULL, &s) < 0)
+		if (gather_engine_fetch(e, line, flags, NULL, done_cb, NULL, &s) < 0)
 			return 1;
 	}
 	fclose(fp);
