@@ -5,7 +5,8 @@
  * the engine under test) and as the program tests/testserver by script tests:
  *
  *   tests/testserver [--tls CERT KEY] [--port-file F]   prints "PORT\n", serves
- *       until killed, until stdin closes, or for at most 300 s
+ *       until killed, until stdin closes (when it is a pipe or socket; a
+ *       /dev/null or file stdin is ignored), or for at most 300 s
  *   tests/testserver --make-certs DIR   writes ca.pem, key.pem (leaf key),
  *       good.pem (127.0.0.1, ::1, localhost; signed by ca.pem), expired.pem,
  *       wronghost.pem, selfsigned.pem, and exits
