@@ -592,14 +592,17 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	struct fetch *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	if (!res && (!(res = gather_result_new()) || !(res->url = strdup(url)))) {
+	bool own = !res;
+	if (own && (!(res = gather_result_new()) || !(res->url = strdup(url)))) {
 		gather_result_free(res);
 		free(f);
 		return NULL;
 	}
 	if (!(f->cur = strdup(url))) {
+		if (own)
+			gather_result_free(res);
 		free(f);
-		return NULL; /* res: the caller frees it */
+		return NULL; /* a result given by the caller: the caller frees it */
 	}
 	f->e = e;
 	f->res = res;
