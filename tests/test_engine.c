@@ -368,6 +368,43 @@ START_TEST(test_connect_refused_retries)
 }
 END_TEST
 
+/* A listener whose accept queue is full drops SYNs: connect() hangs and
+ * the connect timer ends it (and it is retried, as a connect error). */
+START_TEST(test_connect_timeout)
+{
+	struct fetchrun fr;
+	char err[256], url[64];
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[3];
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	getsockname(lfd, (struct sockaddr *)&sin, &sl);
+	for (int i = 0; i < 3; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	fr_init(&fr, NULL);
+	fr.o.connect_timeout_ms = 300;
+	fr.o.retries = 1;
+	fr.o.retry_max_wait_ms = 50;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", ntohs(sin.sin_port));
+	fr_add(&fr, url, 0);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 5000), 2);
+	ck_assert_int_eq(fr.res[0]->err, GATHER_E_TIMEOUT);
+	ck_assert_msg(strstr(fr.res[0]->message, "connect timed out after 300 ms"), "%s", fr.res[0]->message);
+	ck_assert_uint_eq(fr.res[0]->attempts, 2);
+	ck_assert_uint_ge(fr.res[0]->time_ms, 600);
+	check_good(fr.res[1], "beside a hanging connect");
+	fr_free(&fr);
+	for (int i = 0; i < 3; i++)
+		close(fill[i]);
+	close(lfd);
+}
+END_TEST
+
 /* localhost goes through evdns (/etc/hosts); ::1 (if listed first) is
  * refused, 127.0.0.1 answers. */
 START_TEST(test_dns_localhost)
@@ -631,6 +668,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_retry_limits);
 	tcase_add_test(tc, test_connect_refused_retries);
+	tcase_add_test(tc, test_connect_timeout);
 	tcase_add_test(tc, test_dns_localhost);
 	tcase_add_test(tc, test_bad_url_async);
 	tcase_add_test(tc, test_cancel_all);
