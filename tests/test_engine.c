@@ -283,7 +283,10 @@ START_TEST(test_retry_after)
 	fr_add(&fr, "/retry-after/2?s=0", GATHER_FETCH_KEEP_BODY);   /* succeeds on the 3rd */
 	fr_add(&fr, "/retry-after/5?s=0&k=1", GATHER_FETCH_KEEP_BODY); /* retries run out */
 	fr_add(&fr, "/retry-after/1", GATHER_FETCH_KEEP_BODY);       /* Retry-After: 1 */
-	ck_assert_uint_eq(fr_run(&fr, 8000), 3);
+	fr_add(&fr, "/retry-after/1?date=1", GATHER_FETCH_KEEP_BODY); /* an HTTP-date */
+	ck_assert_uint_eq(fr_run(&fr, 8000), 4);
+	ck_assert_int_eq(fr.res[3]->status, 200);
+	ck_assert_uint_eq(fr.res[3]->attempts, 2);
 	ck_assert_int_eq(fr.res[0]->status, 200);
 	ck_assert_int_eq(fr.res[0]->err, 0);
 	ck_assert_uint_eq(fr.res[0]->attempts, 3);
@@ -619,6 +622,77 @@ START_TEST(test_not_compressed)
 }
 END_TEST
 
+/* IPv6 literal: brackets in the URL and in Host, the address in ip. */
+START_TEST(test_ipv6_literal)
+{
+	struct fetchrun fr;
+	char err[256], url[64], host[64];
+	fr_init(&fr, NULL);
+	if (!testserver_has_ipv6(fr.ts)) {
+		fr_free(&fr);
+		return; /* no ::1 here */
+	}
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://[::1]:%u/echo", testserver_port(fr.ts));
+	fr_add(&fr, url, GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 1);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	snprintf(host, sizeof(host), "\r\nHost: [::1]:%u\r\n", testserver_port(fr.ts));
+	ck_assert_ptr_nonnull(memmem(fr.res[0]->body.data, fr.res[0]->body.len, host, strlen(host)));
+	ck_assert_str_eq(fr.res[0]->ip, "::1");
+	fr_free(&fr);
+}
+END_TEST
+
+/* The total connection limit (= concurrency): reaching another origin
+ * closes an idle connection of the first. */
+START_TEST(test_total_conn_limit)
+{
+	struct fetchrun fr;
+	char err[256], url[64];
+	fr_init(&fr, NULL);
+	struct testserver *other = testserver_new(fr.base, NULL);
+	ck_assert_ptr_nonnull(other);
+	fr.o.concurrency = 1;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/status/200", testserver_port(other));
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, url, GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 4);
+	for (int i = 0; i < 4; i++)
+		check_good(fr.res[i], "two origins");
+	ck_assert_uint_eq(testserver_conns(fr.ts), 2);
+	ck_assert_uint_eq(testserver_conns(other), 1);
+	gather_engine_free(fr.e);
+	fr.e = NULL;
+	testserver_free(other);
+	fr_free(&fr);
+}
+END_TEST
+
+/* KEEP_RAW keeps the transfer-decoded body, KEEP_BODY the content-decoded. */
+START_TEST(test_raw_vs_decoded)
+{
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, NULL);
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	fr_add(&fr, "/gzip", GATHER_FETCH_KEEP_BODY | GATHER_FETCH_KEEP_RAW);
+	fr_add(&fr, "/chunked", GATHER_FETCH_KEEP_BODY | GATHER_FETCH_KEEP_RAW);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 2);
+	struct gather_result *g = fr.res[0], *c = fr.res[1];
+	ck_assert_uint_eq(g->body.len, strlen(TESTSERVER_TEXT));
+	ck_assert_uint_eq(g->bytes, strlen(TESTSERVER_TEXT));
+	ck_assert((unsigned char)g->raw_body.data[0] == 0x1f && (unsigned char)g->raw_body.data[1] == 0x8b);
+	ck_assert_ptr_nonnull(strstr(g->resp_head.data, "Content-Encoding: gzip"));
+	ck_assert_uint_eq(c->raw_body.len, strlen(TESTSERVER_TEXT)); /* chunk framing removed */
+	ck_assert(memcmp(c->raw_body.data, TESTSERVER_TEXT, c->raw_body.len) == 0);
+	fr_free(&fr);
+}
+END_TEST
+
 static void unpause_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetchrun *fr = arg;
@@ -680,6 +754,9 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_bad_header_option);
 	tcase_add_test(tc, test_not_compressed);
 	tcase_add_test(tc, test_pause_reads);
+	tcase_add_test(tc, test_ipv6_literal);
+	tcase_add_test(tc, test_total_conn_limit);
+	tcase_add_test(tc, test_raw_vs_decoded);
 	suite_add_tcase(s, tc);
 	return s;
 }

@@ -51,7 +51,7 @@ struct tconn {
 
 struct testserver {
 	struct event_base *base;
-	struct evconnlistener *lis;
+	struct evconnlistener *lis, *lis6; /* lis6: ::1, NULL without IPv6 */
 	SSL_CTX *tls;
 	uint16_t port;
 	unsigned conns, requests, resumed;
@@ -558,6 +558,14 @@ struct testserver *testserver_new(struct event_base *base, SSL_CTX *tls)
 	socklen_t sl = sizeof(sin);
 	getsockname(evconnlistener_get_fd(ts->lis), (struct sockaddr *)&sin, &sl);
 	ts->port = ntohs(sin.sin_port);
+	/* also ::1 on the same port, when the host has IPv6 loopback */
+	struct sockaddr_in6 sin6;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	sin6.sin6_port = htons(ts->port);
+	ts->lis6 = evconnlistener_new_bind(base, accept_cb, ts, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                   LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&sin6, sizeof(sin6));
 	if (tls) {
 		SSL_CTX_up_ref(tls);
 		ts->tls = tls;
@@ -577,6 +585,8 @@ void testserver_free(struct testserver *ts)
 		tconn_free(c, false);
 	if (ts->lis)
 		evconnlistener_free(ts->lis);
+	if (ts->lis6)
+		evconnlistener_free(ts->lis6);
 	while (ts->counters) {
 		struct counter *k = ts->counters;
 		ts->counters = k->next;
@@ -607,4 +617,9 @@ unsigned testserver_requests(const struct testserver *ts)
 unsigned testserver_resumed(const struct testserver *ts)
 {
 	return ts->resumed;
+}
+
+bool testserver_has_ipv6(const struct testserver *ts)
+{
+	return ts->lis6 != NULL;
 }

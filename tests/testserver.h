@@ -1,6 +1,7 @@
 /* testserver.h — a scriptable, misbehaving HTTP/1.1 server for tests.
  *
- * Listens on 127.0.0.1, port 0 (an ephemeral port), on the caller's
+ * Listens on 127.0.0.1, port 0 (an ephemeral port; also [::1] on the same
+ * port when the host has IPv6 loopback), on the caller's
  * event_base, plain or TLS.  Used in-process by the Check tests (same base as
  * the engine under test) and as the program tests/testserver by script tests:
  *
@@ -56,6 +57,7 @@
 #ifndef GATHER_TESTSERVER_H
 #define GATHER_TESTSERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/ssl.h>
@@ -74,6 +76,8 @@ uint16_t testserver_port(const struct testserver *ts);
 /* Connections accepted and requests answered so far. */
 unsigned testserver_conns(const struct testserver *ts);
 unsigned testserver_requests(const struct testserver *ts);
+/* Whether it also listens on [::1] (same port). */
+bool testserver_has_ipv6(const struct testserver *ts);
 /* TLS handshakes that resumed a session. */
 unsigned testserver_resumed(const struct testserver *ts);
 
