@@ -206,6 +206,8 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 					sb_putc(&b, text[i++]);
 				}
 			}
+			if (c == '"' && i >= len && !s.unterminated)
+				s.unterminated = tline;
 			i++;
 			sb_putc(&b, '\0');
 			tok_shift(t, TOK_STR, b.p, tline, start, i);

@@ -24,101 +24,44 @@
 
 #include "error.h"
 #include "job.h"
-#include "job-check.h"
 #include "job-internal.h"
 
-/* Keys of a job (and of a defaults block) that are not options. */
-#define KEY_SEEDS "seeds"
-#define KEY_URLS_FILE "urls-file"
-#define KEY_MODE "mode"
-#define KEY_OUTPUT "output"
-
-/* Options whose job-file form is a titled section, not a key. */
-#define SEC_EXTRACT "extract"
-#define SEC_REGEX "regex"
+#define UNDEF_VAR "undefined environment variable "
 
 /* Options that may also be written inside output { }. */
 static const char *const output_keys[] = { "jsonl", "warc", "warc-max-size", "mirror", "output-dir" };
-
-struct diag {
-	size_t file;      /* index into load.files */
-	unsigned line;
-	size_t seq;       /* order found, to keep the sort stable */
-	char *msg;
-};
-
-/* Where a value was written: libconfuse keeps no line per option, so the
- * validate callback notes the line as each value is parsed. */
-struct linerec {
-	cfg_t *sec;
-	const char *name; /* libconfuse's copy of the option name */
-	unsigned idx;
-	unsigned line;
-};
-
-struct incl {
-	char *path;       /* resolved against the includer's directory */
-	unsigned line;    /* of the include() */
-	unsigned pos;     /* jobs of the includer before the include() */
-	size_t file;      /* index of the included file; SIZE_MAX: not loaded */
-};
-
-struct jfile {
-	char *path;       /* as given, or resolved against the includer */
-	char *real;       /* realpath, for cycles; NULL when unreadable */
-	char *dir;        /* directory for relative paths in this file */
-	cfg_t *cfg;       /* NULL when the file could not be read */
-	struct job_scan scan;
-	struct incl *incl;
-	size_t nincl;
-	cfg_t **closed;   /* job sections parsed to their closing brace */
-	size_t nclosed;
-	size_t parent;    /* SIZE_MAX for the top file */
-	unsigned depth;
-};
-
-struct load {
-	struct jfile *files;
-	size_t nfiles;
-	size_t cur;                  /* the file libconfuse is parsing */
-	struct diag *diags;
-	size_t ndiags;
-	struct linerec *lines;
-	size_t nlines;
-	struct gather_job *jobs;
-	size_t njobs;
-	int oom;
-};
 
 /* libconfuse's scanner keeps its state in globals (lexer.l), and its error
  * and validate callbacks carry no user pointer: so one load at a time, and
  * `current` says which one while job_lock is held.  Nothing else is global. */
 static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
-static struct load *current; /* guarded by job_lock */
+static struct job_load *current; /* guarded by job_lock */
 
 /* ------------------------------------------------------------------ faults */
 
-static void diag(struct load *l, size_t file, unsigned line, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
-
-static void diag(struct load *l, size_t file, unsigned line, const char *fmt, ...)
+void job_diag(struct job_load *l, size_t file, unsigned line, const char *fmt, ...)
 {
 	char buf[1024];
 	va_list ap;
 	va_start(ap, fmt);
 	vsnprintf(buf, sizeof buf, fmt, ap);
 	va_end(ap);
-	for (size_t i = 0; i < l->ndiags; i++)
-		if (l->diags[i].file == file && l->diags[i].line == line &&
-		    strcmp(l->diags[i].msg, buf) == 0)
+	for (size_t i = 0; i < l->ndiags; i++) {
+		const struct job_fault *f = &l->diags[i];
+		if (f->file != file || f->line != line)
+			continue;
+		if (strcmp(f->msg, buf) == 0)
 			return; /* each fault once (defaults shared by many jobs) */
-	struct diag *d = realloc(l->diags, (l->ndiags + 1) * sizeof *d);
+		if (line && strncmp(f->msg, UNDEF_VAR, sizeof UNDEF_VAR - 1) == 0)
+			return; /* the empty value is that fault's consequence */
+	}
+	struct job_fault *d = realloc(l->diags, (l->ndiags + 1) * sizeof *d);
 	if (!d) {
 		l->oom = 1;
 		return;
 	}
 	l->diags = d;
-	d[l->ndiags] = (struct diag){ file, line, l->ndiags, strdup(buf) };
+	d[l->ndiags] = (struct job_fault){ file, line, l->ndiags, strdup(buf) };
 	if (!d[l->ndiags].msg)
 		l->oom = 1;
 	else
@@ -127,7 +70,7 @@ static void diag(struct load *l, size_t file, unsigned line, const char *fmt, ..
 
 /* The job's title and header line as written: libconfuse sees "\001N",
  * the index of its mark (job-scan.c's retitle()). */
-static const struct job_scan_mark *job_mark(const struct load *l, size_t fi, const char *title)
+const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const char *title)
 {
 	char *end;
 	unsigned long k;
@@ -142,7 +85,7 @@ static const struct job_scan_mark *job_mark(const struct load *l, size_t fi, con
 /* libconfuse's error function: syntax errors, unknown keys. */
 static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
-	struct load *l = current;
+	struct job_load *l = current;
 	char buf[512];
 	const char *msg = buf;
 	vsnprintf(buf, sizeof buf, fmt, ap);
@@ -150,40 +93,40 @@ static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 		msg = buf + 15; /* "'foo'" */
 	const struct job_scan_mark *m = cfg && strcmp(cfg->name, "job") == 0 ? job_mark(l, l->cur, cfg->title) : NULL;
 	if (msg != buf && m)
-		diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s in job '%s'", msg, m->name);
+		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s in job '%s'", msg, m->name);
 	else if (msg != buf)
-		diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s%s%s", msg,
+		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s%s%s", msg,
 		     cfg && strcmp(cfg->name, "root") ? " in " : "", cfg && strcmp(cfg->name, "root") ? cfg->name : "");
 	else
-		diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "%s", buf);
+		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "%s", buf);
 }
 
 /* Validate callback on every key: note its line.  Called by libconfuse after
  * each value (and once more at a list's closing brace: same index, skipped). */
 static int on_cfg_value(cfg_t *cfg, cfg_opt_t *opt)
 {
-	struct load *l = current;
+	struct job_load *l = current;
 	unsigned idx = opt->nvalues ? opt->nvalues - 1 : 0;
 	if (l->nlines) {
-		struct linerec *last = &l->lines[l->nlines - 1];
+		struct job_linerec *last = &l->lines[l->nlines - 1];
 		if (last->sec == cfg && last->name == opt->name && last->idx == idx)
 			return 0;
 	}
-	struct linerec *v = realloc(l->lines, (l->nlines + 1) * sizeof *v);
+	struct job_linerec *v = realloc(l->lines, (l->nlines + 1) * sizeof *v);
 	if (!v) {
 		l->oom = 1;
 		return 0;
 	}
 	l->lines = v;
-	v[l->nlines++] = (struct linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
+	v[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
 	return 0;
 }
 
 /* Validate callback on the job section itself: it is complete. */
 static int on_job_closed(cfg_t *cfg, cfg_opt_t *opt)
 {
-	struct load *l = current;
-	struct jfile *f = &l->files[l->cur];
+	struct job_load *l = current;
+	struct job_file *f = &l->files[l->cur];
 	(void)cfg;
 	if (!opt->nvalues)
 		return 0;
@@ -207,14 +150,14 @@ static int on_job_closed(cfg_t *cfg, cfg_opt_t *opt)
 	return 0;
 }
 
-static unsigned line_of(const struct load *l, cfg_t *sec, const char *name, unsigned idx,
+unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, unsigned idx,
                         unsigned fallback)
 {
 	for (size_t i = l->nlines; i-- > 0;)
 		if (l->lines[i].sec == sec && l->lines[i].idx == idx &&
 		    strcmp(l->lines[i].name, name) == 0)
 			return l->lines[i].line;
-	return idx ? line_of(l, sec, name, 0, fallback) : fallback;
+	return idx ? job_line_of(l, sec, name, 0, fallback) : fallback;
 }
 
 /* ---------------------------------------------------------------- parsing */
@@ -227,7 +170,7 @@ struct opt_tables {
 	cfg_opt_t *job, *output, *extract, *regex, *root;
 };
 
-static bool is_output_key(const char *name)
+bool job_is_output_key(const char *name)
 {
 	for (size_t i = 0; i < sizeof output_keys / sizeof *output_keys; i++)
 		if (strcmp(output_keys[i], name) == 0)
@@ -235,7 +178,7 @@ static bool is_output_key(const char *name)
 	return false;
 }
 
-static bool is_section_key(const char *name)
+bool job_is_section_key(const char *name)
 {
 	return strcmp(name, SEC_EXTRACT) == 0 || strcmp(name, SEC_REGEX) == 0;
 }
@@ -267,13 +210,13 @@ static int tables_init(struct opt_tables *t)
 		return GATHER_E_NOMEM;
 	}
 	for (const struct gather_optdef *d = gather_optdefs; d->name; d++) {
-		if (is_section_key(d->name))
+		if (job_is_section_key(d->name))
 			continue;
 		if (d->type == GATHER_OPT_STRV)
 			t->job[k++] = (cfg_opt_t)CFG_STR_LIST(d->name, NULL, CFGF_NODEFAULT);
 		else
 			t->job[k++] = (cfg_opt_t)CFG_STR(d->name, NULL, CFGF_NODEFAULT);
-		if (is_output_key(d->name))
+		if (job_is_output_key(d->name))
 			t->output[o++] = (cfg_opt_t)CFG_STR(d->name, NULL, CFGF_NODEFAULT);
 	}
 	t->output[o] = (cfg_opt_t)CFG_END();
@@ -318,7 +261,7 @@ static void set_callbacks(cfg_t *cfg, const struct opt_tables *t, const char *se
 	cfg_set_validate_func(cfg, path, on_cfg_value);
 }
 
-static char *path_join(const char *dir, const char *name)
+char *job_path_join(const char *dir, const char *name)
 {
 	char *p;
 	if (name[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
@@ -376,7 +319,7 @@ static int read_all(const char *path, char **ret, size_t *ret_len)
 	return 0;
 }
 
-static size_t load_file(struct load *l, const struct opt_tables *t, const char *path,
+static size_t load_file(struct job_load *l, const struct opt_tables *t, const char *path,
                         size_t parent, unsigned depth, unsigned line);
 
 /* libconfuse calls this for include("FILE") (at the top level only): note
@@ -385,20 +328,20 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
  * file's directory. */
 static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 {
-	struct load *l = current;
-	struct jfile *f = &l->files[l->cur];
+	struct job_load *l = current;
+	struct job_file *f = &l->files[l->cur];
 	(void)opt;
 	if (argc != 1) {
-		diag(l, l->cur, (unsigned)cfg->line, "include() takes one file name");
+		job_diag(l, l->cur, (unsigned)cfg->line, "include() takes one file name");
 		return 0;
 	}
-	struct incl *v = realloc(f->incl, (f->nincl + 1) * sizeof *v);
+	struct job_incl *v = realloc(f->incl, (f->nincl + 1) * sizeof *v);
 	if (!v) {
 		l->oom = 1;
 		return 0;
 	}
 	f->incl = v;
-	v[f->nincl] = (struct incl){ path_join(f->dir, argv[0]), (unsigned)cfg->line,
+	v[f->nincl] = (struct job_incl){ job_path_join(f->dir, argv[0]), (unsigned)cfg->line,
 	                             cfg_size(cfg, "job"), SIZE_MAX };
 	if (!v[f->nincl].path)
 		l->oom = 1;
@@ -409,7 +352,7 @@ static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 
 /* Read, scan and parse one file, then the files it includes.  Returns the
  * file's index, or SIZE_MAX when it was not loaded (fault noted). */
-static size_t load_file(struct load *l, const struct opt_tables *t, const char *path,
+static size_t load_file(struct job_load *l, const struct opt_tables *t, const char *path,
                         size_t parent, unsigned depth, unsigned line)
 {
 	char *real = realpath(path, NULL), *buf = NULL;
@@ -417,13 +360,13 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
 	int r;
 
 	if (parent != SIZE_MAX && depth > GATHER_JOB_MAX_INCLUDE_DEPTH) {
-		diag(l, parent, line, "includes nested deeper than %d files", GATHER_JOB_MAX_INCLUDE_DEPTH);
+		job_diag(l, parent, line, "includes nested deeper than %d files", GATHER_JOB_MAX_INCLUDE_DEPTH);
 		free(real);
 		return SIZE_MAX;
 	}
 	for (size_t p = parent; p != SIZE_MAX && real; p = l->files[p].parent)
 		if (l->files[p].real && strcmp(l->files[p].real, real) == 0) {
-			diag(l, parent, line, "include cycle: '%s' is already being read", path);
+			job_diag(l, parent, line, "include cycle: '%s' is already being read", path);
 			free(real);
 			return SIZE_MAX;
 		}
@@ -431,23 +374,23 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
 	if (r < 0) {
 		if (parent == SIZE_MAX) {
 			/* The top file: the fault is the file's own. */
-			struct jfile *v = realloc(l->files, sizeof *v);
+			struct job_file *v = realloc(l->files, sizeof *v);
 			if (v) {
 				l->files = v;
-				v[0] = (struct jfile){ .path = strdup(path), .parent = SIZE_MAX };
+				v[0] = (struct job_file){ .path = strdup(path), .parent = SIZE_MAX };
 				l->nfiles = 1;
-				diag(l, 0, 0, "cannot read: %s", strerror(-r));
+				job_diag(l, 0, 0, "cannot read: %s", strerror(-r));
 			} else {
 				l->oom = 1;
 			}
 		} else {
-			diag(l, parent, line, "cannot read included file '%s': %s", path, strerror(-r));
+			job_diag(l, parent, line, "cannot read included file '%s': %s", path, strerror(-r));
 		}
 		free(real);
 		return SIZE_MAX;
 	}
 
-	struct jfile *v = realloc(l->files, (l->nfiles + 1) * sizeof *v);
+	struct job_file *v = realloc(l->files, (l->nfiles + 1) * sizeof *v);
 	if (!v) {
 		free(real);
 		free(buf);
@@ -456,7 +399,7 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
 	}
 	l->files = v;
 	idx = l->nfiles++;
-	v[idx] = (struct jfile){ .path = strdup(path), .real = real, .dir = dir_of(path),
+	v[idx] = (struct job_file){ .path = strdup(path), .real = real, .dir = dir_of(path),
 	                         .parent = parent, .depth = depth };
 	if (!v[idx].path || !v[idx].dir || job_scan(buf, len, &v[idx].scan) < 0) {
 		free(buf);
@@ -465,9 +408,14 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
 	}
 	free(buf);
 	for (size_t i = 0; i < v[idx].scan.nundef; i++)
-		diag(l, idx, v[idx].scan.undef[i].line,
-		     "undefined environment variable '%s' (write ${%s:-} to allow it unset)",
+		job_diag(l, idx, v[idx].scan.undef[i].line,
+		     UNDEF_VAR "'%s' (write ${%s:-} to allow it unset)",
 		     v[idx].scan.undef[i].name, v[idx].scan.undef[i].name);
+
+	/* libconfuse takes a double-quoted string cut by the end of the file
+	 * for the end of the file, silently. */
+	if (v[idx].scan.unterminated)
+		job_diag(l, idx, v[idx].scan.unterminated, "unterminated string");
 
 	cfg_t *cfg = cfg_init(t->root, CFGF_KEYSTRVAL);
 	if (!cfg) {
@@ -492,301 +440,16 @@ static size_t load_file(struct load *l, const struct opt_tables *t, const char *
 		fclose(fp);
 	}
 	for (size_t i = 0; i < l->files[idx].nincl; i++) {
-		struct incl in = l->files[idx].incl[i];
+		struct job_incl in = l->files[idx].incl[i];
 		size_t k = load_file(l, t, in.path, idx, depth + 1, in.line);
 		l->files[idx].incl[i].file = k; /* l->files may have moved */
 	}
 	return idx;
 }
 
-/* ---------------------------------------------------------------- building */
-
-struct src {
-	cfg_t *sec;       /* the section holding the key (maybe an output block) */
-	size_t file;
-	bool from_job;
-};
-
-struct unit {
-	struct src *defaults; /* in order: later ones win */
-	size_t ndefaults;
-};
-
-/* Defaults of file fi and the files it includes: included files first, so
- * that a file's own defaults win over those it includes. */
-static void collect_defaults(struct load *l, size_t fi, struct unit *u)
-{
-	for (size_t i = 0; i < l->files[fi].nincl; i++)
-		if (l->files[fi].incl[i].file != SIZE_MAX)
-			collect_defaults(l, l->files[fi].incl[i].file, u);
-	cfg_t *cfg = l->files[fi].cfg;
-	for (unsigned k = 0; cfg && k < cfg_size(cfg, "defaults"); k++) {
-		cfg_t *d = cfg_getnsec(cfg, "defaults", k);
-		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE };
-		for (size_t j = 0; j < 2; j++)
-			if (cfg_size(d, job_only[j]))
-				diag(l, fi, line_of(l, d, job_only[j], 0, (unsigned)d->line),
-				     "'%s' belongs in a job, not in defaults", job_only[j]);
-		struct src *v = realloc(u->defaults, (u->ndefaults + 1) * sizeof *v);
-		if (!v) {
-			l->oom = 1;
-			return;
-		}
-		u->defaults = v;
-		v[u->ndefaults++] = (struct src){ d, fi, false };
-	}
-}
-
-/* Where key is set in section sec (job or defaults): the section itself or
- * its output block. */
-static bool find_in(struct load *l, cfg_t *sec, size_t file, const char *key, struct src *ret)
-{
-	cfg_t *out = is_output_key(key) ? cfg_getsec(sec, KEY_OUTPUT) : NULL;
-	bool top = cfg_size(sec, key) > 0, in_out = out && cfg_size(out, key) > 0;
-	if (top && in_out)
-		diag(l, file, line_of(l, out, key, 0, (unsigned)sec->line),
-		     "'%s' is set both in output { } and outside it", key);
-	if (!top && !in_out)
-		return false;
-	ret->sec = in_out ? out : sec;
-	ret->file = file;
-	return true;
-}
-
-/* The job's own setting of key, else the last defaults block's. */
-static bool find_key(struct load *l, cfg_t *js, size_t fi, const struct unit *u,
-                     const char *key, struct src *ret)
-{
-	if (find_in(l, js, fi, key, ret)) {
-		ret->from_job = true;
-		return true;
-	}
-	for (size_t k = u->ndefaults; k-- > 0;)
-		if (find_in(l, u->defaults[k].sec, u->defaults[k].file, key, ret)) {
-			ret->from_job = false;
-			return true;
-		}
-	return false;
-}
-
-/* A URL-list file named in a job: relative to the job file's directory;
- * it must be readable now.  Appends the resolved path to o->input. */
-static void add_input(struct load *l, struct gather_job *j, const struct src *s,
-                      const char *key, unsigned i, unsigned line)
-{
-	const char *v = cfg_getnstr(s->sec, key, i);
-	char *p = strcmp(v, "-") == 0 ? strdup(v) : path_join(l->files[s->file].dir, v);
-	char err[256];
-	if (!p) {
-		l->oom = 1;
-		return;
-	}
-	if (strcmp(p, "-") != 0) {
-		int fd = open(p, O_RDONLY | O_CLOEXEC);
-		if (fd < 0)
-			diag(l, s->file, line, "cannot read %s '%s': %s", key, p, strerror(errno));
-		else
-			close(fd);
-	}
-	const struct gather_optdef *d = gather_opt_find("input");
-	if (gather_opt_set(&j->opts, d, p, err, sizeof err) < 0)
-		l->oom = 1;
-	free(p);
-}
-
-/* Set option d of job j from the section that sets it. */
-static void apply_opt(struct load *l, struct gather_job *j, const struct gather_optdef *d,
-                      const struct src *s, unsigned jline)
-{
-	char err[512];
-	unsigned n = cfg_size(s->sec, d->name);
-
-	if (s->from_job && !(d->cmds & j->cmd)) {
-		diag(l, s->file, line_of(l, s->sec, d->name, 0, jline),
-		     "'%s' applies to %s jobs only, and job '%s' is a %s job", d->name,
-		     d->cmds & GATHER_CMD_CRAWL ? "crawl" : "get", j->name,
-		     j->cmd == GATHER_CMD_CRAWL ? "crawl" : "get");
-		return;
-	}
-	for (unsigned i = 0; i < n; i++) {
-		const char *v = cfg_getnstr(s->sec, d->name, i);
-		unsigned line = line_of(l, s->sec, d->name, i, jline);
-		if (!v)
-			v = "";
-		if (strcmp(d->name, "input") == 0) {
-			add_input(l, j, s, d->name, i, line);
-			continue;
-		}
-		if (gather_opt_set(&j->opts, d, v, err, sizeof err) < 0) {
-			diag(l, s->file, line, "%s", err);
-			continue;
-		}
-		if (strcmp(d->name, "allow") == 0 || strcmp(d->name, "deny") == 0) {
-			if (job_check_regex(v, err, sizeof err) < 0)
-				diag(l, s->file, line, "bad regular expression '%s' in %s: %s", v, d->name, err);
-		} else if (strcmp(d->name, "header") == 0) {
-			const char *c = strchr(v, ':');
-			if (!c || c == v || strpbrk(v, "\r\n"))
-				diag(l, s->file, line, "bad header '%s': expected 'Name: value'", v);
-		}
-	}
-}
-
-/* extract "NAME" { xpath = "..." all = BOOL } and regex "NAME" { pattern =
- * "..." } sections: the job's own, else the last defaults block's. */
-static void apply_fields(struct load *l, struct gather_job *j, cfg_t *js, size_t fi,
-                         const struct unit *u, const char *sec, unsigned jline)
-{
-	cfg_t *from = cfg_size(js, sec) ? js : NULL;
-	size_t file = fi;
-	bool is_x = strcmp(sec, SEC_EXTRACT) == 0;
-	const char *key = is_x ? "xpath" : "pattern";
-	char err[512];
-
-	for (size_t k = u->ndefaults; !from && k-- > 0;)
-		if (cfg_size(u->defaults[k].sec, sec)) {
-			from = u->defaults[k].sec;
-			file = u->defaults[k].file;
-		}
-	for (unsigned i = 0; from && i < cfg_size(from, sec); i++) {
-		cfg_t *es = cfg_getnsec(from, sec, i);
-		const char *name = cfg_title(es), *v = cfg_getstr(es, key), *all = NULL;
-		unsigned line = line_of(l, es, key, 0, line_of(l, es, "all", 0, jline));
-		int b = 0;
-		char *f;
-		if (!name || !*name || strpbrk(name, "=[]")) {
-			diag(l, file, line, "bad field name '%s' in %s: no '=', '[' or ']'", name ? name : "", sec);
-			continue;
-		}
-		if (!v) {
-			diag(l, file, line, "%s '%s' has no %s", sec, name, key);
-			continue;
-		}
-		if (is_x && (all = cfg_getstr(es, "all")) && (b = cfg_parse_boolean(all)) < 0) {
-			diag(l, file, line_of(l, es, "all", 0, line),
-			     "invalid value '%s' for all: expected true or false", all);
-			continue;
-		}
-		if ((is_x ? job_check_xpath(v, err, sizeof err) : job_check_regex(v, err, sizeof err)) < 0) {
-			diag(l, file, line, "bad %s '%s' in %s '%s': %s", is_x ? "XPath" : "regular expression",
-			     v, sec, name, err);
-			continue;
-		}
-		if (asprintf(&f, "%s%s=%s", name, b > 0 ? "[]" : "", v) < 0 ||
-		    gather_opt_set(&j->opts, gather_opt_find(sec), f, err, sizeof err) < 0)
-			l->oom = 1;
-		else
-			free(f);
-	}
-}
-
-/* Build one job from section js of file fi; faults go to diags. */
-static void build_job(struct load *l, size_t fi, cfg_t *js, const struct unit *u)
-{
-	struct gather_job j = { 0 };
-	struct src s;
-	const struct job_scan_mark *m = job_mark(l, fi, cfg_title(js));
-	unsigned jline = m ? m->line : (unsigned)js->line;
-
-	j.name = strdup(m ? m->name : "");
-	j.file = strdup(l->files[fi].path);
-	j.line = jline;
-	j.cmd = cfg_size(js, KEY_SEEDS) ? GATHER_CMD_CRAWL : GATHER_CMD_GET;
-	if (find_key(l, js, fi, u, KEY_MODE, &s)) {
-		const char *mode = cfg_getstr(s.sec, KEY_MODE);
-		if (mode && strcmp(mode, "crawl") == 0)
-			j.cmd = GATHER_CMD_CRAWL;
-		else if (mode && strcmp(mode, "get") == 0)
-			j.cmd = GATHER_CMD_GET;
-		else
-			diag(l, s.file, line_of(l, s.sec, KEY_MODE, 0, jline),
-			     "invalid value '%s' for mode: expected crawl or get", mode ? mode : "");
-	}
-	gather_opts_init(&j.opts, j.cmd);
-	for (const struct gather_optdef *d = gather_optdefs; d->name; d++)
-		if (!is_section_key(d->name) && find_key(l, js, fi, u, d->name, &s))
-			apply_opt(l, &j, d, &s, jline);
-	apply_fields(l, &j, js, fi, u, SEC_EXTRACT, jline);
-	apply_fields(l, &j, js, fi, u, SEC_REGEX, jline);
-
-	for (unsigned i = 0; i < cfg_size(js, KEY_SEEDS); i++) {
-		const char *v = cfg_getnstr(js, KEY_SEEDS, i);
-		char err[256];
-		if (job_check_url(v, err, sizeof err) < 0)
-			diag(l, fi, line_of(l, js, KEY_SEEDS, i, jline), "bad seed URL '%s': %s", v, err);
-		else if (gather_strv_push(&j.seeds, v) < 0)
-			l->oom = 1;
-	}
-	s = (struct src){ js, fi, true };
-	for (unsigned i = 0; i < cfg_size(js, KEY_URLS_FILE); i++)
-		add_input(l, &j, &s, KEY_URLS_FILE, i, line_of(l, js, KEY_URLS_FILE, i, jline));
-	if (!cfg_size(js, KEY_SEEDS) && !j.opts.input.n)
-		diag(l, fi, jline, "job '%s' has no seeds and no urls-file", j.name);
-
-	struct gather_job *v = realloc(l->jobs, (l->njobs + 1) * sizeof *v);
-	if (!v || !j.name || !j.file) {
-		l->oom = 1;
-		if (v)
-			l->jobs = v;
-		free(j.name);
-		free(j.file);
-		gather_opts_free(&j.opts);
-		gather_strv_free(&j.seeds);
-		return;
-	}
-	l->jobs = v;
-	v[l->njobs++] = j;
-}
-
-static bool is_closed(const struct jfile *f, cfg_t *js)
-{
-	for (size_t i = 0; i < f->nclosed; i++)
-		if (f->closed[i] == js)
-			return true;
-	return false;
-}
-
-/* Jobs of file fi in file order, each included file's jobs where its
- * include() stands. */
-static void emit(struct load *l, size_t fi, const struct unit *u)
-{
-	cfg_t *cfg = l->files[fi].cfg;
-	unsigned n = cfg ? cfg_size(cfg, "job") : 0;
-	for (unsigned k = 0; k <= n; k++) {
-		for (size_t i = 0; i < l->files[fi].nincl; i++) {
-			const struct incl *in = &l->files[fi].incl[i];
-			if (in->file != SIZE_MAX && (in->pos == k || (k == n && in->pos > n)))
-				emit(l, in->file, u);
-		}
-		if (k < n && is_closed(&l->files[fi], cfg_getnsec(cfg, "job", k)))
-			build_job(l, fi, cfg_getnsec(cfg, "job", k), u);
-	}
-}
-
-/* Two jobs of one name in the file and the files it includes. */
-static void check_duplicates(struct load *l)
-{
-	for (size_t f = 0; f < l->nfiles; f++)
-		for (size_t i = 0; i < l->files[f].scan.njobs; i++) {
-			const struct job_scan_mark *m = &l->files[f].scan.jobs[i];
-			bool found = false;
-			for (size_t g = 0; g <= f && !found; g++)
-				for (size_t k = 0; k < l->files[g].scan.njobs && !found; k++) {
-					const struct job_scan_mark *p = &l->files[g].scan.jobs[k];
-					if (g == f && k == i)
-						break;
-					if (strcmp(p->name, m->name) == 0) {
-						diag(l, f, m->line, "duplicate job name '%s' (first at %s:%u)",
-						     m->name, l->files[g].path, p->line);
-						found = true;
-					}
-				}
-		}
-}
-
 static int cmp_diag(const void *a, const void *b)
 {
-	const struct diag *x = a, *y = b;
+	const struct job_fault *x = a, *y = b;
 	if (x->file != y->file)
 		return x->file < y->file ? -1 : 1;
 	if (x->line != y->line)
@@ -808,9 +471,8 @@ static void free_jobs(struct gather_job *jobs, size_t n)
 int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
                         struct gather_strv *diags)
 {
-	struct load l = { 0 };
+	struct job_load l = { 0 };
 	struct opt_tables t;
-	struct unit u = { 0 };
 	int r;
 
 	memset(ret, 0, sizeof *ret);
@@ -819,9 +481,7 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 	pthread_mutex_lock(&job_lock);
 	current = &l;
 	if (load_file(&l, &t, path, SIZE_MAX, 0, 0) != SIZE_MAX) {
-		check_duplicates(&l);
-		collect_defaults(&l, 0, &u);
-		emit(&l, 0, &u);
+		job_build_all(&l);
 	}
 	for (size_t i = 0; i < l.nfiles; i++)
 		if (l.files[i].cfg)
@@ -829,10 +489,10 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 	current = NULL;
 	pthread_mutex_unlock(&job_lock);
 	tables_free(&t);
-	free(u.defaults);
 
 	/* Stable order for the reader: by file (as loaded), then line. */
-	qsort(l.diags, l.ndiags, sizeof *l.diags, cmp_diag);
+	if (l.ndiags > 1)
+		qsort(l.diags, l.ndiags, sizeof *l.diags, cmp_diag);
 	for (size_t i = 0; i < l.ndiags; i++) {
 		char *m;
 		const char *fp = l.files[l.diags[i].file].path;
@@ -852,7 +512,7 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 		free_jobs(l.jobs, l.njobs);
 	}
 	for (size_t i = 0; i < l.nfiles; i++) {
-		struct jfile *f = &l.files[i];
+		struct job_file *f = &l.files[i];
 		free(f->path);
 		free(f->real);
 		free(f->dir);

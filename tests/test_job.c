@@ -4,6 +4,7 @@
 
 #include <check.h>
 #include <confuse.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -277,11 +278,13 @@ START_TEST(test_env)
 	    "job \"u\" {\n"
 	    "  seeds = {\"https://a.example/\"}\n"
 	    "  user-agent = \"x-${GATHER_TEST_UNSET}\"\n"
+	    "  timeout = \"${GATHER_TEST_UNSET}\"\n"      /* once: not also "invalid value ''" */
 	    "}\n", p, sizeof p);
 	static const char *const want[] = {
 		"FILE:4: undefined environment variable 'GATHER_TEST_UNSET' (write ${GATHER_TEST_UNSET:-} to allow it unset)",
+		"FILE:5: undefined environment variable 'GATHER_TEST_UNSET' (write ${GATHER_TEST_UNSET:-} to allow it unset)",
 	};
-	load_bad(p, want, 1);
+	load_bad(p, want, 2);
 }
 END_TEST
 
@@ -410,6 +413,11 @@ static const struct {
 	{ "job \"a\" {\n  seeds = {\"https://a.example/\"}\n  retries = x\n}\njob \"b\" {\n  depth = {\n}\n",
 	  { "FILE:3: invalid value 'x' for retries: expected a whole number",
 	    "FILE:6: unexpected token '{'" } },
+	{ "job \"\" { seeds = {\"https://a.example/\"} }\n", { "FILE:1: job name is empty" } },
+	{ "job \"a\" { seeds = {\"https://a.example/\"} }\n\"never closed\n",
+	  { "FILE:2: unterminated string" } },
+	{ "job \"a\" {\n  seeds = {\"https://a.example/\"}\n  retries = 1\n}\n}\n",
+	  { "FILE:5: unexpected closing brace" } },
 	{ "include(\"nope.conf\")\njob \"a\" { seeds = {\"https://a.example/\"} }\n",
 	  { "FILE:1: cannot read included file 'TMP/nope.conf': No such file or directory" } },
 	{ "include(\"bad.conf\")\njob \"a\" { seeds = {\"https://a.example/\"} }\n",
@@ -459,6 +467,78 @@ START_TEST(test_empty_and_nodiags)
 }
 END_TEST
 
+/* Bad input never crashes: truncated and scrambled files give faults. */
+START_TEST(test_garbage)
+{
+	static const char *const good =
+		"defaults { retries = 1 }\n"
+		"job \"a\" {\n  seeds = {\"https://a.example/\"}\n  extract \"t\" { xpath = \"//t\" }\n"
+		"  output { jsonl = \"x\" }\n  allow = {'^h', \"${HOME}\"} /* c */ # d\n}\n";
+	size_t n = strlen(good);
+	char p[512], buf[512];
+	unsigned seed = 12345;
+	for (size_t cut = 0; cut <= n; cut++) {
+		struct gather_jobfile jf;
+		memcpy(buf, good, cut);
+		buf[cut] = '\0';
+		put("g.conf", buf, p, sizeof p);
+		int r = gather_jobfile_load(p, &jf, NULL);
+		ck_assert(r == 0 || r == GATHER_E_INVALID);
+		gather_jobfile_free(&jf);
+	}
+	for (unsigned round = 0; round < 300; round++) {
+		struct gather_jobfile jf;
+		struct gather_strv d = { 0 };
+		memcpy(buf, good, n + 1);
+		for (unsigned k = 0; k < 4; k++) {
+			seed = seed * 1103515245u + 12345u;
+			buf[(seed >> 8) % n] = "{}\"'=,()#/*$\\\n x"[(seed >> 20) % 17];
+		}
+		put("g.conf", buf, p, sizeof p);
+		int r = gather_jobfile_load(p, &jf, &d);
+		ck_assert(r == 0 || r == GATHER_E_INVALID);
+		ck_assert(r == 0 ? d.n == 0 : d.n > 0);
+		gather_jobfile_free(&jf);
+		gather_strv_free(&d);
+	}
+}
+END_TEST
+
+/* Loads on several threads at once (libconfuse's scanner is global state:
+ * job.c serializes it) all succeed with the same result. */
+static void *load_many(void *arg)
+{
+	const char *path = arg;
+	for (int i = 0; i < 20; i++) {
+		struct gather_jobfile jf;
+		struct gather_strv d = { 0 };
+		if (gather_jobfile_load(path, &jf, &d) != 0 || jf.n != 2 ||
+		    strcmp(jf.jobs[1].opts.user_agent, "t/1") != 0)
+			return (void *)1;
+		gather_jobfile_free(&jf);
+		gather_strv_free(&d);
+	}
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	char p[512];
+	pthread_t t[4];
+	put("t.conf",
+	    "# threads\ndefaults { user-agent = \"t/1\" }\n"
+	    "job \"a\" { seeds = {\"https://a.example/\"} extract \"t\" { xpath = \"//t\" } }\n"
+	    "job \"b\" { seeds = {\"https://b.example/\"} allow = {'^https://b'} }\n", p, sizeof p);
+	for (int i = 0; i < 4; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, load_many, p), 0);
+	for (int i = 0; i < 4; i++) {
+		void *r;
+		ck_assert_int_eq(pthread_join(t[i], &r), 0);
+		ck_assert_ptr_null(r);
+	}
+}
+END_TEST
+
 /* conf/gatherd.conf is the daemon's file, not a job file: check that it is
  * valid libConfuse syntax with the keys the daemon will read. */
 START_TEST(test_gatherd_conf)
@@ -497,6 +577,8 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_empty_and_nodiags);
 	tcase_add_test(tc, test_gatherd_conf);
+	tcase_add_test(tc, test_garbage);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	return s;
 }
