@@ -164,6 +164,41 @@ START_TEST(test_row_in_batch)
 }
 END_TEST
 
+static bool row_plain(const struct row *r)
+{
+	return !r->max_body && !r->max_head && !r->max_headers && !r->max_redirs && !r->idle_ms && !r->total_ms;
+}
+
+/* Every default-limit behaviour at once, shuffled, 8 at a time over 3
+ * connections: each still gets its own outcome. */
+START_TEST(test_mixed_batch)
+{
+	struct fetchrun fr;
+	char err[256];
+	const struct row *picked[FR_MAX];
+	unsigned n = 0;
+	uint64_t x = 12345;
+	fr_init(&fr, NULL);
+	fr.o.concurrency = 8;
+	fr.o.per_host = 3;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	for (unsigned round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && n < FR_MAX; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const struct row *r = &rows[(i + x) % (sizeof(rows) / sizeof(rows[0]))];
+			if (!row_plain(r))
+				continue;
+			picked[n++] = r;
+			fr_add(&fr, r->path, GATHER_FETCH_KEEP_BODY);
+		}
+	ck_assert_uint_eq(fr_run(&fr, 15000), n);
+	for (unsigned i = 0; i < n; i++)
+		check_row(picked[i], fr.res[i]);
+	ck_assert_uint_le(testserver_conns(fr.ts), n);
+	fr_free(&fr);
+}
+END_TEST
+
 START_TEST(test_keepalive_reuse)
 {
 	struct fetchrun fr;
@@ -734,6 +769,7 @@ static Suite *engine_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_mixed_batch);
 	tcase_add_test(tc, test_keepalive_reuse);
 	tcase_add_test(tc, test_per_host);
 	tcase_add_test(tc, test_reused_connection_retry);
