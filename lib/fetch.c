@@ -677,6 +677,8 @@ void fetch_finish(struct fetch *f, int err, const char *msg)
 	TAILQ_REMOVE(f->admitted ? &e->running : &e->pending, f, link);
 	if (f->admitted)
 		e->nrunning--;
+	else
+		e->npending--;
 	TAILQ_INSERT_TAIL(&e->reap, f, link);
 	engine_kick(e);
 	f->res = NULL;
