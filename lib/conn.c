@@ -69,6 +69,11 @@ void conn_shutdown(struct conn *c)
 		c->fd = -1;
 	}
 	if (c->bev) {
+		/* Without this, OpenSSL marks the origin's cached session not
+		 * resumable when a healthy connection is closed without a
+		 * close_notify (SSL_free → ssl_clear_bad_session). */
+		if (c->ssl && SSL_is_init_finished(c->ssl))
+			SSL_set_shutdown(c->ssl, SSL_SENT_SHUTDOWN);
 		bufferevent_free(c->bev); /* frees ssl too (BEV_OPT_CLOSE_ON_FREE) */
 		c->bev = NULL;
 		c->ssl = NULL;

@@ -220,6 +220,7 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		if (!f)
 			break;
 		TAILQ_REMOVE(&e->pending, f, link);
+		e->npending--;
 		TAILQ_INSERT_TAIL(&e->running, f, link);
 		f->admitted = true;
 		e->nrunning++;
@@ -288,17 +289,14 @@ int gather_engine_fetch(struct gather_engine *e, const char *url, unsigned flags
 	}
 	e->st.started++;
 	TAILQ_INSERT_TAIL(&e->pending, f, link);
+	e->npending++;
 	engine_kick(e);
 	return 0;
 }
 
 size_t gather_engine_inflight(const struct gather_engine *e)
 {
-	size_t n = 0;
-	const struct fetch *f;
-	TAILQ_FOREACH(f, &e->pending, link)
-		n++;
-	return n + e->nrunning;
+	return e->npending + e->nrunning;
 }
 
 /* Cancels at most n fetches, taken from the front (fetches started by the

@@ -3,7 +3,22 @@
  *
  * Threads: every function here is called on the reactor thread (the thread
  * running event_base_dispatch on the base given to gather_engine_new), and
- * every callback is made on it. */
+ * every callback is made on it.
+ *
+ * The process must ignore SIGPIPE (signal(SIGPIPE, SIG_IGN) in main): a
+ * write to a connection the peer closed is then an error the engine handles
+ * (libevent and OpenSSL write without MSG_NOSIGNAL).
+ *
+ * Outcomes (struct gather_result): err 0 with the final status (also when
+ * retries on 429/502/503/504 ran out: the last status stands); a redirect to
+ * a URL that is not http(s) ends with GATHER_E_BAD_URL, the 3xx status and
+ * final_url = that URL; more than max_redirs redirects end with
+ * GATHER_E_TOO_MANY_REDIRECTS and the last 3xx status.  Retries (connect
+ * errors, timeouts other than the total one, 429/502/503/504) back off
+ * exponentially from 250 ms with jitter, or wait Retry-After, both capped at
+ * retry_max_wait_ms, and never past the total timeout.  A request that fails
+ * on a reused keep-alive connection before any response byte is repeated
+ * once on a fresh connection without counting as an attempt. */
 #ifndef GATHER_ENGINE_H
 #define GATHER_ENGINE_H
 

@@ -57,6 +57,7 @@ struct gather_engine {
 	struct fetch_list ready;      /* woken from a host queue, to run next turn */
 	struct fetch_list reap;       /* finished, freed at a safe point */
 	unsigned nrunning, max_running;
+	size_t npending;
 	struct event kick;            /* admits, wakes, reaps (never inside a caller) */
 	bool kick_armed, paused, freeing;
 

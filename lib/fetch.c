@@ -467,14 +467,13 @@ static enum step step_redirect(struct fetch *f)
 	char *next = NULL, m[300];
 	struct gather_url nu;
 	int rc = gather_url_resolve(f->cur, f->resp.location, &next);
-	if (rc < 0) {
-		snprintf(m, sizeof(m), "bad redirect Location \"%.200s\"", f->resp.location);
-		fetch_finish(f, rc, m);
+	if (rc == GATHER_E_NOMEM || (rc < 0 && !(next = strdup(f->resp.location)))) {
+		fetch_finish(f, GATHER_E_NOMEM, NULL);
 		return STEP_DONE;
 	}
 	free(f->cur);
 	f->cur = next;
-	if (gather_url_parse(next, &nu) < 0) {
+	if (rc < 0 || gather_url_parse(next, &nu) < 0) {
 		/* documented: a non-http(s) target ends the fetch with bad_url,
 		 * the 3xx status, and final_url = the target */
 		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
@@ -593,14 +592,17 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	struct fetch *f = calloc(1, sizeof(*f));
 	if (!f)
 		return NULL;
-	if (!res && (!(res = gather_result_new()) || !(res->url = strdup(url)))) {
+	bool own = !res;
+	if (own && (!(res = gather_result_new()) || !(res->url = strdup(url)))) {
 		gather_result_free(res);
 		free(f);
 		return NULL;
 	}
 	if (!(f->cur = strdup(url))) {
+		if (own)
+			gather_result_free(res);
 		free(f);
-		return NULL; /* res: the caller frees it */
+		return NULL; /* a result given by the caller: the caller frees it */
 	}
 	f->e = e;
 	f->res = res;
@@ -675,6 +677,8 @@ void fetch_finish(struct fetch *f, int err, const char *msg)
 	TAILQ_REMOVE(f->admitted ? &e->running : &e->pending, f, link);
 	if (f->admitted)
 		e->nrunning--;
+	else
+		e->npending--;
 	TAILQ_INSERT_TAIL(&e->reap, f, link);
 	engine_kick(e);
 	f->res = NULL;

@@ -1,6 +1,7 @@
 /* fetchrun.c — see fetchrun.h. */
 #include "config.h"
 
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 void fr_init(struct fetchrun *fr, SSL_CTX *tls)
 {
 	memset(fr, 0, sizeof(*fr));
+	signal(SIGPIPE, SIG_IGN); /* as cmd/ does: writes to closed sockets are errors */
 	evthread_use_pthreads();
 	fr->base = event_base_new();
 	if (!fr->base)

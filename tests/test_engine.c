@@ -164,6 +164,41 @@ START_TEST(test_row_in_batch)
 }
 END_TEST
 
+static bool row_plain(const struct row *r)
+{
+	return !r->max_body && !r->max_head && !r->max_headers && !r->max_redirs && !r->idle_ms && !r->total_ms;
+}
+
+/* Every default-limit behaviour at once, shuffled, 8 at a time over 3
+ * connections: each still gets its own outcome. */
+START_TEST(test_mixed_batch)
+{
+	struct fetchrun fr;
+	char err[256];
+	const struct row *picked[FR_MAX];
+	unsigned n = 0;
+	uint64_t x = 12345;
+	fr_init(&fr, NULL);
+	fr.o.concurrency = 8;
+	fr.o.per_host = 3;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	for (unsigned round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]) && n < FR_MAX; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			const struct row *r = &rows[(i + x) % (sizeof(rows) / sizeof(rows[0]))];
+			if (!row_plain(r))
+				continue;
+			picked[n++] = r;
+			fr_add(&fr, r->path, GATHER_FETCH_KEEP_BODY);
+		}
+	ck_assert_uint_eq(fr_run(&fr, 15000), n);
+	for (unsigned i = 0; i < n; i++)
+		check_row(picked[i], fr.res[i]);
+	ck_assert_uint_le(testserver_conns(fr.ts), n);
+	fr_free(&fr);
+}
+END_TEST
+
 START_TEST(test_keepalive_reuse)
 {
 	struct fetchrun fr;
@@ -283,7 +318,10 @@ START_TEST(test_retry_after)
 	fr_add(&fr, "/retry-after/2?s=0", GATHER_FETCH_KEEP_BODY);   /* succeeds on the 3rd */
 	fr_add(&fr, "/retry-after/5?s=0&k=1", GATHER_FETCH_KEEP_BODY); /* retries run out */
 	fr_add(&fr, "/retry-after/1", GATHER_FETCH_KEEP_BODY);       /* Retry-After: 1 */
-	ck_assert_uint_eq(fr_run(&fr, 8000), 3);
+	fr_add(&fr, "/retry-after/1?date=1", GATHER_FETCH_KEEP_BODY); /* an HTTP-date */
+	ck_assert_uint_eq(fr_run(&fr, 8000), 4);
+	ck_assert_int_eq(fr.res[3]->status, 200);
+	ck_assert_uint_eq(fr.res[3]->attempts, 2);
 	ck_assert_int_eq(fr.res[0]->status, 200);
 	ck_assert_int_eq(fr.res[0]->err, 0);
 	ck_assert_uint_eq(fr.res[0]->attempts, 3);
@@ -365,6 +403,43 @@ START_TEST(test_connect_refused_retries)
 	ck_assert_int_eq(fr.res[0]->status, 0);
 	check_good(fr.res[1], "beside refused");
 	fr_free(&fr);
+}
+END_TEST
+
+/* A listener whose accept queue is full drops SYNs: connect() hangs and
+ * the connect timer ends it (and it is retried, as a connect error). */
+START_TEST(test_connect_timeout)
+{
+	struct fetchrun fr;
+	char err[256], url[64];
+	int lfd = socket(AF_INET, SOCK_STREAM, 0), fill[3];
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t sl = sizeof(sin);
+	ck_assert_int_eq(bind(lfd, (struct sockaddr *)&sin, sizeof(sin)), 0);
+	ck_assert_int_eq(listen(lfd, 0), 0);
+	getsockname(lfd, (struct sockaddr *)&sin, &sl);
+	for (int i = 0; i < 3; i++) {
+		fill[i] = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+		connect(fill[i], (struct sockaddr *)&sin, sizeof(sin));
+	}
+	fr_init(&fr, NULL);
+	fr.o.connect_timeout_ms = 300;
+	fr.o.retries = 1;
+	fr.o.retry_max_wait_ms = 50;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/", ntohs(sin.sin_port));
+	fr_add(&fr, url, 0);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 5000), 2);
+	ck_assert_int_eq(fr.res[0]->err, GATHER_E_TIMEOUT);
+	ck_assert_msg(strstr(fr.res[0]->message, "connect timed out after 300 ms"), "%s", fr.res[0]->message);
+	ck_assert_uint_eq(fr.res[0]->attempts, 2);
+	ck_assert_uint_ge(fr.res[0]->time_ms, 600);
+	check_good(fr.res[1], "beside a hanging connect");
+	fr_free(&fr);
+	for (int i = 0; i < 3; i++)
+		close(fill[i]);
+	close(lfd);
 }
 END_TEST
 
@@ -582,6 +657,107 @@ START_TEST(test_not_compressed)
 }
 END_TEST
 
+/* IPv6 literal: brackets in the URL and in Host, the address in ip. */
+START_TEST(test_ipv6_literal)
+{
+	struct fetchrun fr;
+	char err[256], url[64], host[64];
+	fr_init(&fr, NULL);
+	if (!testserver_has_ipv6(fr.ts)) {
+		fr_free(&fr);
+		return; /* no ::1 here */
+	}
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://[::1]:%u/echo", testserver_port(fr.ts));
+	fr_add(&fr, url, GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 1);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	snprintf(host, sizeof(host), "\r\nHost: [::1]:%u\r\n", testserver_port(fr.ts));
+	ck_assert_ptr_nonnull(memmem(fr.res[0]->body.data, fr.res[0]->body.len, host, strlen(host)));
+	ck_assert_str_eq(fr.res[0]->ip, "::1");
+	fr_free(&fr);
+}
+END_TEST
+
+/* The total connection limit (= concurrency): reaching another origin
+ * closes an idle connection of the first. */
+START_TEST(test_total_conn_limit)
+{
+	struct fetchrun fr;
+	char err[256], url[64];
+	fr_init(&fr, NULL);
+	struct testserver *other = testserver_new(fr.base, NULL);
+	ck_assert_ptr_nonnull(other);
+	fr.o.concurrency = 1;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u/status/200", testserver_port(other));
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, url, GATHER_FETCH_KEEP_BODY);
+	fr_add(&fr, "/status/200", GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 4);
+	for (int i = 0; i < 4; i++)
+		check_good(fr.res[i], "two origins");
+	ck_assert_uint_eq(testserver_conns(fr.ts), 2);
+	ck_assert_uint_eq(testserver_conns(other), 1);
+	gather_engine_free(fr.e);
+	fr.e = NULL;
+	testserver_free(other);
+	fr_free(&fr);
+}
+END_TEST
+
+/* KEEP_RAW keeps the transfer-decoded body, KEEP_BODY the content-decoded. */
+START_TEST(test_raw_vs_decoded)
+{
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, NULL);
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	fr_add(&fr, "/gzip", GATHER_FETCH_KEEP_BODY | GATHER_FETCH_KEEP_RAW);
+	fr_add(&fr, "/chunked", GATHER_FETCH_KEEP_BODY | GATHER_FETCH_KEEP_RAW);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 2);
+	struct gather_result *g = fr.res[0], *c = fr.res[1];
+	ck_assert_uint_eq(g->body.len, strlen(TESTSERVER_TEXT));
+	ck_assert_uint_eq(g->bytes, strlen(TESTSERVER_TEXT));
+	ck_assert((unsigned char)g->raw_body.data[0] == 0x1f && (unsigned char)g->raw_body.data[1] == 0x8b);
+	ck_assert_ptr_nonnull(strstr(g->resp_head.data, "Content-Encoding: gzip"));
+	ck_assert_uint_eq(c->raw_body.len, strlen(TESTSERVER_TEXT)); /* chunk framing removed */
+	ck_assert(memcmp(c->raw_body.data, TESTSERVER_TEXT, c->raw_body.len) == 0);
+	fr_free(&fr);
+}
+END_TEST
+
+static void unpause_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetchrun *fr = arg;
+	(void)fd, (void)what;
+	ck_assert_uint_eq(fr->ndone, 0); /* nothing read while paused */
+	gather_engine_pause_reads(fr->e, 0);
+}
+
+START_TEST(test_pause_reads)
+{
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, NULL);
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	gather_engine_pause_reads(fr.e, 1);
+	fr_add(&fr, "/bytes/1000", 0);
+	fr_add(&fr, "/status/200", 0);
+	struct timeval tv = { 0, 200000 };
+	event_base_once(fr.base, -1, EV_TIMEOUT, unpause_cb, &fr, &tv);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 2);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	ck_assert_uint_eq(fr.res[0]->bytes, 1000);
+	ck_assert_uint_ge(fr.res[0]->time_ms, 190);
+	struct gather_engine_stats st;
+	gather_engine_stats(fr.e, &st);
+	ck_assert_uint_gt(st.bytes_in, 1000);
+	fr_free(&fr);
+}
+END_TEST
+
 static Suite *engine_suite(void)
 {
 	Suite *s = suite_create("engine");
@@ -593,6 +769,7 @@ static Suite *engine_suite(void)
 	suite_add_tcase(s, tc);
 	tc = tcase_create("engine");
 	tcase_set_timeout(tc, 30);
+	tcase_add_test(tc, test_mixed_batch);
 	tcase_add_test(tc, test_keepalive_reuse);
 	tcase_add_test(tc, test_per_host);
 	tcase_add_test(tc, test_reused_connection_retry);
@@ -601,6 +778,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_retry_after);
 	tcase_add_test(tc, test_retry_limits);
 	tcase_add_test(tc, test_connect_refused_retries);
+	tcase_add_test(tc, test_connect_timeout);
 	tcase_add_test(tc, test_dns_localhost);
 	tcase_add_test(tc, test_bad_url_async);
 	tcase_add_test(tc, test_cancel_all);
@@ -611,6 +789,10 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_redirect_hook);
 	tcase_add_test(tc, test_bad_header_option);
 	tcase_add_test(tc, test_not_compressed);
+	tcase_add_test(tc, test_pause_reads);
+	tcase_add_test(tc, test_ipv6_literal);
+	tcase_add_test(tc, test_total_conn_limit);
+	tcase_add_test(tc, test_raw_vs_decoded);
 	suite_add_tcase(s, tc);
 	return s;
 }

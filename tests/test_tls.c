@@ -87,6 +87,28 @@ START_TEST(test_verify)
 }
 END_TEST
 
+/* A second connection to the origin resumes the first one's TLS session. */
+START_TEST(test_session_resumption)
+{
+	SSL_CTX *sctx = testcerts_server_ctx(&tc, tc.good);
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, sctx);
+	SSL_CTX_free(sctx);
+	fr.o.cacert = strdup(ca_path);
+	fr.o.concurrency = 1;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	fr_add(&fr, "/close", 0);       /* the server closes: next one reconnects */
+	fr_add(&fr, "/status/200", 0);
+	ck_assert_uint_eq(fr_run(&fr, 5000), 2);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	ck_assert_int_eq(fr.res[1]->status, 200);
+	ck_assert_uint_eq(testserver_conns(fr.ts), 2);
+	ck_assert_uint_eq(testserver_resumed(fr.ts), 1);
+	fr_free(&fr);
+}
+END_TEST
+
 /* Without --cacert the test CA is unknown to the system store. */
 START_TEST(test_system_store_rejects_test_ca)
 {
@@ -140,6 +162,7 @@ int main(void)
 	TCase *t = tcase_create("core");
 	tcase_add_unchecked_fixture(t, setup, teardown);
 	tcase_add_loop_test(t, test_verify, 0, (int)(sizeof(cases) / sizeof(cases[0])));
+	tcase_add_test(t, test_session_resumption);
 	tcase_add_test(t, test_system_store_rejects_test_ca);
 	tcase_add_test(t, test_bad_cacert);
 	tcase_add_test(t, test_tls_to_plain);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -80,7 +81,9 @@ int main(int argc, char **argv)
 	struct event *in = event_new(base, 0, EV_READ | EV_PERSIST, stop_cb, base);
 	struct event *life = evtimer_new(base, stop_cb, base);
 	struct timeval tv = { MAX_LIFETIME_S, 0 };
-	if (in && !isatty(0))
+	struct stat st;
+	/* only a pipe or socket can "close"; /dev/null, files, ttys: ignored */
+	if (in && fstat(0, &st) == 0 && (S_ISFIFO(st.st_mode) || S_ISSOCK(st.st_mode)))
 		event_add(in, NULL);
 	evtimer_add(life, &tv);
 	event_base_dispatch(base);

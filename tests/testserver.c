@@ -51,10 +51,10 @@ struct tconn {
 
 struct testserver {
 	struct event_base *base;
-	struct evconnlistener *lis;
+	struct evconnlistener *lis, *lis6; /* lis6: ::1, NULL without IPv6 */
 	SSL_CTX *tls;
 	uint16_t port;
-	unsigned conns, requests;
+	unsigned conns, requests, resumed;
 	TAILQ_HEAD(, tconn) all;
 	struct counter *counters;
 	struct blob gz, defl, deflraw, br, zst, gzbr, bomb_member;
@@ -407,27 +407,38 @@ static void serve(struct tconn *c)
 			return;
 		}
 		size_t headlen = (size_t)end.pos + 4;
-		char *head = (char *)evbuffer_pullup(in, (ev_ssize_t)headlen);
+		char *head = malloc(headlen + 1); /* NUL-terminated copy to scan */
+		if (!head) {
+			tconn_free(c, false);
+			return;
+		}
+		evbuffer_copyout(in, head, headlen);
+		head[headlen] = 0;
 		char method[16], target[4096];
 		if (sscanf(head, "%15s %4095s", method, target) != 2) {
+			free(head);
 			tconn_free(c, false);
 			return;
 		}
 		size_t bodylen = 0;
 		const char *cl = strcasestr(head, "\r\ncontent-length:");
-		if (cl && cl < head + headlen)
+		if (cl)
 			bodylen = strtoul(cl + 17, NULL, 10);
-		if (evbuffer_get_length(in) < headlen + bodylen)
+		bool conn_close = strcasestr(head, "\r\nconnection: close") != NULL;
+		if (evbuffer_get_length(in) < headlen + bodylen) {
+			free(head);
 			return;
-		head = (char *)evbuffer_pullup(in, (ev_ssize_t)(headlen + bodylen));
+		}
 		if (c->drop_next) {
+			free(head);
 			tconn_free(c, false);
 			return;
 		}
-		const char *conn_close = strcasestr(head, "\r\nconnection: close");
+		const char *all = (const char *)evbuffer_pullup(in, (ev_ssize_t)(headlen + bodylen));
 		c->ts->requests++;
-		bool more = route(c, method, target, head, headlen, head + headlen, bodylen);
-		if (conn_close && conn_close < head + headlen)
+		bool more = route(c, method, target, head, headlen, all + headlen, bodylen);
+		free(head);
+		if (conn_close)
 			c->close_after_write = true;
 		evbuffer_drain(in, headlen + bodylen);
 		if (!more)
@@ -460,9 +471,13 @@ static void write_cb(struct bufferevent *bev, void *arg)
 
 static void event_cb(struct bufferevent *bev, short what, void *arg)
 {
-	(void)bev;
-	if (what & BEV_EVENT_CONNECTED)
-		return; /* TLS handshake done */
+	if (what & BEV_EVENT_CONNECTED) { /* TLS handshake done */
+		SSL *ssl = bufferevent_openssl_get_ssl(bev);
+		struct tconn *c = arg;
+		if (ssl && SSL_session_reused(ssl))
+			c->ts->resumed++;
+		return;
+	}
 	tconn_free(arg, false);
 }
 
@@ -543,6 +558,14 @@ struct testserver *testserver_new(struct event_base *base, SSL_CTX *tls)
 	socklen_t sl = sizeof(sin);
 	getsockname(evconnlistener_get_fd(ts->lis), (struct sockaddr *)&sin, &sl);
 	ts->port = ntohs(sin.sin_port);
+	/* also ::1 on the same port, when the host has IPv6 loopback */
+	struct sockaddr_in6 sin6;
+	memset(&sin6, 0, sizeof(sin6));
+	sin6.sin6_family = AF_INET6;
+	sin6.sin6_addr = in6addr_loopback;
+	sin6.sin6_port = htons(ts->port);
+	ts->lis6 = evconnlistener_new_bind(base, accept_cb, ts, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
+	                                   LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&sin6, sizeof(sin6));
 	if (tls) {
 		SSL_CTX_up_ref(tls);
 		ts->tls = tls;
@@ -562,6 +585,8 @@ void testserver_free(struct testserver *ts)
 		tconn_free(c, false);
 	if (ts->lis)
 		evconnlistener_free(ts->lis);
+	if (ts->lis6)
+		evconnlistener_free(ts->lis6);
 	while (ts->counters) {
 		struct counter *k = ts->counters;
 		ts->counters = k->next;
@@ -587,4 +612,14 @@ unsigned testserver_conns(const struct testserver *ts)
 unsigned testserver_requests(const struct testserver *ts)
 {
 	return ts->requests;
+}
+
+unsigned testserver_resumed(const struct testserver *ts)
+{
+	return ts->resumed;
+}
+
+bool testserver_has_ipv6(const struct testserver *ts)
+{
+	return ts->lis6 != NULL;
 }

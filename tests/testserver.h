@@ -1,11 +1,13 @@
 /* testserver.h — a scriptable, misbehaving HTTP/1.1 server for tests.
  *
- * Listens on 127.0.0.1, port 0 (an ephemeral port), on the caller's
+ * Listens on 127.0.0.1, port 0 (an ephemeral port; also [::1] on the same
+ * port when the host has IPv6 loopback), on the caller's
  * event_base, plain or TLS.  Used in-process by the Check tests (same base as
  * the engine under test) and as the program tests/testserver by script tests:
  *
  *   tests/testserver [--tls CERT KEY] [--port-file F]   prints "PORT\n", serves
- *       until killed, until stdin closes, or for at most 300 s
+ *       until killed, until stdin closes (when it is a pipe or socket; a
+ *       /dev/null or file stdin is ignored), or for at most 300 s
  *   tests/testserver --make-certs DIR   writes ca.pem, key.pem (leaf key),
  *       good.pem (127.0.0.1, ::1, localhost; signed by ca.pem), expired.pem,
  *       wronghost.pem, selfsigned.pem, and exits
@@ -55,6 +57,7 @@
 #ifndef GATHER_TESTSERVER_H
 #define GATHER_TESTSERVER_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include <openssl/ssl.h>
@@ -73,5 +76,9 @@ uint16_t testserver_port(const struct testserver *ts);
 /* Connections accepted and requests answered so far. */
 unsigned testserver_conns(const struct testserver *ts);
 unsigned testserver_requests(const struct testserver *ts);
+/* Whether it also listens on [::1] (same port). */
+bool testserver_has_ipv6(const struct testserver *ts);
+/* TLS handshakes that resumed a session. */
+unsigned testserver_resumed(const struct testserver *ts);
 
 #endif
