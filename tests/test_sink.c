@@ -197,6 +197,56 @@ START_TEST(test_many_records_all_outputs)
 }
 END_TEST
 
+struct written {
+	size_t n;
+	int next; /* the p<i> expected next: order kept */
+	bool order_ok;
+	bool line_was_there;
+	const char *jsonl;
+};
+
+static void on_written(const struct gather_result *r, void *arg)
+{
+	struct written *w = arg;
+	char want[64];
+	snprintf(want, sizeof want, "http://127.0.0.1/p%d", w->next++);
+	if (strcmp(r->url, want) != 0)
+		w->order_ok = false;
+	/* the record's line is already in the file */
+	FILE *f = fopen(w->jsonl, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	size_t wl = strlen(want);
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		char *u = strstr(line, "\"url\":\"");
+		found = u && strncmp(u + 7, want, wl) == 0 && u[7 + wl] == '"';
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (!found)
+		w->line_was_there = false;
+	w->n++;
+}
+
+/* The written callback: every record, in order, after its line is out. */
+START_TEST(test_written_callback)
+{
+	char err[256];
+	opts.jsonl = in_top("w.jsonl");
+	struct written w = { 0, 0, true, true, opts.jsonl };
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	gather_sink_on_written(s, on_written, &w);
+	for (int i = 0; i < 200; i++)
+		put_wait(s, record(i, 0));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	ck_assert_uint_eq(w.n, 200);
+	ck_assert(w.order_ok);
+	ck_assert(w.line_was_there);
+}
+END_TEST
+
 /* Lines show up while the sink is open (tail -f). */
 START_TEST(test_flushed_without_close)
 {
@@ -425,6 +475,7 @@ int main(void)
 	tcase_add_test(tc, test_again_when_full);
 	tcase_add_test(tc, test_again_on_bytes);
 	tcase_add_test(tc, test_close_drains);
+	tcase_add_test(tc, test_written_callback);
 	tcase_add_test(tc, test_write_error_reported);
 	tcase_add_test(tc, test_mirror_error_reported);
 	tcase_add_test(tc, test_closed_pipe);
