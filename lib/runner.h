@@ -42,6 +42,10 @@ void gather_runner_stop(struct gather_runner *r);
 
 void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats *ret);
 
+/* The first input or setup problem met while running (an unreadable -i
+ * file, ...), NULL when none; valid until free. */
+const char *gather_runner_error(const struct gather_runner *r);
+
 /* 0 when the outputs closed cleanly, else GATHER_E_IO with err filled.
  * Frees.  Accepts NULL. */
 int gather_runner_free(struct gather_runner *r, char *err, size_t errlen);

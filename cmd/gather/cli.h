@@ -2,6 +2,8 @@
 #ifndef GATHER_CLI_H
 #define GATHER_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "options.h"
@@ -18,6 +20,16 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 
 /* Print the option list for cmd, as --help shows it. */
 void cli_print_options(FILE *f, unsigned cmd);
+
+struct event_base;
+struct gather_runner;
+/* A fresh reactor with libevent's pthreads support (workers wake it). */
+struct event_base *new_reactor(void);
+/* Start the runners, run the reactor until all are done, stopping them
+ * cleanly on SIGINT/SIGTERM; a progress line on stderr when asked.  Returns
+ * the number of signals received, or -1 on a setup error. */
+int run_runners(struct event_base *base, struct gather_runner **runners, size_t n,
+                bool progress);
 
 int cmd_get(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);

@@ -14,4 +14,3 @@ static int pending(const char *name)
 int cmd_get(int argc, char **argv) { (void)argc; (void)argv; return pending("get"); }
 int cmd_crawl(int argc, char **argv) { (void)argc; (void)argv; return pending("crawl"); }
 int cmd_run(int argc, char **argv) { (void)argc; (void)argv; return pending("run"); }
-int cmd_check(int argc, char **argv) { (void)argc; (void)argv; return pending("check"); }

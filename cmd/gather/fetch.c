@@ -1,0 +1,192 @@
+/* fetch.c — `gather get` and `gather crawl`: parse options, run one runner on
+ * a fresh reactor with signal handling and the progress line, pick the exit
+ * code. */
+#include "config.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <event2/thread.h>
+
+#include "cli.h"
+#include "error.h"
+#include "runner.h"
+
+struct run_ctx {
+	struct event_base *base;
+	struct gather_runner **runners;
+	size_t n, finished;
+	unsigned signals;
+	bool progress;
+	struct event *tick;
+};
+
+static void on_done(struct gather_runner *r, void *arg)
+{
+	struct run_ctx *c = arg;
+	(void)r;
+	if (++c->finished == c->n)
+		event_base_loopbreak(c->base);
+}
+
+/* SIGINT/SIGTERM: the first stops the runners cleanly (records flushed);
+ * a second one leaves at once. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run_ctx *c = arg;
+	(void)what;
+	if (++c->signals > 1) {
+		fprintf(stderr, "\ngather: %s again, leaving now\n", strsignal((int)sig));
+		_exit(130);
+	}
+	for (size_t i = 0; i < c->n; i++)
+		gather_runner_stop(c->runners[i]);
+}
+
+static void human_bytes(char *buf, size_t len, double b)
+{
+	const char *u = "B";
+	if (b >= 1e9) { b /= 1e9; u = "GB"; }
+	else if (b >= 1e6) { b /= 1e6; u = "MB"; }
+	else if (b >= 1e3) { b /= 1e3; u = "kB"; }
+	snprintf(buf, len, "%.1f %s", b, u);
+}
+
+static void on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct run_ctx *c = arg;
+	struct gather_run_stats t = { 0 };
+	char rate[32];
+	(void)fd;
+	(void)what;
+	for (size_t i = 0; i < c->n; i++) {
+		struct gather_run_stats s;
+		gather_runner_stats(c->runners[i], &s);
+		t.done += s.done;
+		t.failed += s.failed;
+		t.inflight += s.inflight;
+		t.queued += s.queued;
+		t.bytes += s.bytes;
+		if (s.elapsed_ms > t.elapsed_ms)
+			t.elapsed_ms = s.elapsed_ms;
+	}
+	double secs = t.elapsed_ms ? (double)t.elapsed_ms / 1000.0 : 1e-3;
+	human_bytes(rate, sizeof rate, (double)t.bytes / secs);
+	fprintf(stderr, "\r\033[K%llu done, %llu in flight, %llu queued, %.0f req/s, %s/s, %llu errors",
+	        (unsigned long long)t.done, (unsigned long long)t.inflight,
+	        (unsigned long long)t.queued, (double)t.done / secs, rate,
+	        (unsigned long long)t.failed);
+}
+
+int run_runners(struct event_base *base, struct gather_runner **runners, size_t n,
+                bool progress)
+{
+	struct run_ctx c = { .base = base, .runners = runners, .n = n, .progress = progress };
+	struct event *sigint = evsignal_new(base, SIGINT, on_signal, &c);
+	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &c);
+	struct timeval tv = { 0, 250000 };
+
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL)) {
+		fprintf(stderr, "gather: cannot set up signal handling\n");
+		return -1;
+	}
+	if (progress) {
+		c.tick = event_new(base, -1, EV_PERSIST, on_tick, &c);
+		if (c.tick)
+			event_add(c.tick, &tv);
+	}
+	for (size_t i = 0; i < n; i++)
+		gather_runner_start(runners[i], on_done, &c);
+	if (n)
+		event_base_dispatch(base);
+	if (c.tick) {
+		on_tick(-1, 0, &c);
+		fputc('\n', stderr);
+		event_free(c.tick);
+	}
+	event_free(sigint);
+	event_free(sigterm);
+	return (int)c.signals;
+}
+
+struct event_base *new_reactor(void)
+{
+	struct event_base *base;
+	if (evthread_use_pthreads() < 0) {
+		fprintf(stderr, "gather: libevent has no pthreads support\n");
+		return NULL;
+	}
+	base = event_base_new();
+	if (!base)
+		fprintf(stderr, "gather: cannot create the event loop\n");
+	return base;
+}
+
+static int fetch_main(int argc, char **argv, unsigned cmd)
+{
+	struct gather_opts o;
+	struct gather_strv pos = { 0 };
+	struct event_base *base = NULL;
+	struct gather_runner *r = NULL;
+	struct gather_run_stats st;
+	char err[512] = "";
+	int ret;
+
+	gather_opts_init(&o, cmd);
+	ret = cli_parse(argc, argv, cmd, &o, &pos);
+	if (ret != 0) {
+		ret = ret < 0 ? EXIT_ALL_OK : ret;
+		goto out;
+	}
+	if (cmd == GATHER_CMD_CRAWL && pos.n == 0 && o.input.n == 0) {
+		fprintf(stderr, "gather crawl: no seed URL given (see gather crawl --help)\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	if (cmd == GATHER_CMD_GET && pos.n == 0 && o.input.n == 0) {
+		fprintf(stderr, "gather get: no URL given; name URLs or -i FILE (see gather get --help)\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	base = new_reactor();
+	if (!base) {
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	r = gather_runner_new(base, &o, cmd, &pos, err, sizeof err);
+	if (!r) {
+		fprintf(stderr, "gather %s: %s\n", argv[0], err);
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	run_runners(base, &r, 1, o.progress || isatty(STDERR_FILENO));
+	gather_runner_stats(r, &st);
+	if (gather_runner_error(r))
+		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
+	ret = st.failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+	if (gather_runner_free(r, err, sizeof err) < 0) {
+		fprintf(stderr, "gather %s: %s\n", argv[0], err);
+		ret = EXIT_SOME_FAILED;
+	}
+out:
+	if (base)
+		event_base_free(base);
+	gather_strv_free(&pos);
+	gather_opts_free(&o);
+	return ret;
+}
+
+int cmd_get(int argc, char **argv)
+{
+	return fetch_main(argc, argv, GATHER_CMD_GET);
+}
+
+int cmd_crawl(int argc, char **argv)
+{
+	return fetch_main(argc, argv, GATHER_CMD_CRAWL);
+}

@@ -1,0 +1,362 @@
+/* html-links.c — the title and the outgoing links of a parsed page.
+ *
+ * Two iterative walks over the tree (never recursion: the tree may be as
+ * deep as libxml2 allows): the first finds the document's base URL (the
+ * first <base href>, HTML §4.2.3), the second takes the title and, in
+ * document order, every link kind we follow, resolves it against the base
+ * with gather_url_resolve (which strips whitespace, drops the fragment and
+ * refuses anything but http/https) and keeps each URL once.
+ *
+ * Runs on a worker thread; touches only the document and the result it is
+ * given. */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "error.h"
+#include "html-internal.h"
+#include "url.h"
+
+/* The distinct links of one page in document order, with a hash set (open
+ * addressing, indices into v) to find duplicates. */
+struct linkset {
+	char **v;
+	size_t n, cap;
+	size_t *tab;      /* 0: empty, else index + 1 */
+	size_t tabcap;    /* power of two, > 2 n */
+};
+
+static uint64_t hash_str(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int set_grow(struct linkset *ls)
+{
+	size_t ncap = ls->tabcap ? ls->tabcap * 2 : 64;
+	size_t *nt = calloc(ncap, sizeof(*nt));
+
+	if (!nt)
+		return GATHER_E_NOMEM;
+	for (size_t i = 0; i < ls->n; i++) {
+		size_t j = hash_str(ls->v[i]) & (ncap - 1);
+		while (nt[j])
+			j = (j + 1) & (ncap - 1);
+		nt[j] = i + 1;
+	}
+	free(ls->tab);
+	ls->tab = nt;
+	ls->tabcap = ncap;
+	return 0;
+}
+
+/* Takes ownership of url (freed when a duplicate or on error). */
+static int set_add(struct linkset *ls, char *url)
+{
+	size_t j;
+
+	if ((ls->n + 1) * 2 >= ls->tabcap && set_grow(ls) < 0)
+		goto nomem;
+	for (j = hash_str(url) & (ls->tabcap - 1); ls->tab[j]; j = (j + 1) & (ls->tabcap - 1)) {
+		if (strcmp(ls->v[ls->tab[j] - 1], url) == 0) {
+			free(url);
+			return 0;
+		}
+	}
+	if (ls->n == ls->cap) {
+		size_t ncap = ls->cap ? ls->cap * 2 : 32;
+		char **nv = realloc(ls->v, ncap * sizeof(*nv));
+		if (!nv)
+			goto nomem;
+		ls->v = nv;
+		ls->cap = ncap;
+	}
+	ls->v[ls->n++] = url;
+	ls->tab[j] = ls->n;
+	return 0;
+nomem:
+	free(url);
+	return GATHER_E_NOMEM;
+}
+
+static void set_free(struct linkset *ls)
+{
+	for (size_t i = 0; i < ls->n; i++)
+		free(ls->v[i]);
+	free(ls->v);
+	free(ls->tab);
+}
+
+/* Resolve ref against base and keep it when it is a new http(s) URL;
+ * anything unresolvable (mailto:, javascript:, garbage) is skipped. */
+static int add_ref(struct linkset *ls, const char *base, const char *ref)
+{
+	char *abs = NULL;
+	int rc = gather_url_resolve(base, ref, &abs);
+
+	if (rc == GATHER_E_NOMEM)
+		return rc;
+	if (rc < 0)
+		return 0;
+	return set_add(ls, abs);
+}
+
+static int add_ref_n(struct linkset *ls, const char *base, const char *ref, size_t n)
+{
+	char *s = strndup(ref, n);
+	int rc;
+
+	if (!s)
+		return GATHER_E_NOMEM;
+	rc = add_ref(ls, base, s);
+	free(s);
+	return rc;
+}
+
+/* --- the tree ------------------------------------------------------------- */
+
+/* The node after n in document order (pre-order), descending only into
+ * elements; NULL at the end.  Iterative, so depth costs no stack. */
+static xmlNodePtr walk_next(xmlDocPtr doc, xmlNodePtr n)
+{
+	if (n->type == XML_ELEMENT_NODE && n->children)
+		return n->children;
+	while (n && n != (xmlNodePtr)doc) {
+		if (n->next)
+			return n->next;
+		n = n->parent;
+	}
+	return NULL;
+}
+
+/* The value of attribute name (lower case, as the HTML parser stores
+ * names) of element n, or NULL when absent.  Usually points into the tree;
+ * when libxml2 split the value, a copy is made and put in *owned. */
+static const char *attr_get(xmlNodePtr n, const char *name, xmlChar **owned)
+{
+	for (xmlAttrPtr a = n->properties; a; a = a->next) {
+		xmlNodePtr c = a->children;
+
+		if (strcmp((const char *)a->name, name) != 0)
+			continue;
+		if (!c)
+			return "";
+		if (c->type == XML_TEXT_NODE && !c->next)
+			return c->content ? (const char *)c->content : "";
+		*owned = xmlNodeListGetString(n->doc, c, 1);
+		return *owned ? (const char *)*owned : "";
+	}
+	return NULL;
+}
+
+static bool is_ascii_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
+}
+
+/* rel is a set of space-separated tokens, compared ASCII case-insensitively
+ * (HTML §4.6.7). */
+static bool rel_has(const char *rel, const char *tok)
+{
+	size_t tl = strlen(tok);
+
+	while (rel && *rel) {
+		size_t n = 0;
+		while (is_ascii_space(*rel))
+			rel++;
+		while (rel[n] && !is_ascii_space(rel[n]))
+			n++;
+		if (n == tl && strncasecmp(rel, tok, n) == 0)
+			return true;
+		rel += n;
+	}
+	return false;
+}
+
+/* The URL in a <meta http-equiv=refresh content=...> value, per HTML's
+ * "shared declarative refresh steps": time, then ';' or ',', then
+ * optionally "url=", then the URL, optionally quoted.  Sets *url and *len;
+ * false when there is none. */
+static bool refresh_url(const char *c, const char **url, size_t *len)
+{
+	const char *p = c, *start;
+	char quote = 0;
+
+	while (is_ascii_space(*p))
+		p++;
+	start = p;
+	while ((*p >= '0' && *p <= '9') || *p == '.')
+		p++;
+	if (p == start)
+		return false;
+	while (is_ascii_space(*p))
+		p++;
+	if (*p == ';' || *p == ',')
+		p++;
+	while (is_ascii_space(*p))
+		p++;
+	if (!*p)
+		return false;
+	if (strncasecmp(p, "url", 3) == 0) {
+		const char *q = p + 3;
+		while (is_ascii_space(*q))
+			q++;
+		if (*q == '=') {
+			q++;
+			while (is_ascii_space(*q))
+				q++;
+			p = q;
+		}
+	}
+	if (*p == '"' || *p == '\'')
+		quote = *p++;
+	start = p;
+	while (*p && *p != quote)
+		p++;
+	*url = start;
+	*len = (size_t)(p - start);
+	return *len > 0;
+}
+
+/* Every URL of a srcset attribute (HTML §4.8.4.3.1): candidates separated
+ * by commas, each a URL then optional descriptors. */
+static int add_srcset(struct linkset *ls, const char *base, const char *s)
+{
+	while (*s) {
+		size_t n = 0;
+		int rc;
+
+		while (is_ascii_space(*s) || *s == ',')
+			s++;
+		while (s[n] && !is_ascii_space(s[n]))
+			n++;
+		if (n == 0)
+			break;
+		/* "a.png,b.png" without descriptors: a trailing comma ends it */
+		rc = add_ref_n(ls, base, s, (s[n - 1] == ',') ? n - 1 : n);
+		if (rc < 0)
+			return rc;
+		s += n;
+		while (*s && *s != ',')
+			s++;
+	}
+	return 0;
+}
+
+/* Add the links of one element.  Page requisites only when x->assets. */
+static int visit(const struct gather_extractor *x, struct linkset *ls,
+                 const char *base, xmlNodePtr n)
+{
+	const char *name = (const char *)n->name;
+	const char *v = NULL, *v2 = NULL;
+	xmlChar *own = NULL, *own2 = NULL;
+	int rc = 0;
+
+	if (!strcmp(name, "a") || !strcmp(name, "area")) {
+		v = attr_get(n, "href", &own);
+	} else if (!strcmp(name, "frame") || !strcmp(name, "iframe")) {
+		v = attr_get(n, "src", &own);
+	} else if (!strcmp(name, "link")) {
+		const char *rel = attr_get(n, "rel", &own2);
+		bool req = rel_has(rel, "stylesheet") || rel_has(rel, "icon");
+		if (req ? x->assets : (rel_has(rel, "alternate") || rel_has(rel, "next") ||
+		                       rel_has(rel, "prev")))
+			v = attr_get(n, "href", &own);
+	} else if (!strcmp(name, "meta")) {
+		const char *he = attr_get(n, "http-equiv", &own2);
+		const char *url;
+		size_t len;
+		if (he && strcasecmp(he, "refresh") == 0 &&
+		    (v2 = attr_get(n, "content", &own)) && refresh_url(v2, &url, &len))
+			rc = add_ref_n(ls, base, url, len);
+		v2 = NULL;
+	} else if (x->assets && (!strcmp(name, "img") || !strcmp(name, "source"))) {
+		v = attr_get(n, "src", &own);
+		v2 = attr_get(n, "srcset", &own2);
+	} else if (x->assets && !strcmp(name, "script")) {
+		v = attr_get(n, "src", &own);
+	}
+	if (v && rc == 0)
+		rc = add_ref(ls, base, v);
+	if (v2 && rc == 0)
+		rc = add_srcset(ls, base, v2);
+	xmlFree(own);
+	xmlFree(own2);
+	return rc;
+}
+
+/* The first <base href> of the document, resolved against the document's
+ * URL; NULL (use doc_url) when there is none or it does not resolve. */
+static char *find_base(xmlDocPtr doc, const char *doc_url, int *rc)
+{
+	*rc = 0;
+	for (xmlNodePtr n = doc->children; n; n = walk_next(doc, n)) {
+		xmlChar *own = NULL;
+		const char *href;
+		char *abs = NULL;
+
+		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "base") != 0)
+			continue;
+		href = attr_get(n, "href", &own);
+		if (!href)
+			continue;
+		*rc = gather_url_resolve(doc_url, href, &abs);
+		xmlFree(own);
+		if (*rc != GATHER_E_NOMEM)
+			*rc = 0;
+		return abs;
+	}
+	return NULL;
+}
+
+int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
+                       const char *doc_url, struct gather_result *r)
+{
+	struct linkset ls = { 0 };
+	char *base_owned = NULL;
+	const char *base = doc_url;
+	int rc = 0;
+
+	if (doc_url) {
+		base_owned = find_base(doc, doc_url, &rc);
+		if (base_owned)
+			base = base_owned;
+	}
+	for (xmlNodePtr n = doc->children; n && rc == 0; n = walk_next(doc, n)) {
+		if (n->type != XML_ELEMENT_NODE)
+			continue;
+		if (!r->title && strcmp((const char *)n->name, "title") == 0) {
+			xmlChar *t = xmlNodeGetContent(n);
+			r->title = html_normalize_space(t ? (const char *)t : "");
+			xmlFree(t);
+			if (!r->title)
+				rc = GATHER_E_NOMEM;
+		}
+		if (base && rc == 0)
+			rc = visit(x, &ls, base, n);
+	}
+	free(base_owned);
+	if (rc < 0) {
+		set_free(&ls);
+		return rc;
+	}
+	/* Keep the first max_links; the count says how many there were. */
+	r->n_links_found = ls.n;
+	while (ls.n > x->max_links)
+		free(ls.v[--ls.n]);
+	free(ls.tab);
+	if (ls.n == 0) {
+		free(ls.v);
+		ls.v = NULL;
+	}
+	r->links.v = ls.v;
+	r->links.n = ls.n;
+	return 0;
+}
