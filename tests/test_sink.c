@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -398,6 +400,43 @@ START_TEST(test_write_error_reported)
 }
 END_TEST
 
+/* A batch that does not fit (file size limit: EFBIG, like a full disk) is
+ * cut back off: the JSON lines file only ever holds whole lines. */
+START_TEST(test_no_partial_line)
+{
+	char err[256] = "";
+	opts.jsonl = in_top("limited.jsonl");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	signal(SIGXFSZ, SIG_IGN); /* this forked test only */
+	struct rlimit rl = { 10000, 10000 };
+	ck_assert_int_eq(setrlimit(RLIMIT_FSIZE, &rl), 0);
+	for (int i = 0; i < 40; i++) {
+		put_wait(s, record(i, 900)); /* ~1 KB lines */
+		if (i % 3 == 0)
+			sleep_ms(5); /* several batches */
+	}
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), GATHER_E_IO);
+	ck_assert_ptr_nonnull(strstr(err, "limited.jsonl"));
+	ck_assert_ptr_nonnull(strstr(err, "too large"));
+
+	FILE *f = fopen(opts.jsonl, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		ck_assert_msg(line[len - 1] == '\n', "partial line %zu", n);
+		json_t *j = json_loads(line, 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		json_decref(j);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_lt(n, 40);
+}
+END_TEST
+
 /* A mirror error (a symlink planted in DIR) is reported at close, the
  * other records still written. */
 START_TEST(test_mirror_error_reported)
@@ -477,6 +516,7 @@ int main(void)
 	tcase_add_test(tc, test_close_drains);
 	tcase_add_test(tc, test_written_callback);
 	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_no_partial_line);
 	tcase_add_test(tc, test_mirror_error_reported);
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_open_errors);
