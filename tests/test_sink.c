@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -437,6 +438,76 @@ START_TEST(test_no_partial_line)
 }
 END_TEST
 
+static volatile sig_atomic_t term_seen;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_seen = 1;
+}
+
+/* SIGTERM in the middle of a run, handled the way the CLI does (stop
+ * putting, close the sink): every accepted record is written whole — as
+ * many JSON lines as records, every gzip member of the WARC complete. */
+START_TEST(test_sigterm_mid_run)
+{
+	char err[256] = "";
+	opts.jsonl = in_top("t.jsonl");
+	opts.warc = in_top("t.warc.gz");
+	char *count_file = in_top("count");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_term;
+		sigaction(SIGTERM, &sa, NULL);
+		struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+		if (!s)
+			_exit(2);
+		long n = 0;
+		for (int spins = 0; !term_seen && spins < 20000; spins++) {
+			struct gather_result *r = record((int)n, 300);
+			free(r->raw_body.data);
+			r->raw_body.len = 50000;
+			r->raw_body.data = calloc(1, r->raw_body.len);
+			if (gather_sink_put(s, r) == 0)
+				n++;
+			else {
+				gather_result_free(r);
+				sleep_ms(1);
+			}
+		}
+		FILE *f = fopen(count_file, "w");
+		fprintf(f, "%ld %d\n", n, (int)term_seen);
+		fclose(f);
+		_exit(gather_sink_close(s, err, sizeof err) == 0 ? 0 : 3);
+	}
+	struct stat st;
+	for (int i = 0; i < 500 && (stat(opts.jsonl, &st) < 0 || st.st_size < 20000); i++)
+		sleep_ms(10);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	FILE *f = fopen(count_file, "r");
+	long n = -1;
+	int seen = 0;
+	ck_assert_int_eq(fscanf(f, "%ld %d", &n, &seen), 2);
+	fclose(f);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(seen, 1); /* stopped by the signal, mid-run */
+	ck_assert_uint_eq(check_lines(opts.jsonl), (size_t)n);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s/t.warc'", opts.warc, top);
+	ck_assert_int_eq(system(cmd), 0); /* every member complete */
+	char *plain = in_top("t.warc");
+	ck_assert_uint_eq(count_in_file(plain, "WARC-Type: response\r\n"), (size_t)n);
+	free(plain);
+	free(count_file);
+}
+END_TEST
+
 /* A mirror error (a symlink planted in DIR) is reported at close, the
  * other records still written. */
 START_TEST(test_mirror_error_reported)
@@ -517,6 +588,7 @@ int main(void)
 	tcase_add_test(tc, test_written_callback);
 	tcase_add_test(tc, test_write_error_reported);
 	tcase_add_test(tc, test_no_partial_line);
+	tcase_add_test(tc, test_sigterm_mid_run);
 	tcase_add_test(tc, test_mirror_error_reported);
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_open_errors);
