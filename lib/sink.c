@@ -52,6 +52,8 @@ struct gather_sink {
 	struct gather_mirror *mirror; /* writer thread only after open */
 	struct gather_mirror *outdir; /* writer thread only after open */
 	pthread_t thread;
+	gather_sink_written_fn written; /* set before the first put */
+	void *written_arg;
 
 	/* the queue: under mu, shared by the putting thread and the writer */
 	pthread_mutex_t mu;
@@ -140,7 +142,7 @@ static void flush_lines(struct gather_sink *s)
 	}
 }
 
-/* Write one record to the WARC and directories and queue its line; frees r
+/* Write one record to the WARC and directories and queue its line
  * (writer thread). */
 static void write_record(struct gather_sink *s, struct gather_result *r)
 {
@@ -153,7 +155,6 @@ static void write_record(struct gather_sink *s, struct gather_result *r)
 	if (s->outdir && gather_mirror_save(s->outdir, r, err, sizeof err) < 0)
 		sink_fail(s, GATHER_E_IO, err);
 	add_line(s, r);
-	gather_result_free(r);
 }
 
 /* The writer thread: wait for records, write them in batches, end when
@@ -182,6 +183,11 @@ static void *writer_main(void *arg)
 		for (size_t i = 0; i < n; i++)
 			write_record(s, batch[i]);
 		flush_lines(s);
+		for (size_t i = 0; i < n; i++) {
+			if (s->written)
+				s->written(batch[i], s->written_arg);
+			gather_result_free(batch[i]);
+		}
 		pthread_mutex_lock(&s->mu);
 	}
 	pthread_mutex_unlock(&s->mu);
@@ -314,6 +320,15 @@ fail:
 unsigned gather_sink_fetch_flags(const struct gather_sink *s)
 {
 	return s->flags;
+}
+
+void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, void *arg)
+{
+	/* before the first put: the mutex publishes it to the writer */
+	pthread_mutex_lock(&s->mu);
+	s->written = fn;
+	s->written_arg = arg;
+	pthread_mutex_unlock(&s->mu);
 }
 
 int gather_sink_put(struct gather_sink *s, struct gather_result *r)

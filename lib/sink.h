@@ -27,6 +27,14 @@ unsigned gather_sink_fetch_flags(const struct gather_sink *s);
 int gather_sink_put(struct gather_sink *s, struct gather_result *r);
 bool gather_sink_full(const struct gather_sink *s);
 
+/* Optional, set before the first put: fn(r, arg) is called on the writer
+ * thread for each record once all its outputs are written (its JSON line
+ * included), in put order, just before r is freed; r is only lent.  For
+ * "written" counters and for marking a URL done only after its record is
+ * on disk.  fn must not call back into the sink. */
+typedef void (*gather_sink_written_fn)(const struct gather_result *r, void *arg);
+void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, void *arg);
+
 /* Write everything queued, flush, fsync files, join the writer, free.
  * Returns 0 or the first write error (GATHER_E_IO) with err filled. */
 int gather_sink_close(struct gather_sink *s, char *err, size_t errlen);

@@ -687,7 +687,7 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 	stored_head(r, &head);
 	rc = GATHER_E_NOMEM;
 	if (head.oom || fields.oom || rfields.oom)
-		goto out;
+		goto out_nomem;
 
 	size_t body_len = request_body_len(w, r);
 	struct iovec qb[2] = { { r->req_head.data, r->req_head.len },
@@ -699,32 +699,35 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 	if (r->req_head.len &&
 	    (rc = record_build(w, &req, "request", req_id, date, fields.p,
 	                       "application/http;msgtype=request", qb, 2, &qp)) < 0)
-		goto out;
+		goto out_nomem;
 	if ((rc = record_build(w, &resp, "response", resp_id, date, rfields.p,
 	                       "application/http;msgtype=response", sb, 2, &sp)) < 0)
-		goto out;
+		goto out_nomem;
 
 	if (w->max_size && w->n_fetches > 0 &&
 	    w->size + req.size + resp.size > w->max_size &&
 	    (rc = open_file(w, w->n_file + 1, err, errlen)) < 0)
-		goto out_err;
+		goto out;
+	/* a file whose warcinfo failed (disk full) gets it before any fetch */
+	if (w->size == 0 && (rc = write_warcinfo(w, err, errlen)) < 0)
+		goto out;
 	uint64_t start = w->size;
 	if (r->req_head.len && (rc = record_write(w, &req, err, errlen)) < 0)
-		goto out_err;
+		goto out;
 	if ((rc = record_write(w, &resp, err, errlen)) < 0) {
 		/* no request record without its response */
 		if (w->size != start && ftruncate(w->fd, (off_t)start) == 0) {
 			lseek(w->fd, (off_t)start, SEEK_SET);
 			w->size = start;
 		}
-		goto out_err;
+		goto out;
 	}
 	w->n_fetches++;
 	rc = 0;
-	goto out_err;
-out:
+	goto out;
+out_nomem:
 	snprintf(err, errlen, "%s: out of memory", w->cur_name);
-out_err:
+out:
 	record_free(&req);
 	record_free(&resp);
 	free(head.p);

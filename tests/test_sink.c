@@ -10,7 +10,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -197,6 +200,56 @@ START_TEST(test_many_records_all_outputs)
 }
 END_TEST
 
+struct written {
+	size_t n;
+	int next; /* the p<i> expected next: order kept */
+	bool order_ok;
+	bool line_was_there;
+	const char *jsonl;
+};
+
+static void on_written(const struct gather_result *r, void *arg)
+{
+	struct written *w = arg;
+	char want[64];
+	snprintf(want, sizeof want, "http://127.0.0.1/p%d", w->next++);
+	if (strcmp(r->url, want) != 0)
+		w->order_ok = false;
+	/* the record's line is already in the file */
+	FILE *f = fopen(w->jsonl, "r");
+	char *line = NULL;
+	size_t cap = 0;
+	bool found = false;
+	size_t wl = strlen(want);
+	while (f && !found && getline(&line, &cap, f) > 0) {
+		char *u = strstr(line, "\"url\":\"");
+		found = u && strncmp(u + 7, want, wl) == 0 && u[7 + wl] == '"';
+	}
+	free(line);
+	if (f)
+		fclose(f);
+	if (!found)
+		w->line_was_there = false;
+	w->n++;
+}
+
+/* The written callback: every record, in order, after its line is out. */
+START_TEST(test_written_callback)
+{
+	char err[256];
+	opts.jsonl = in_top("w.jsonl");
+	struct written w = { 0, 0, true, true, opts.jsonl };
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	gather_sink_on_written(s, on_written, &w);
+	for (int i = 0; i < 200; i++)
+		put_wait(s, record(i, 0));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	ck_assert_uint_eq(w.n, 200);
+	ck_assert(w.order_ok);
+	ck_assert(w.line_was_there);
+}
+END_TEST
+
 /* Lines show up while the sink is open (tail -f). */
 START_TEST(test_flushed_without_close)
 {
@@ -348,6 +401,129 @@ START_TEST(test_write_error_reported)
 }
 END_TEST
 
+/* A batch that does not fit (file size limit: EFBIG, like a full disk) is
+ * cut back off: the JSON lines file only ever holds whole lines. */
+START_TEST(test_no_partial_line)
+{
+	char err[256] = "";
+	opts.jsonl = in_top("limited.jsonl");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	signal(SIGXFSZ, SIG_IGN); /* this forked test only */
+	struct rlimit rl;
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rlim_t unlimited = rl.rlim_cur;
+	/* no ck_assert while limited: Check's own result file obeys it */
+	rl.rlim_cur = 10000;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	int put = 0;
+	for (int i = 0; i < 40; i++) {
+		struct gather_result *r = record(i, 900); /* ~1 KB lines */
+		int ok = 0;
+		for (int tries = 0; tries < 5000 && !(ok = gather_sink_put(s, r) == 0); tries++)
+			sleep_ms(1);
+		if (ok)
+			put++;
+		else
+			gather_result_free(r);
+		if (i % 3 == 0)
+			sleep_ms(5); /* several batches */
+	}
+	int rc = gather_sink_close(s, err, sizeof err);
+	rl.rlim_cur = unlimited;
+	setrlimit(RLIMIT_FSIZE, &rl);
+	ck_assert_int_eq(put, 40);
+	ck_assert_int_eq(rc, GATHER_E_IO);
+	ck_assert_ptr_nonnull(strstr(err, "limited.jsonl"));
+	ck_assert_ptr_nonnull(strstr(err, "too large"));
+
+	FILE *f = fopen(opts.jsonl, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	while ((len = getline(&line, &cap, f)) > 0) {
+		ck_assert_msg(line[len - 1] == '\n', "partial line %zu", n);
+		json_t *j = json_loads(line, 0, NULL);
+		ck_assert_ptr_nonnull(j);
+		json_decref(j);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	ck_assert_uint_gt(n, 0);
+	ck_assert_uint_lt(n, 40);
+}
+END_TEST
+
+static volatile sig_atomic_t term_seen;
+
+static void on_term(int sig)
+{
+	(void)sig;
+	term_seen = 1;
+}
+
+/* SIGTERM in the middle of a run, handled the way the CLI does (stop
+ * putting, close the sink): every accepted record is written whole — as
+ * many JSON lines as records, every gzip member of the WARC complete. */
+START_TEST(test_sigterm_mid_run)
+{
+	char err[256] = "";
+	opts.jsonl = in_top("t.jsonl");
+	opts.warc = in_top("t.warc.gz");
+	char *count_file = in_top("count");
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		struct sigaction sa;
+		memset(&sa, 0, sizeof sa);
+		sa.sa_handler = on_term;
+		sigaction(SIGTERM, &sa, NULL);
+		struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+		if (!s)
+			_exit(2);
+		long n = 0;
+		for (int spins = 0; !term_seen && spins < 20000; spins++) {
+			struct gather_result *r = record((int)n, 300);
+			free(r->raw_body.data);
+			r->raw_body.len = 50000;
+			r->raw_body.data = calloc(1, r->raw_body.len);
+			if (gather_sink_put(s, r) == 0)
+				n++;
+			else {
+				gather_result_free(r);
+				sleep_ms(1);
+			}
+		}
+		FILE *f = fopen(count_file, "w");
+		fprintf(f, "%ld %d\n", n, (int)term_seen);
+		fclose(f);
+		_exit(gather_sink_close(s, err, sizeof err) == 0 ? 0 : 3);
+	}
+	struct stat st;
+	for (int i = 0; i < 500 && (stat(opts.jsonl, &st) < 0 || st.st_size < 20000); i++)
+		sleep_ms(10);
+	ck_assert_int_eq(kill(pid, SIGTERM), 0);
+	int status;
+	ck_assert_int_eq(waitpid(pid, &status, 0), pid);
+	ck_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	FILE *f = fopen(count_file, "r");
+	long n = -1;
+	int seen = 0;
+	ck_assert_int_eq(fscanf(f, "%ld %d", &n, &seen), 2);
+	fclose(f);
+	ck_assert_int_gt(n, 0);
+	ck_assert_int_eq(seen, 1); /* stopped by the signal, mid-run */
+	ck_assert_uint_eq(check_lines(opts.jsonl), (size_t)n);
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s/t.warc'", opts.warc, top);
+	ck_assert_int_eq(system(cmd), 0); /* every member complete */
+	char *plain = in_top("t.warc");
+	ck_assert_uint_eq(count_in_file(plain, "WARC-Type: response\r\n"), (size_t)n);
+	free(plain);
+	free(count_file);
+}
+END_TEST
+
 /* A mirror error (a symlink planted in DIR) is reported at close, the
  * other records still written. */
 START_TEST(test_mirror_error_reported)
@@ -425,7 +601,10 @@ int main(void)
 	tcase_add_test(tc, test_again_when_full);
 	tcase_add_test(tc, test_again_on_bytes);
 	tcase_add_test(tc, test_close_drains);
+	tcase_add_test(tc, test_written_callback);
 	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_no_partial_line);
+	tcase_add_test(tc, test_sigterm_mid_run);
 	tcase_add_test(tc, test_mirror_error_reported);
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_open_errors);

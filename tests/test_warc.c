@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -416,6 +418,59 @@ START_TEST(test_hostile_target)
 }
 END_TEST
 
+/* A record that does not fit (file size limit: EFBIG, like a full disk) is
+ * cut back off: the file still ends after a whole record, and writing goes
+ * on when space allows. */
+START_TEST(test_failed_write_cut_back)
+{
+	char err[256] = "", big[3000];
+	struct stat st;
+	struct gather_warc *w = gather_warc_open(path_in("f.warc"), 0, NULL, 0, err, sizeof err);
+	ck_assert_ptr_nonnull(w);
+	ck_assert_int_eq(stat(path_in("f.warc"), &st), 0);
+	off_t info_size = st.st_size;
+
+	signal(SIGXFSZ, SIG_IGN); /* this forked test only */
+	struct rlimit rl;
+	ck_assert_int_eq(getrlimit(RLIMIT_FSIZE, &rl), 0);
+	rlim_t unlimited = rl.rlim_cur;
+	memset(big, 'b', sizeof big);
+	/* the request record itself does not fit; then only the response.
+	 * (No ck_assert while limited: Check's own result file obeys it.) */
+	int rcs[2];
+	off_t sizes[2];
+	char errs[2][256];
+	for (int k = 0; k < 2; k++) {
+		rl.rlim_cur = (rlim_t)info_size + (k ? 1500 : 100);
+		setrlimit(RLIMIT_FSIZE, &rl);
+		struct gather_result *r = fake("http://h/big", "HTTP/1.1 200 OK\r\n\r\n", big, sizeof big);
+		rcs[k] = gather_warc_write(w, r, errs[k], sizeof errs[k]);
+		gather_result_free(r);
+		sizes[k] = stat(path_in("f.warc"), &st) == 0 ? st.st_size : -1;
+		rl.rlim_cur = unlimited;
+		setrlimit(RLIMIT_FSIZE, &rl);
+	}
+	for (int k = 0; k < 2; k++) {
+		ck_assert_int_eq(rcs[k], GATHER_E_IO);
+		ck_assert_ptr_nonnull(strstr(errs[k], "f.warc"));
+		ck_assert_int_eq(sizes[k], info_size);
+	}
+
+	struct gather_result *r;
+	r = fake("http://h/small", "HTTP/1.1 200 OK\r\n\r\n", "s", 1);
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+	ck_assert_int_eq(gather_warc_close(w, err, sizeof err), 0);
+
+	struct warcfile f;
+	parse_warc(path_in("f.warc"), &f);
+	ck_assert_uint_eq(f.n, 3);
+	ck_assert_str_eq(field(&f.r[2], "WARC-Target-URI", err, sizeof err), "http://h/small");
+	check_digests(&f);
+	free_warc(&f);
+}
+END_TEST
+
 START_TEST(test_open_errors)
 {
 	char err[256] = "";
@@ -547,6 +602,7 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_gz_members_and_rotation);
 	tcase_add_test(tc, test_no_rotation_under_limit);
 	tcase_add_test(tc, test_hostile_target);
+	tcase_add_test(tc, test_failed_write_cut_back);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -119,6 +119,13 @@ for (const file of args) {
 	for (const [uri, text] of Object.entries(want))
 		if (uri in d && d[uri].toString("latin1") !== text)
 			fail(`${file}: ${uri} decodes to ${JSON.stringify(d[uri].toString("latin1"))}`);
+	// live fetches from tests/testserver (any port but the samples' 8080)
+	const TEXT = "The quick brown fox jumps over the lazy dog.\nPack my box with five dozen liquor jugs.\n";
+	for (const [uri, body] of Object.entries(d)) {
+		const m = uri.match(/^http:\/\/127\.0\.0\.1:(\d+)\/(chunked|gzip|deflate)$/);
+		if (m && m[1] !== "8080" && body.toString("latin1") !== TEXT)
+			fail(`${file}: ${uri} decodes to ${JSON.stringify(body.toString("latin1"))}`);
+	}
 	const chunked = "http://127.0.0.1:8080/chunked";
 	if (chunked in d) {
 		const bin = d[chunked];
