@@ -13,7 +13,13 @@
  *
  * Capacity counts every item between push and done(): queued, in a worker,
  * and waiting in `done`.  So memory held by the queue is bounded, and
- * push() can answer "full" without ever waiting. */
+ * push() can answer "full" without ever waiting.
+ *
+ * While anything is pending the notify event is also added, as a
+ * persistent timer with a long period, so that event_base_dispatch() does
+ * not return for lack of events while the only work left is in the
+ * workers' hands (the last pages of a crawl); it is deleted when the last
+ * done() has run. */
 #include "config.h"
 
 #include <errno.h>
@@ -29,6 +35,8 @@
 #include "error.h"
 #include "workq.h"
 
+/* Period of the keep-alive timer; firing is harmless (an empty drain). */
+#define WORKQ_KEEPALIVE_S 3600
 /* Most results handed to done() per run of the notify callback. */
 #define WORKQ_BATCH 64
 /* Sanity caps on the constructor's arguments (each ring is capacity
@@ -63,7 +71,22 @@ struct gather_workq {
 	size_t pending;            /* between push and done(): <= capacity */
 	bool stopping;             /* set once by gather_workq_free */
 	bool woken;                /* an event_active() is outstanding */
+	bool kept_alive;           /* notify is added (pending > 0) */
 };
+
+/* Called with mu held: notify added iff something is pending.  Lock
+ * order is mu, then the base's lock (libevent runs callbacks without its
+ * lock, so the reverse never happens). */
+static void keepalive_locked(struct gather_workq *q)
+{
+	if (q->pending > 0 && !q->kept_alive) {
+		struct timeval tv = { WORKQ_KEEPALIVE_S, 0 };
+		q->kept_alive = event_add(q->notify, &tv) == 0;
+	} else if (q->pending == 0 && q->kept_alive) {
+		event_del(q->notify);
+		q->kept_alive = false;
+	}
+}
 
 static int ring_init(struct workq_ring *rg, size_t cap)
 {
@@ -142,11 +165,13 @@ static void on_notify(evutil_socket_t fd, short what, void *p)
 		r = ring_take(&q->done_q);
 		if (!r) {
 			q->woken = false;
+			keepalive_locked(q);
 			pthread_mutex_unlock(&q->mu);
 			return;
 		}
 		/* Counted out before done() runs, so done() may push again. */
 		q->pending--;
+		keepalive_locked(q);
 		pthread_mutex_unlock(&q->mu);
 		q->done(r, q->arg);
 	}
@@ -237,7 +262,7 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		workq_release(q);
 		return NULL;
 	}
-	q->notify = event_new(base, -1, 0, on_notify, q);
+	q->notify = event_new(base, -1, EV_PERSIST, on_notify, q);
 	if (!q->notify) {
 		set_err(err, errlen, "work queue: cannot create the notify event");
 		workq_release(q);
@@ -277,6 +302,7 @@ int gather_workq_push(struct gather_workq *q, struct gather_result *r)
 		rc = GATHER_E_AGAIN;
 	else {
 		q->pending++;
+		keepalive_locked(q);
 		ring_put(&q->todo, r);
 		pthread_cond_signal(&q->cv_todo);
 	}
