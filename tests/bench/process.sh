@@ -32,17 +32,21 @@ $PY -c 'import lxml.html' 2>/dev/null && have_lxml=yes
 mbs() { sed -n 's/.* MB\/s=\([0-9.]*\).*/\1/p'; }
 mbc() { sed -n 's/.*MB\/cpu_s=\([0-9.]*\).*/\1/p'; }
 i=1
+best1=0; best2=0; bestl=0
+max() { echo "$1 $2" | awk '{print ($1 > $2) ? $1 : $2}'; }
 while [ "$i" -le "$rounds" ]; do
   one=$("$bench" -w 1 -r 2 -b $BASE -x "$X1" -x "$X2" -x "$X3" -l "$files")
   two=$("$bench" -w 2 -r 2 -b $BASE -x "$X1" -x "$X2" -x "$X3" -l "$files")
   echo "round $i: $one"
   echo "round $i: $two"
   r1=$(echo "$one" | mbs); r2=$(echo "$two" | mbs)
+  best1=$(max "$best1" "$r1"); best2=$(max "$best2" "$r2")
   line="round $i: scaling 2w/1w = $(echo "$r2 $r1" | awk '{printf "%.2f", $1/$2}')"
   if [ $have_lxml = yes ]; then
     lx=$($PY "$top_srcdir/tests/bench/process_lxml.py" 2 $BASE "$X1" "$X2" "$X3" "$files")
     echo "round $i: $lx"
     rl=$(echo "$lx" | mbs)
+    bestl=$(max "$bestl" "$rl")
     c1=$(echo "$one" | mbc); cl=$(echo "$lx" | mbc)
     line="$line, gather 1w / lxml: wall $(echo "$r1 $rl" | awk '{printf "%.2f", $1/$2}')"
     line="$line, per CPU second $(echo "$c1 $cl" | awk '{printf "%.2f", $1/$2}')"
@@ -50,3 +54,7 @@ while [ "$i" -le "$rounds" ]; do
   echo "$line"
   i=$((i + 1))
 done
+echo "best of $rounds: 1 worker $best1 MB/s, 2 workers $best2 MB/s," \
+  "scaling $(echo "$best2 $best1" | awk '{printf "%.2f", $1/$2}')$( [ $have_lxml = yes ] &&
+  echo ", lxml $bestl MB/s, gather 1w / lxml $(echo "$best1 $bestl" | awk '{printf "%.2f", $1/$2}')")"
+echo "load average now: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
