@@ -430,10 +430,115 @@ START_TEST(test_open_errors)
 }
 END_TEST
 
-int main(void)
+/* gzip of s (for a Content-Encoding: gzip body). */
+static size_t gzip_of(const char *s, char *out, size_t cap)
+{
+	z_stream z;
+	memset(&z, 0, sizeof z);
+	ck_assert_int_eq(deflateInit2(&z, 9, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	z.next_in = (Bytef *)s;
+	z.avail_in = (uInt)strlen(s);
+	z.next_out = (Bytef *)out;
+	z.avail_out = (uInt)cap;
+	ck_assert_int_eq(deflate(&z, Z_FINISH), Z_STREAM_END);
+	size_t n = z.total_out;
+	deflateEnd(&z);
+	return n;
+}
+
+/* The fetches the sample files hold: a page, a chunked binary body, a
+ * gzip-encoded page, a POST, a truncated body. */
+static void write_samples(struct gather_warc *w)
+{
+	char err[256], bin[300], gz[128];
+	struct gather_result *r;
+
+	r = fake("http://127.0.0.1:8080/page", "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+	         "Content-Length: 20\r\n\r\n", "<p>hello warcio</p>\n", 20);
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+
+	for (size_t i = 0; i < sizeof bin; i++)
+		bin[i] = (char)(i * 13 + 1);
+	memcpy(bin + 20, "\r\n0\r\n\r\n", 7);
+	r = fake("http://127.0.0.1:8080/chunked", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n"
+	         "Content-Type: application/octet-stream\r\n\r\n", bin, sizeof bin);
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+
+	size_t gl = gzip_of("hello gzip world", gz, sizeof gz);
+	r = fake("http://127.0.0.1:8080/gz", "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\n"
+	         "Transfer-Encoding: chunked\r\n\r\n", gz, gl);
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+
+	r = fake("http://127.0.0.1:8080/post", "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\n", "ok", 2);
+	free(r->req_head.data);
+	const char *q = "POST /post HTTP/1.1\r\nHost: 127.0.0.1:8080\r\nContent-Length: 7\r\n\r\n";
+	buf_set(&r->req_head, q, strlen(q));
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+
+	r = fake("http://127.0.0.1:8080/big", "HTTP/1.1 200 OK\r\nContent-Length: 1000\r\n\r\n", "part", 4);
+	r->err = GATHER_E_TOO_LARGE;
+	ck_assert_int_eq(gather_warc_write(w, r, err, sizeof err), 0);
+	gather_result_free(r);
+}
+
+/* test_warc --samples DIR: write the sample WARCs tests/warc_warcio.sh
+ * reads with warcio (plain, .gz, rotated .gz). */
+static int samples(const char *dir)
+{
+	static const struct {
+		const char *name;
+		uint64_t max;
+	} files[] = { { "plain.warc", 0 }, { "sample.warc.gz", 0 }, { "rot.warc.gz", 700 },
+	              { "rot.warc", 1500 } };
+	struct gather_opts o;
+	char err[256], path[512];
+
+	gather_opts_init(&o, GATHER_CMD_CRAWL);
+	o.data = strdup("a=1&b=2");
+	for (size_t i = 0; i < sizeof files / sizeof files[0]; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, files[i].name);
+		struct gather_warc *w = gather_warc_open(path, files[i].max, &o, GATHER_CMD_CRAWL,
+		                                         err, sizeof err);
+		if (!w) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+		write_samples(w);
+		if (gather_warc_close(w, err, sizeof err) < 0) {
+			fprintf(stderr, "%s\n", err);
+			return 1;
+		}
+	}
+	gather_opts_free(&o);
+	return 0;
+}
+
+static const char *samples_dir;
+
+START_TEST(test_samples)
+{
+	ck_assert_int_eq(samples(samples_dir), 0);
+}
+END_TEST
+
+int main(int argc, char **argv)
 {
 	Suite *s = suite_create("warc");
 	TCase *tc = tcase_create("core");
+	if (argc == 3 && strcmp(argv[1], "--samples") == 0) {
+		samples_dir = argv[2];
+		tcase_add_test(tc, test_samples);
+		suite_add_tcase(s, tc);
+		SRunner *sr = srunner_create(s);
+		srunner_run_all(sr, CK_SILENT);
+		int failed = srunner_ntests_failed(sr);
+		srunner_free(sr);
+		return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	}
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_digest_known_values);
 	tcase_add_test(tc, test_file_names);

@@ -1,0 +1,237 @@
+/* run.c — `gather run [--parallel] JOB.conf...`: load every job file first
+ * (any fault: report all, run nothing, exit 2), then run the jobs in order,
+ * or all together on one reactor with --parallel, through lib/runner.h.
+ * One summary line per job on stderr.  Exit 0 all fetched, 1 some failed,
+ * 2 config error.
+ *
+ * Not yet in gather_SOURCES: it needs lib/runner.c (the lead's).  To switch
+ * it on, add cmd/gather/run.c to gather_SOURCES and drop cmd_run from
+ * cmd/gather/pending.c. */
+#include "config.h"
+
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <inttypes.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli.h"
+#include "error.h"
+#include "job.h"
+#include "runner.h"
+
+struct run;
+
+struct run_job {
+	const struct gather_job *job;  /* owned by run.files */
+	struct gather_runner *r;       /* NULL before start and after reaping */
+	struct run *run;
+	bool started, done;
+};
+
+/* Reactor thread only. */
+struct run {
+	struct event_base *base;
+	struct gather_jobfile *files;
+	size_t nfiles;
+	struct run_job *jobs;
+	size_t n;
+	size_t next;                   /* first job not started */
+	size_t active;
+	bool parallel, stopping;
+	int exit;
+};
+
+static void run_usage(FILE *f)
+{
+	fprintf(f, "Usage: gather run [--parallel] JOB.conf...\n"
+	           "\n"
+	           "Run the jobs of the job files (gather.conf(5)), in order, or all at once\n"
+	           "with --parallel.  The files are checked first; any fault stops the run.\n"
+	           "Exit status: 0 all fetched, 1 some failed, 2 config error.\n");
+}
+
+static void start_next(struct run *run);
+
+/* One line per finished job: name, pages, errors, bytes, time. */
+static void summary(const struct run_job *rj, const struct gather_run_stats *st)
+{
+	fprintf(stderr, "gather run: job '%s': %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
+	        " bytes, %" PRIu64 ".%03" PRIu64 " s\n", rj->job->name, st->done, st->failed,
+	        st->bytes, st->elapsed_ms / 1000, st->elapsed_ms % 1000);
+}
+
+/* Deferred from on_done (never free a runner inside its own callback
+ * chain): write the summary, free the runner, start what comes next. */
+static void reap(evutil_socket_t fd, short what, void *arg)
+{
+	struct run_job *rj = arg;
+	struct run *run = rj->run;
+	struct gather_run_stats st;
+	char err[256];
+	(void)fd;
+	(void)what;
+
+	gather_runner_stats(rj->r, &st);
+	summary(rj, &st);
+	if (st.failed)
+		run->exit = EXIT_SOME_FAILED;
+	if (gather_runner_free(rj->r, err, sizeof err) < 0) {
+		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
+		run->exit = EXIT_SOME_FAILED;
+	}
+	rj->r = NULL;
+	run->active--;
+	start_next(run);
+	if (run->active == 0 && (run->next == run->n || run->stopping))
+		event_base_loopexit(run->base, NULL);
+}
+
+static void on_done(struct gather_runner *r, void *arg)
+{
+	struct run_job *rj = arg;
+	(void)r;
+	rj->done = true;
+	if (event_base_once(rj->run->base, -1, EV_TIMEOUT, reap, rj, NULL) < 0)
+		reap(-1, 0, rj); /* no memory for the event: reap now, the runner is done */
+}
+
+/* Start the next job (sequential) or every job (--parallel).  A job whose
+ * runner cannot be set up counts as failed; the others still run. */
+static void start_next(struct run *run)
+{
+	while (!run->stopping && run->next < run->n && (run->parallel || run->active == 0)) {
+		struct run_job *rj = &run->jobs[run->next++];
+		char err[256] = "";
+		rj->r = gather_runner_new(run->base, &rj->job->opts, rj->job->cmd, &rj->job->seeds,
+		                          err, sizeof err);
+		if (!rj->r || gather_runner_start(rj->r, on_done, rj) < 0) {
+			fprintf(stderr, "gather run: job '%s' (%s:%u): %s\n", rj->job->name, rj->job->file,
+			        rj->job->line, err[0] ? err : "cannot start");
+			gather_runner_free(rj->r, NULL, 0);
+			rj->r = NULL;
+			run->exit = EXIT_SOME_FAILED;
+			continue;
+		}
+		rj->started = true;
+		run->active++;
+	}
+}
+
+/* SIGINT / SIGTERM: start nothing new; every running job ends its fetches
+ * as cancelled and flushes its records, then on_done follows. */
+static void on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct run *run = arg;
+	(void)what;
+	if (run->stopping)
+		return;
+	fprintf(stderr, "gather run: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+	run->stopping = true;
+	run->exit = EXIT_SOME_FAILED;
+	for (size_t i = 0; i < run->n; i++)
+		if (run->jobs[i].r && !run->jobs[i].done)
+			gather_runner_stop(run->jobs[i].r);
+	if (run->active == 0)
+		event_base_loopexit(run->base, NULL);
+}
+
+/* Load every file; print every fault.  0, or EXIT_USAGE. */
+static int load_all(struct run *run, int nfiles, char **paths)
+{
+	int ret = 0;
+	run->files = calloc((size_t)nfiles, sizeof *run->files);
+	if (!run->files)
+		return EXIT_USAGE;
+	run->nfiles = (size_t)nfiles;
+	for (int i = 0; i < nfiles; i++) {
+		struct gather_strv diags = { 0 };
+		int r = gather_jobfile_load(paths[i], &run->files[i], &diags);
+		for (size_t k = 0; k < diags.n; k++)
+			fprintf(stderr, "%s\n", diags.v[k]);
+		if (r == GATHER_E_NOMEM)
+			fprintf(stderr, "gather run: %s: out of memory\n", paths[i]);
+		if (r < 0)
+			ret = EXIT_USAGE;
+		gather_strv_free(&diags);
+		run->n += run->files[i].n;
+	}
+	if (ret)
+		return ret;
+	if (run->n == 0) {
+		fprintf(stderr, "gather run: no job in the files given\n");
+		return EXIT_USAGE;
+	}
+	run->jobs = calloc(run->n, sizeof *run->jobs);
+	if (!run->jobs)
+		return EXIT_USAGE;
+	for (size_t f = 0, k = 0; f < run->nfiles; f++)
+		for (size_t j = 0; j < run->files[f].n; j++, k++)
+			run->jobs[k] = (struct run_job){ .job = &run->files[f].jobs[j], .run = run };
+	return 0;
+}
+
+int cmd_run(int argc, char **argv)
+{
+	struct run run = { .exit = EXIT_ALL_OK };
+	struct event *sigint = NULL, *sigterm = NULL;
+	int first = 1, ret;
+
+	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+		if (strcmp(argv[first], "--parallel") == 0) {
+			run.parallel = true;
+		} else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
+			run_usage(stdout);
+			return EXIT_ALL_OK;
+		} else if (strcmp(argv[first], "--") == 0) {
+			first++;
+			break;
+		} else {
+			fprintf(stderr, "gather run: unknown option '%s'\n", argv[first]);
+			run_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (first >= argc) {
+		run_usage(stderr);
+		return EXIT_USAGE;
+	}
+	ret = load_all(&run, argc - first, argv + first);
+	if (ret)
+		goto out;
+
+	if (evthread_use_pthreads() < 0 || !(run.base = event_base_new())) {
+		fprintf(stderr, "gather run: cannot set up the event loop\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	sigint = evsignal_new(run.base, SIGINT, on_signal, &run);
+	sigterm = evsignal_new(run.base, SIGTERM, on_signal, &run);
+	if (!sigint || !sigterm || evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0) {
+		fprintf(stderr, "gather run: cannot catch signals\n");
+		ret = EXIT_USAGE;
+		goto out;
+	}
+	start_next(&run);
+	if (run.active)
+		event_base_dispatch(run.base);
+	ret = run.exit;
+out:
+	for (size_t i = 0; run.jobs && i < run.n; i++) /* NULL after a load fault */
+		if (run.jobs[i].r)
+			gather_runner_free(run.jobs[i].r, NULL, 0);
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (run.base)
+		event_base_free(run.base);
+	for (size_t f = 0; f < run.nfiles; f++)
+		gather_jobfile_free(&run.files[f]);
+	free(run.files);
+	free(run.jobs);
+	return ret;
+}

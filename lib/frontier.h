@@ -1,0 +1,148 @@
+/* frontier.h — the crawl frontier: which URL to fetch next.
+ *
+ * An interface (an ops table) so that the one-shot CLI uses the in-memory
+ * frontier below and the daemon a persistent one (SQLite, later Redis) with
+ * the same calls.  The frontier owns:
+ *   - the seen set (every URL ever added, as a 64-bit fingerprint: seen.h);
+ *   - exact depth: a URL's depth is the length of the shortest link path
+ *     from a seed known so far; the shallowest ready URL is started first;
+ *     when a shorter path to a queued, in-flight or fetched page turns up,
+ *     its depth drops and, for a fetched page, its links (kept while its
+ *     depth may still drop) are offered again at the new depth, without a
+ *     refetch.  So the pages handed out are exactly those within max_depth
+ *     links of a seed, whatever order fetches complete in;
+ *   - per-host politeness: at most per_host URLs of one host handed out and
+ *     not yet done, delay_ms between two starts on one host, and a host can
+ *     be slowed (Retry-After) until a given time.
+ * URLs given to the frontier must be normalized already (gather_url_normalize);
+ * scope and robots are the caller's business.
+ *
+ * Depth is exact provided seeds are added before the first next(): a URL
+ * added later at a depth below the shallowest unfinished one gets its right
+ * depth, but pages already settled are not revisited for it.
+ *
+ * Threads: one owner thread (the reactor); no call blocks on the network. */
+#ifndef GATHER_FRONTIER_H
+#define GATHER_FRONTIER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+struct gather_frontier;
+
+/* What next() hands out.  url and parent belong to the frontier and stay
+ * valid until done(id). */
+struct gather_frontier_item {
+	uint64_t id;          /* the URL's fingerprint */
+	const char *url;      /* normalized */
+	const char *parent;   /* URL of the page that linked it; NULL for a seed */
+	unsigned depth;       /* depth when handed out */
+};
+
+enum gather_frontier_next {
+	GATHER_FRONTIER_URL = 0,   /* *ret filled: start it */
+	GATHER_FRONTIER_WAIT = 1,  /* nothing ready now; *ret_at_ms is when the
+	                            * next will be (UINT64_MAX: after a done()) */
+	GATHER_FRONTIER_EMPTY = 2, /* nothing queued and nothing handed out */
+};
+
+struct gather_frontier_stats {
+	uint64_t seen;        /* distinct URLs ever added */
+	uint64_t queued;      /* waiting to be handed out */
+	uint64_t inflight;    /* handed out, not done */
+	uint64_t done;
+	uint64_t lowered;     /* times a URL's depth dropped after it was known */
+	uint64_t reoffered;   /* fetched pages whose links were offered again */
+	uint64_t hosts;
+	uint64_t seen_bytes;  /* memory of the seen set */
+	uint64_t link_bytes;  /* memory of kept link lists */
+};
+
+/* The operations every frontier implements.  Return values: 0 or a
+ * negative gather_err unless said otherwise. */
+struct gather_frontier_ops {
+	/* Add url at depth (0 for a seed) found on parent (NULL for a seed).
+	 * Returns 1 if new and queued, 0 if known (its depth dropped to depth
+	 * if that is shorter), or an error.  URLs deeper than max_depth are not
+	 * added (0). */
+	int (*add)(struct gather_frontier *f, const char *url, unsigned depth,
+	           const char *parent);
+	/* The shallowest URL ready at now_ms (milliseconds, any monotonic
+	 * clock), or when one will be: enum gather_frontier_next, or an error. */
+	int (*next)(struct gather_frontier *f, uint64_t now_ms,
+	            struct gather_frontier_item *ret, uint64_t *ret_at_ms);
+	/* The page id is finished (its record written) and had these links
+	 * (normalized, in scope; n may be 0; strings are copied).  The
+	 * frontier queues those within max_depth. */
+	int (*done)(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
+	            const char *const *links, size_t n);
+	/* Do not start anything on url's host before until_ms (capped at
+	 * now + max_wait_ms given at creation): 429/503 with Retry-After. */
+	void (*slow)(struct gather_frontier *f, const char *url, uint64_t now_ms,
+	             uint64_t until_ms);
+	/* Delay between starts on url's host, e.g. robots.txt Crawl-delay;
+	 * the larger of this and the frontier's delay_ms applies. */
+	void (*host_delay)(struct gather_frontier *f, const char *url, uint64_t delay_ms);
+	void (*stats)(const struct gather_frontier *f, struct gather_frontier_stats *ret);
+	void (*free)(struct gather_frontier *f);
+};
+
+/* Every implementation starts with this. */
+struct gather_frontier {
+	const struct gather_frontier_ops *ops;
+};
+
+struct gather_frontier_conf {
+	unsigned max_depth;        /* links followed from a seed (--depth) */
+	unsigned per_host;         /* handed out and not done per host; 0: 1 */
+	uint64_t delay_ms;         /* between starts on one host */
+	uint64_t max_wait_ms;      /* cap for slow() (retry_max_wait_ms) */
+	uint8_t key[16];           /* fingerprint key (random per crawl) */
+};
+
+/* The in-memory frontier.  NULL on OOM. */
+struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_conf *c);
+
+/* The host part of a normalized URL ("host" or "host:port", userinfo
+ * skipped): the unit of politeness.  Sets *len; NULL if there is none. */
+const char *gather_frontier_host_key(const char *url, size_t *len);
+
+static inline int gather_frontier_add(struct gather_frontier *f, const char *url,
+                                      unsigned depth, const char *parent)
+{
+	return f->ops->add(f, url, depth, parent);
+}
+static inline int gather_frontier_next(struct gather_frontier *f, uint64_t now_ms,
+                                       struct gather_frontier_item *ret,
+                                       uint64_t *ret_at_ms)
+{
+	return f->ops->next(f, now_ms, ret, ret_at_ms);
+}
+static inline int gather_frontier_done(struct gather_frontier *f, uint64_t id,
+                                       uint64_t now_ms, const char *const *links,
+                                       size_t n)
+{
+	return f->ops->done(f, id, now_ms, links, n);
+}
+static inline void gather_frontier_slow(struct gather_frontier *f, const char *url,
+                                        uint64_t now_ms, uint64_t until_ms)
+{
+	f->ops->slow(f, url, now_ms, until_ms);
+}
+static inline void gather_frontier_host_delay(struct gather_frontier *f,
+                                              const char *url, uint64_t delay_ms)
+{
+	f->ops->host_delay(f, url, delay_ms);
+}
+static inline void gather_frontier_stats(const struct gather_frontier *f,
+                                         struct gather_frontier_stats *ret)
+{
+	f->ops->stats(f, ret);
+}
+static inline void gather_frontier_free(struct gather_frontier *f)
+{
+	if (f)
+		f->ops->free(f);
+}
+
+#endif

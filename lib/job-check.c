@@ -1,0 +1,103 @@
+/* job-check.c — compile-checks of job-file values: seed URLs, PCRE2
+ * patterns (allow, deny, regex), XPath expressions (extract). */
+#include "config.h"
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <libxml/xpath.h>
+#include <libxml/xmlerror.h>
+#include <pcre2.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <string.h>
+#include <strings.h>
+#include <uriparser/Uri.h>
+
+#include "error.h"
+#include "job-check.h"
+
+/* Until lib/url.c (gather_url_parse) lands on main, a plain RFC 3986 parse
+ * with uriparser: absolute, http or https, a host.  TODO(jobs): switch to
+ * gather_url_parse() so job files refuse exactly what get and crawl refuse. */
+int job_check_url(const char *url, char *err, size_t errlen)
+{
+	UriUriA u;
+	const char *epos = NULL;
+	int ok;
+	if (strpbrk(url, " \t\r\n")) {
+		snprintf(err, errlen, "URL contains white space");
+		return GATHER_E_INVALID;
+	}
+	if (uriParseSingleUriA(&u, url, &epos) != URI_SUCCESS) {
+		snprintf(err, errlen, "not a URL (at offset %td)", epos ? epos - url : (ptrdiff_t)0);
+		return GATHER_E_INVALID;
+	}
+	size_t sl = (size_t)(u.scheme.afterLast - u.scheme.first);
+	ok = u.scheme.first && ((sl == 4 && strncasecmp(u.scheme.first, "http", 4) == 0) ||
+	                        (sl == 5 && strncasecmp(u.scheme.first, "https", 5) == 0));
+	if (!ok)
+		snprintf(err, errlen, "not an http or https URL");
+	else if (!u.hostText.first || u.hostText.afterLast == u.hostText.first) {
+		snprintf(err, errlen, "URL has no host");
+		ok = 0;
+	}
+	uriFreeUriMembersA(&u);
+	return ok ? 0 : GATHER_E_INVALID;
+}
+
+int job_check_regex(const char *re, char *err, size_t errlen)
+{
+	int code;
+	PCRE2_SIZE off;
+	pcre2_code *c = pcre2_compile((PCRE2_SPTR)re, PCRE2_ZERO_TERMINATED, 0, &code, &off, NULL);
+	if (c) {
+		pcre2_code_free(c);
+		return 0;
+	}
+	PCRE2_UCHAR msg[256];
+	if (pcre2_get_error_message(code, msg, sizeof msg) < 0)
+		snprintf((char *)msg, sizeof msg, "error %d", code);
+	snprintf(err, errlen, "%s at offset %zu", (const char *)msg, (size_t)off);
+	return GATHER_E_INVALID;
+}
+
+struct xpath_err {
+	char *buf;
+	size_t len;
+	int seen;
+};
+
+/* libxml2's structured error handler for one XPath context: keep the first
+ * message, so nothing is printed. */
+static void on_xpath_error(void *arg, xmlErrorPtr e)
+{
+	struct xpath_err *x = arg;
+	if (x->seen++ || !e)
+		return;
+	snprintf(x->buf, x->len, "%s", e->message ? e->message : "invalid expression");
+	size_t n = strlen(x->buf);
+	while (n && (x->buf[n - 1] == '\n' || x->buf[n - 1] == ' '))
+		x->buf[--n] = '\0';
+	if (e->str1 && e->int1 >= 0)
+		snprintf(x->buf + n, x->len - n, " at offset %d", e->int1);
+}
+
+int job_check_xpath(const char *xpath, char *err, size_t errlen)
+{
+	struct xpath_err x = { err, errlen, 0 };
+	xmlXPathContextPtr ctx = xmlXPathNewContext(NULL);
+	if (!ctx) {
+		snprintf(err, errlen, "out of memory");
+		return GATHER_E_NOMEM;
+	}
+	ctx->error = on_xpath_error;
+	ctx->userData = &x;
+	xmlXPathCompExprPtr comp = xmlXPathCtxtCompile(ctx, (const xmlChar *)xpath);
+	xmlXPathFreeContext(ctx);
+	if (comp) {
+		xmlXPathFreeCompExpr(comp);
+		return 0;
+	}
+	if (!x.seen)
+		snprintf(err, errlen, "invalid XPath expression");
+	return GATHER_E_INVALID;
+}

@@ -1,0 +1,359 @@
+/* sink.c — the writer thread: records are handed over by the reactor
+ * (gather_sink_put never blocks), queued in a bounded FIFO, and written by
+ * one thread per sink to the JSON lines file, the WARC and the mirror / -o
+ * directories, in the order they were put.
+ *
+ * The writer takes whatever is queued (up to SINK_BATCH records) at each
+ * wake-up, writes the WARC records and files first, then all the batch's
+ * JSON lines with one write() — so a line never appears before the record's
+ * other outputs, the file only ever holds whole lines (a failed write is cut
+ * back off a regular file), and a reader doing `tail -f` sees each batch as
+ * soon as it is written (no stdio buffering: every batch is flushed).
+ *
+ * Signals: the writer thread blocks every signal, so SIGINT/SIGTERM go to
+ * the reactor's thread and never interrupt a write half-way, and a closed
+ * pipe gives EPIPE (reported by gather_sink_close) instead of killing the
+ * process with SIGPIPE.  On shutdown the caller stops putting and calls
+ * gather_sink_close, which drains the queue before returning. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "engine.h"
+#include "error.h"
+#include "mirror.h"
+#include "sink.h"
+#include "warc.h"
+
+/* Records waiting for the writer, at most; and bytes of bodies and heads
+ * they hold (the queue always takes one record, however large). */
+#define SINK_QUEUE_MAX 1024
+#define SINK_QUEUE_BYTES (256ull << 20)
+/* Records written per wake-up. */
+#define SINK_BATCH 64
+
+struct gather_sink {
+	/* set by gather_sink_open, read-only afterwards (any thread) */
+	unsigned cmd;
+	unsigned flags;          /* GATHER_FETCH_KEEP_* */
+	int jsonl_fd;            /* stdout's 1 or our own file */
+	bool jsonl_owned;
+	bool jsonl_regular;      /* a regular file: cut back on errors, fsync */
+	char *jsonl_name;        /* for messages: the file or "stdout" */
+	struct gather_warc *warc;     /* writer thread only after open */
+	struct gather_mirror *mirror; /* writer thread only after open */
+	struct gather_mirror *outdir; /* writer thread only after open */
+	pthread_t thread;
+
+	/* the queue: under mu, shared by the putting thread and the writer */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;       /* signalled on put and on close */
+	struct gather_result *q[SINK_QUEUE_MAX];
+	size_t head, count;
+	uint64_t q_bytes;
+	bool closing;
+
+	/* writer thread only until joined, then the closing thread */
+	int err;                 /* first error, 0 or GATHER_E_IO / _NOMEM */
+	char errmsg[1024];
+	char *lines;             /* the batch's JSON lines */
+	size_t lines_len, lines_cap;
+};
+
+/* Bytes a record holds that count against SINK_QUEUE_BYTES. */
+static uint64_t record_bytes(const struct gather_result *r)
+{
+	return r->body.len + r->raw_body.len + r->req_head.len + r->resp_head.len;
+}
+
+/* Remember the first error (writer thread). */
+static void sink_fail(struct gather_sink *s, int err, const char *msg)
+{
+	if (s->err)
+		return;
+	s->err = err;
+	snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
+}
+
+/* Append r's JSON line to the batch buffer (writer thread). */
+static void add_line(struct gather_sink *s, const struct gather_result *r)
+{
+	char *j = gather_record_json(r, s->cmd);
+	size_t n = j ? strlen(j) : 0;
+	if (j && s->lines_len + n + 1 > s->lines_cap) {
+		size_t cap = s->lines_cap ? s->lines_cap : 4096;
+		while (cap < s->lines_len + n + 1)
+			cap *= 2;
+		char *p = realloc(s->lines, cap);
+		if (p) {
+			s->lines = p;
+			s->lines_cap = cap;
+		} else {
+			free(j);
+			j = NULL;
+		}
+	}
+	if (!j) {
+		char m[600];
+		snprintf(m, sizeof m, "%s: out of memory formatting the record of %.400s",
+		         s->jsonl_name, r->url ? r->url : "?");
+		sink_fail(s, GATHER_E_NOMEM, m);
+		return;
+	}
+	memcpy(s->lines + s->lines_len, j, n);
+	s->lines[s->lines_len + n] = '\n';
+	s->lines_len += n + 1;
+	free(j);
+}
+
+/* Write the batch's lines whole (writer thread).  A failed write leaves a
+ * regular file as it was before the batch. */
+static void flush_lines(struct gather_sink *s)
+{
+	const char *p = s->lines;
+	size_t n = s->lines_len;
+	off_t start = s->jsonl_regular ? lseek(s->jsonl_fd, 0, SEEK_CUR) : -1;
+
+	s->lines_len = 0;
+	while (n > 0) {
+		ssize_t k = write(s->jsonl_fd, p, n);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			char m[600];
+			snprintf(m, sizeof m, "%s: %s", s->jsonl_name, k < 0 ? strerror(errno) : "short write");
+			sink_fail(s, GATHER_E_IO, m);
+			if (start >= 0 && ftruncate(s->jsonl_fd, start) == 0)
+				lseek(s->jsonl_fd, start, SEEK_SET);
+			return;
+		}
+		p += k;
+		n -= (size_t)k;
+	}
+}
+
+/* Write one record to the WARC and directories and queue its line; frees r
+ * (writer thread). */
+static void write_record(struct gather_sink *s, struct gather_result *r)
+{
+	char err[512];
+
+	if (s->warc && gather_warc_write(s->warc, r, err, sizeof err) < 0)
+		sink_fail(s, GATHER_E_IO, err);
+	if (s->mirror && gather_mirror_save(s->mirror, r, err, sizeof err) < 0)
+		sink_fail(s, GATHER_E_IO, err);
+	if (s->outdir && gather_mirror_save(s->outdir, r, err, sizeof err) < 0)
+		sink_fail(s, GATHER_E_IO, err);
+	add_line(s, r);
+	gather_result_free(r);
+}
+
+/* The writer thread: wait for records, write them in batches, end when
+ * closing and the queue is empty. */
+static void *writer_main(void *arg)
+{
+	struct gather_sink *s = arg;
+	struct gather_result *batch[SINK_BATCH];
+
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->count == 0 && !s->closing)
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->count == 0)
+			break; /* closing, everything written */
+		size_t n = 0;
+		while (s->count > 0 && n < SINK_BATCH) {
+			struct gather_result *r = s->q[s->head];
+			s->q[s->head] = NULL;
+			s->head = (s->head + 1) % SINK_QUEUE_MAX;
+			s->count--;
+			s->q_bytes -= record_bytes(r);
+			batch[n++] = r;
+		}
+		pthread_mutex_unlock(&s->mu);
+		for (size_t i = 0; i < n; i++)
+			write_record(s, batch[i]);
+		flush_lines(s);
+		pthread_mutex_lock(&s->mu);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
+}
+
+/* Close and free what open made, when the thread is not (or no longer)
+ * running; the first error goes to err. */
+static int sink_free(struct gather_sink *s, char *err, size_t errlen)
+{
+	char m[512];
+	int rc = s->err;
+
+	if (rc && err)
+		snprintf(err, errlen, "%s", s->errmsg);
+	if (s->jsonl_fd >= 0 && s->jsonl_regular && fsync(s->jsonl_fd) < 0 &&
+	    errno != EINVAL && errno != EROFS && !rc) {
+		rc = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s: %s", s->jsonl_name, strerror(errno));
+	}
+	if (s->jsonl_owned && s->jsonl_fd >= 0 && close(s->jsonl_fd) < 0 && !rc) {
+		rc = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s: %s", s->jsonl_name, strerror(errno));
+	}
+	if (gather_warc_close(s->warc, m, sizeof m) < 0 && !rc) {
+		rc = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s", m);
+	}
+	if (gather_mirror_close(s->mirror, m, sizeof m) < 0 && !rc) {
+		rc = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s", m);
+	}
+	if (gather_mirror_close(s->outdir, m, sizeof m) < 0 && !rc) {
+		rc = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s", m);
+	}
+	for (size_t i = 0; i < s->count; i++)
+		gather_result_free(s->q[(s->head + i) % SINK_QUEUE_MAX]);
+	pthread_mutex_destroy(&s->mu);
+	pthread_cond_destroy(&s->cv);
+	free(s->jsonl_name);
+	free(s->lines);
+	free(s);
+	return rc;
+}
+
+/* Open the JSON lines output: o->jsonl or stdout. */
+static int open_jsonl(struct gather_sink *s, const char *path, char *err, size_t errlen)
+{
+	struct stat st;
+
+	s->jsonl_name = strdup(path ? path : "stdout");
+	if (!s->jsonl_name) {
+		snprintf(err, errlen, "out of memory");
+		return GATHER_E_NOMEM;
+	}
+	if (path) {
+		s->jsonl_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (s->jsonl_fd < 0) {
+			snprintf(err, errlen, "%s: %s", path, strerror(errno));
+			return GATHER_E_IO;
+		}
+		s->jsonl_owned = true;
+	} else {
+		s->jsonl_fd = STDOUT_FILENO;
+		if (fcntl(STDOUT_FILENO, F_GETFL) < 0) {
+			snprintf(err, errlen, "stdout: %s", strerror(errno));
+			s->jsonl_fd = -1;
+			return GATHER_E_IO;
+		}
+	}
+	s->jsonl_regular = fstat(s->jsonl_fd, &st) == 0 && S_ISREG(st.st_mode);
+	return 0;
+}
+
+struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
+                                     char *err, size_t errlen)
+{
+	struct gather_sink *s = calloc(1, sizeof *s);
+	sigset_t all, old;
+
+	if (!s) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	s->cmd = cmd;
+	s->jsonl_fd = -1;
+	pthread_mutex_init(&s->mu, NULL);
+	pthread_cond_init(&s->cv, NULL);
+	if (open_jsonl(s, o->jsonl, err, errlen) < 0)
+		goto fail;
+	if (o->warc) {
+		s->warc = gather_warc_open(o->warc, o->warc_max_size, o, cmd, err, errlen);
+		if (!s->warc)
+			goto fail;
+		s->flags |= GATHER_FETCH_KEEP_RAW;
+	}
+	if (o->mirror) {
+		s->mirror = gather_mirror_open(o->mirror, false, err, errlen);
+		if (!s->mirror)
+			goto fail;
+		s->flags |= GATHER_FETCH_KEEP_BODY;
+	}
+	if (o->outdir) {
+		s->outdir = gather_mirror_open(o->outdir, true, err, errlen);
+		if (!s->outdir)
+			goto fail;
+		s->flags |= GATHER_FETCH_KEEP_BODY;
+	}
+	/* the writer inherits a mask with every signal blocked (file comment) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&s->thread, NULL, writer_main, s);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "writer thread: %s", strerror(rc));
+		goto fail;
+	}
+	return s;
+fail:
+	sink_free(s, NULL, 0);
+	return NULL;
+}
+
+unsigned gather_sink_fetch_flags(const struct gather_sink *s)
+{
+	return s->flags;
+}
+
+int gather_sink_put(struct gather_sink *s, struct gather_result *r)
+{
+	uint64_t bytes = record_bytes(r);
+
+	pthread_mutex_lock(&s->mu);
+	if (s->closing || s->count == SINK_QUEUE_MAX ||
+	    (s->count > 0 && s->q_bytes + bytes > SINK_QUEUE_BYTES)) {
+		pthread_mutex_unlock(&s->mu);
+		return GATHER_E_AGAIN;
+	}
+	s->q[(s->head + s->count) % SINK_QUEUE_MAX] = r;
+	s->count++;
+	s->q_bytes += bytes;
+	if (s->count == 1)
+		pthread_cond_signal(&s->cv); /* the writer waits only when empty */
+	pthread_mutex_unlock(&s->mu);
+	return 0;
+}
+
+bool gather_sink_full(const struct gather_sink *s)
+{
+	/* the mutex is the only mutable part of a const sink */
+	pthread_mutex_t *mu = (pthread_mutex_t *)&s->mu;
+	pthread_mutex_lock(mu);
+	bool full = s->count == SINK_QUEUE_MAX || s->q_bytes >= SINK_QUEUE_BYTES;
+	pthread_mutex_unlock(mu);
+	return full;
+}
+
+int gather_sink_close(struct gather_sink *s, char *err, size_t errlen)
+{
+	if (!s)
+		return 0;
+	pthread_mutex_lock(&s->mu);
+	s->closing = true;
+	pthread_cond_signal(&s->cv);
+	pthread_mutex_unlock(&s->mu);
+	pthread_join(s->thread, NULL);
+	int rc = sink_free(s, err, errlen);
+	return rc ? GATHER_E_IO : 0;
+}

@@ -1,0 +1,438 @@
+/* test_sink.c — the writer thread: many records through all outputs, order
+ * kept, AGAIN when the queue is full (count and bytes), close drains, lines
+ * appear without close (tail -f), I/O errors reported with the file name,
+ * a closed pipe does not kill the process. */
+#include "config.h"
+
+#include <check.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "engine.h"
+#include "error.h"
+#include "options.h"
+#include "result.h"
+#include "sink.h"
+
+static char top[256];
+static struct gather_opts opts;
+
+static void setup(void)
+{
+	snprintf(top, sizeof top, "/tmp/test_sink.XXXXXX");
+	ck_assert_ptr_nonnull(mkdtemp(top));
+	gather_opts_init(&opts, GATHER_CMD_GET);
+}
+
+static void teardown(void)
+{
+	char cmd[300];
+	gather_opts_free(&opts);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", top);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static char *in_top(const char *name)
+{
+	char p[512];
+	snprintf(p, sizeof p, "%s/%s", top, name);
+	return strdup(p);
+}
+
+static void buf_set(struct gather_buf *b, const char *s)
+{
+	b->len = strlen(s);
+	b->data = malloc(b->len + 1);
+	memcpy(b->data, s, b->len + 1);
+}
+
+static struct gather_result *record(int i, size_t title_len)
+{
+	char url[64];
+	struct gather_result *r = gather_result_new();
+	snprintf(url, sizeof url, "http://127.0.0.1/p%d", i);
+	r->url = strdup(url);
+	r->final_url = strdup(url);
+	r->status = 200;
+	r->attempts = 1;
+	r->start_unix_ms = 1700000000000ull;
+	snprintf(r->ip, sizeof r->ip, "127.0.0.1");
+	buf_set(&r->body, "<p>body</p>");
+	buf_set(&r->raw_body, "<p>body</p>");
+	buf_set(&r->req_head, "GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n");
+	buf_set(&r->resp_head, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n");
+	r->bytes = r->body.len;
+	if (title_len) {
+		r->processed = true;
+		r->title = malloc(title_len + 1);
+		memset(r->title, 't', title_len);
+		r->title[title_len] = '\0';
+	}
+	return r;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+	nanosleep(&ts, NULL);
+}
+
+/* Put r, retrying on AGAIN for up to 10 s. */
+static void put_wait(struct gather_sink *s, struct gather_result *r)
+{
+	for (int i = 0; i < 10000; i++) {
+		int rc = gather_sink_put(s, r);
+		if (rc == 0)
+			return;
+		ck_assert_int_eq(rc, GATHER_E_AGAIN);
+		sleep_ms(1);
+	}
+	ck_abort_msg("sink stayed full");
+}
+
+/* Lines of a file, each checked to be a JSON object whose url is
+ * http://127.0.0.1/p<i> for i = 0, 1, ... (order kept). */
+static size_t check_lines(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	char *line = NULL;
+	size_t cap = 0, n = 0;
+	ssize_t len;
+	ck_assert_ptr_nonnull(f);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		ck_assert_msg(line[len - 1] == '\n', "partial last line");
+		json_error_t e;
+		json_t *j = json_loads(line, 0, &e);
+		ck_assert_msg(j != NULL, "line %zu: %s", n, e.text);
+		char want[64];
+		snprintf(want, sizeof want, "http://127.0.0.1/p%zu", n);
+		ck_assert_str_eq(json_string_value(json_object_get(j, "url")), want);
+		json_decref(j);
+		n++;
+	}
+	free(line);
+	fclose(f);
+	return n;
+}
+
+static size_t count_in_file(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	char *p = malloc((size_t)len + 1);
+	ck_assert_int_eq(fread(p, 1, (size_t)len, f), (size_t)len);
+	p[len] = '\0';
+	fclose(f);
+	size_t n = 0;
+	for (char *q = p; (q = memmem(q, (size_t)(len - (q - p)), needle, strlen(needle))); q++)
+		n++;
+	free(p);
+	return n;
+}
+
+START_TEST(test_flags)
+{
+	char err[256];
+	opts.jsonl = in_top("a.jsonl");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_uint_eq(gather_sink_fetch_flags(s), 0);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	opts.warc = in_top("a.warc");
+	s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_uint_eq(gather_sink_fetch_flags(s), GATHER_FETCH_KEEP_RAW);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	opts.outdir = in_top("o");
+	s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_uint_eq(gather_sink_fetch_flags(s), GATHER_FETCH_KEEP_RAW | GATHER_FETCH_KEEP_BODY);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	free(opts.warc);
+	opts.warc = NULL;
+	free(opts.outdir);
+	opts.outdir = NULL;
+	opts.mirror = in_top("m");
+	s = gather_sink_open(&opts, GATHER_CMD_CRAWL, err, sizeof err);
+	ck_assert_uint_eq(gather_sink_fetch_flags(s), GATHER_FETCH_KEEP_BODY);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+}
+END_TEST
+
+/* Many records through every output; close drains the queue. */
+START_TEST(test_many_records_all_outputs)
+{
+	char err[256];
+	enum { N = 1500 };
+	opts.jsonl = in_top("out.jsonl");
+	opts.warc = in_top("out.warc.gz");
+	opts.mirror = in_top("mirror");
+	opts.outdir = in_top("flat");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	for (int i = 0; i < N; i++)
+		put_wait(s, record(i, (size_t)(i % 7) * 50));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	ck_assert_uint_eq(check_lines(opts.jsonl), N);
+
+	/* every fetch in the WARC (gzip: count the records by inflating) */
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "gzip -dc '%s' > '%s/out.warc'", opts.warc, top);
+	ck_assert_int_eq(system(cmd), 0);
+	char *plain = in_top("out.warc");
+	ck_assert_uint_eq(count_in_file(plain, "WARC-Type: response\r\n"), N);
+	ck_assert_uint_eq(count_in_file(plain, "WARC-Type: request\r\n"), N);
+	free(plain);
+	char *p = in_top("mirror/127.0.0.1/p1499");
+	ck_assert_int_eq(access(p, R_OK), 0);
+	free(p);
+}
+END_TEST
+
+/* Lines show up while the sink is open (tail -f). */
+START_TEST(test_flushed_without_close)
+{
+	char err[256];
+	struct stat st;
+	opts.jsonl = in_top("live.jsonl");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_int_eq(gather_sink_put(s, record(0, 0)), 0);
+	int waited = 0;
+	while (waited < 2000 && (stat(opts.jsonl, &st) < 0 || st.st_size == 0)) {
+		sleep_ms(10);
+		waited += 10;
+	}
+	ck_assert_int_gt(st.st_size, 0);
+	ck_assert_int_lt(waited, 1000); /* well within the ~200 ms promised, even loaded */
+	ck_assert_uint_eq(check_lines(opts.jsonl), 1);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+}
+END_TEST
+
+struct drain {
+	int fd;
+	size_t lines;
+};
+
+static void *drain_main(void *arg)
+{
+	struct drain *d = arg;
+	char buf[65536];
+	ssize_t n;
+	while ((n = read(d->fd, buf, sizeof buf)) > 0)
+		for (ssize_t i = 0; i < n; i++)
+			d->lines += buf[i] == '\n';
+	return NULL;
+}
+
+/* A writer stuck on a pipe nobody reads: puts fill the queue and get AGAIN
+ * (ownership stays with the caller), then everything accepted is written
+ * once the pipe is read. */
+START_TEST(test_again_when_full)
+{
+	char err[256], path[64];
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+	opts.jsonl = strdup(path);
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	close(p[1]);
+
+	size_t accepted = 0;
+	int again = 0;
+	for (int i = 0; i < 100000 && !again; i++) {
+		struct gather_result *r = record(i, 2000);
+		int rc = gather_sink_put(s, r);
+		if (rc == GATHER_E_AGAIN) {
+			again = 1;
+			ck_assert(gather_sink_full(s));
+			gather_result_free(r); /* still ours */
+		} else {
+			ck_assert_int_eq(rc, 0);
+			accepted++;
+		}
+	}
+	ck_assert(again);
+	ck_assert_uint_ge(accepted, 1024);
+
+	struct drain d = { p[0], 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, drain_main, &d);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	pthread_join(t, NULL);
+	close(p[0]);
+	ck_assert_uint_eq(d.lines, accepted);
+}
+END_TEST
+
+/* The byte bound: one record is always taken, however big; the next one
+ * that would pass 256 MiB queued waits. */
+START_TEST(test_again_on_bytes)
+{
+	char err[256], path[64];
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+	opts.jsonl = strdup(path);
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	close(p[1]);
+	/* stall the writer on the full pipe */
+	size_t accepted = 0;
+	for (int i = 0; i < 200; i++) {
+		ck_assert_int_eq(gather_sink_put(s, record(i, 4000)), 0);
+		accepted++;
+	}
+	sleep_ms(100);
+	ck_assert(!gather_sink_full(s));
+	/* records of 200 MB and 100 MB (not written anywhere but JSON lines,
+	 * which only reads the length) */
+	struct gather_result *big = record(200, 0), *big2 = record(201, 0);
+	big->body.len = 200u << 20;
+	big2->body.len = 100u << 20;
+	int rc = gather_sink_put(s, big);
+	ck_assert_int_eq(rc, 0);
+	accepted++;
+	ck_assert(!gather_sink_full(s));
+	ck_assert_int_eq(gather_sink_put(s, big2), GATHER_E_AGAIN);
+	struct gather_result *small = record(201, 0);
+	ck_assert_int_eq(gather_sink_put(s, small), 0);
+	accepted++;
+
+	struct drain d = { p[0], 0 };
+	pthread_t t;
+	pthread_create(&t, NULL, drain_main, &d);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	pthread_join(t, NULL);
+	close(p[0]);
+	ck_assert_uint_eq(d.lines, accepted);
+	big2->body.len = 0;
+	gather_result_free(big2);
+}
+END_TEST
+
+START_TEST(test_close_drains)
+{
+	char err[256];
+	opts.jsonl = in_top("d.jsonl");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_CRAWL, err, sizeof err);
+	for (int i = 0; i < 1000; i++)
+		ck_assert_int_eq(gather_sink_put(s, record(i, 0)), 0);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	ck_assert_uint_eq(check_lines(opts.jsonl), 1000);
+	ck_assert_int_eq(gather_sink_close(NULL, err, sizeof err), 0);
+}
+END_TEST
+
+START_TEST(test_write_error_reported)
+{
+	char err[256] = "";
+	if (access("/dev/full", W_OK) != 0)
+		return;
+	opts.jsonl = strdup("/dev/full");
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	ck_assert_msg(s != NULL, "%s", err);
+	for (int i = 0; i < 10; i++)
+		put_wait(s, record(i, 0));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), GATHER_E_IO);
+	ck_assert_ptr_nonnull(strstr(err, "/dev/full"));
+	ck_assert_ptr_nonnull(strstr(err, "No space"));
+}
+END_TEST
+
+/* A mirror error (a symlink planted in DIR) is reported at close, the
+ * other records still written. */
+START_TEST(test_mirror_error_reported)
+{
+	char err[512] = "";
+	opts.jsonl = in_top("m.jsonl");
+	opts.mirror = in_top("mirror");
+	ck_assert_int_eq(mkdir(opts.mirror, 0755), 0);
+	char *link = in_top("mirror/127.0.0.1");
+	ck_assert_int_eq(symlink(top, link), 0);
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_CRAWL, err, sizeof err);
+	for (int i = 0; i < 5; i++)
+		put_wait(s, record(i, 0));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), GATHER_E_IO);
+	ck_assert_ptr_nonnull(strstr(err, link));
+	ck_assert_uint_eq(check_lines(opts.jsonl), 5);
+	char *p = in_top("p0");
+	ck_assert_int_ne(access(p, F_OK), 0);
+	free(p);
+	free(link);
+}
+END_TEST
+
+/* The reader went away: EPIPE reported, the process lives on. */
+START_TEST(test_closed_pipe)
+{
+	char err[256] = "", path[64];
+	int p[2];
+	ck_assert_int_eq(pipe(p), 0);
+	snprintf(path, sizeof path, "/dev/fd/%d", p[1]);
+	opts.jsonl = strdup(path);
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	close(p[1]);
+	close(p[0]);
+	for (int i = 0; i < 10; i++)
+		put_wait(s, record(i, 0));
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), GATHER_E_IO);
+	ck_assert_ptr_nonnull(strstr(err, "Broken pipe"));
+}
+END_TEST
+
+START_TEST(test_open_errors)
+{
+	char err[256] = "";
+	opts.jsonl = strdup("/nonexistent-dir/x.jsonl");
+	ck_assert_ptr_null(gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x.jsonl"));
+	free(opts.jsonl);
+	opts.jsonl = in_top("ok.jsonl");
+	opts.warc = strdup("/nonexistent-dir/x.warc");
+	ck_assert_ptr_null(gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "/nonexistent-dir/x.warc"));
+	free(opts.warc);
+	opts.warc = NULL;
+	opts.mirror = in_top("ok.jsonl/sub"); /* below a file */
+	ck_assert_ptr_null(gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "ok.jsonl/sub"));
+	free(opts.mirror);
+	opts.mirror = NULL;
+	opts.outdir = in_top("ok.jsonl/o");
+	ck_assert_ptr_null(gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err));
+	ck_assert_ptr_nonnull(strstr(err, "ok.jsonl/o"));
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sink");
+	TCase *tc = tcase_create("core");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, test_flags);
+	tcase_add_test(tc, test_many_records_all_outputs);
+	tcase_add_test(tc, test_flushed_without_close);
+	tcase_add_test(tc, test_again_when_full);
+	tcase_add_test(tc, test_again_on_bytes);
+	tcase_add_test(tc, test_close_drains);
+	tcase_add_test(tc, test_write_error_reported);
+	tcase_add_test(tc, test_mirror_error_reported);
+	tcase_add_test(tc, test_closed_pipe);
+	tcase_add_test(tc, test_open_errors);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+}
