@@ -9,8 +9,8 @@
  *    input: ~20 s): a start tag is cut (a '>' put in) after HTML_MAX_ATTRS.
  *
  * The encoding (after WHATWG Encoding and HTML §13.2.3): a BOM; else the
- * Content-Type charset; else a body that is valid UTF-8 with non-ASCII
- * bytes is UTF-8; else a <meta> charset in the first 1024 bytes; else
+ * Content-Type charset; else a body that is valid UTF-8 (or ASCII) is
+ * UTF-8; else a <meta> charset in the first 1024 bytes; else
  * windows-1252.  Encodings where ASCII bytes do not mean ASCII (UTF-7,
  * ISO-2022-*, HZ, EBCDIC, UTF-32) are not honoured, as browsers do not:
  * the scan for long tags below reads bytes (or UTF-16 units) as ASCII, and
@@ -19,6 +19,7 @@
  * Runs on a worker thread; pure apart from malloc. */
 #include "config.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,25 +94,33 @@ static bool usable_encoding(char *label, size_t cap)
 	return true;
 }
 
-/* Whether b holds at least one non-ASCII byte and is valid UTF-8 as a
- * whole: then it is UTF-8, whatever a <meta> may claim. */
-static bool utf8_with_non_ascii(const char *b, size_t n)
+/* Whether b is valid UTF-8 (pure ASCII included): then it is read as
+ * UTF-8, whatever a <meta> may claim.  Text that is not UTF-8 almost never
+ * happens to form valid sequences, and ASCII reads the same in every
+ * encoding we accept, so UTF-8's fast path in libxml2 serves it. */
+static bool is_utf8(const char *b, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)b;
-	bool high = false;
 
 	for (size_t i = 0; i < n;) {
+		uint64_t w;
 		size_t l;
+		if (i + 8 <= n) {  /* eight ASCII bytes at a time */
+			memcpy(&w, u + i, 8);
+			if (!(w & 0x8080808080808080ull)) {
+				i += 8;
+				continue;
+			}
+		}
 		if (u[i] < 0x80) {
 			i++;
 			continue;
 		}
-		high = true;
 		if (!(l = html_utf8_seq(u + i, n - i)))
 			return false;
 		i += l;
 	}
-	return high;
+	return true;
 }
 
 /* A charset named by a <meta> in the first 1024 bytes (a simplified form of
@@ -178,7 +187,7 @@ static int choose_encoding(const struct gather_result *r, struct html_input *in,
 		}
 		return 1;
 	}
-	if (utf8_with_non_ascii(in->data, n)) {
+	if (is_utf8(in->data, n)) {
 		in->encoding = "UTF-8";
 		return 1;
 	}
