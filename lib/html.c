@@ -39,7 +39,8 @@ static void html_on_error(void *ctx, xmlErrorPtr e)
 
 	if (!cap || !e)
 		return;
-	if (cap->n++ == 0 && e->message) {
+	cap->n++;
+	if (!cap->msg[0] && e->message) {
 		snprintf(cap->msg, sizeof(cap->msg), "%s", e->message);
 		n = strlen(cap->msg);
 		while (n > 0 && (cap->msg[n - 1] == '\n' || cap->msg[n - 1] == ' '))

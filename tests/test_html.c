@@ -364,10 +364,10 @@ struct bad_spec {
 };
 
 static const struct bad_spec bad_specs[] = {
-	{ "x=//[", NULL, "x=//[" },
+	{ "x=//[", NULL, "x=//[\": Invalid expression" },
 	{ "x=//a[", NULL, "x=//a[" },
-	{ "f=nosuchfn(//a)", NULL, "f=nosuchfn(//a)" },
-	{ "v=$undefined", NULL, "v=$undefined" },
+	{ "f=nosuchfn(//a)", NULL, "f=nosuchfn(//a)\": Unregistered function" },
+	{ "v=$undefined", NULL, "v=$undefined\": Undefined variable" },
 	{ "noequals", NULL, "NAME=XPATH" },
 	{ "=//a", NULL, "NAME=XPATH" },
 	{ "x=", NULL, "NAME=XPATH" },
