@@ -68,6 +68,27 @@ struct html_errsave {
 void html_quiet_begin(struct html_errsave *save, struct html_errcap *cap);
 void html_quiet_end(const struct html_errsave *save);
 
+/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
+size_t html_utf8_seq(const unsigned char *s, size_t n);
+
+/* html-input.c: the bytes and the encoding handed to libxml2.  data is
+ * the body itself, or a cleaned copy (NULs made spaces, over-long start
+ * tags cut) that copy owns. */
+struct html_input {
+	const char *data;
+	size_t len;
+	const char *encoding;   /* never NULL: libxml2 never guesses */
+	char *copy;
+	char label[64];         /* storage for encoding */
+	size_t tags_cut;        /* start tags cut at HTML_MAX_ATTRS */
+};
+/* Most attributes kept on one start tag: libxml2 2.9 checks each new
+ * attribute against all earlier ones, so a tag with a million attributes
+ * would take hours.  Real pages have a few dozen. */
+#define HTML_MAX_ATTRS 1000
+int html_input_prepare(const struct gather_result *r, struct html_input *in);
+void html_input_clear(struct html_input *in);
+
 /* XPath normalize-space(): runs of space, TAB, CR, LF collapsed to one
  * space, trimmed.  New string (malloc), NULL on OOM. */
 char *html_normalize_space(const char *s);

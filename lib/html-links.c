@@ -259,6 +259,14 @@ static int visit(const struct gather_extractor *x, struct linkset *ls,
 	xmlChar *own = NULL, *own2 = NULL;
 	int rc = 0;
 
+	/* Most elements (div, p, span, li, td, code...) are none of ours:
+	 * reject them on the first letter before any string compare. */
+	switch (name[0]) {
+	case 'a': case 'f': case 'i': case 'l': case 'm': case 's':
+		break;
+	default:
+		return 0;
+	}
 	if (!strcmp(name, "a") || !strcmp(name, "area")) {
 		v = attr_get(n, "href", &own);
 	} else if (!strcmp(name, "frame") || !strcmp(name, "iframe")) {
@@ -332,7 +340,7 @@ int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
 	for (xmlNodePtr n = doc->children; n && rc == 0; n = walk_next(doc, n)) {
 		if (n->type != XML_ELEMENT_NODE)
 			continue;
-		if (!r->title && strcmp((const char *)n->name, "title") == 0) {
+		if (!r->title && n->name[0] == 't' && strcmp((const char *)n->name, "title") == 0) {
 			xmlChar *t = xmlNodeGetContent(n);
 			r->title = html_normalize_space(t ? (const char *)t : "");
 			xmlFree(t);

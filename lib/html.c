@@ -17,7 +17,6 @@
 #include <strings.h>
 
 #include <libxml/HTMLparser.h>
-#include <libxml/encoding.h>
 #include <libxml/parser.h>
 
 #include "error.h"
@@ -40,7 +39,8 @@ static void html_on_error(void *ctx, xmlErrorPtr e)
 
 	if (!cap || !e)
 		return;
-	if (cap->n++ == 0 && e->message) {
+	cap->n++;
+	if (!cap->msg[0] && e->message) {
 		snprintf(cap->msg, sizeof(cap->msg), "%s", e->message);
 		n = strlen(cap->msg);
 		while (n > 0 && (cap->msg[n - 1] == '\n' || cap->msg[n - 1] == ' '))
@@ -105,8 +105,7 @@ char *html_normalize_space(const char *s)
 	return out;
 }
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
+size_t html_utf8_seq(const unsigned char *s, size_t n)
 {
 	unsigned char c = s[0];
 	size_t len;
@@ -150,7 +149,7 @@ json_t *html_json_string(const char *s, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		const unsigned char *u = (const unsigned char *)s + i;
-		size_t l = utf8_seq(u, n - i);
+		size_t l = html_utf8_seq(u, n - i);
 		if (l) {
 			memcpy(fix + o, u, l);
 			o += l;
@@ -209,44 +208,6 @@ static bool body_looks_html(const char *b, size_t n)
 		if (n - i > l && strncasecmp(b + i, tags[t], l) == 0 &&
 		    (b[i + l] == ' ' || b[i + l] == '>' || strcmp(tags[t], "<!--") == 0))
 			return true;
-	}
-	return false;
-}
-
-/* The charset= parameter of a Content-Type value into buf (token chars
- * only, quotes removed); false when absent or implausible. */
-static bool ctype_charset(const char *ct, char *buf, size_t buflen)
-{
-	const char *p;
-	size_t n = 0;
-
-	if (!ct)
-		return false;
-	for (p = strchr(ct, ';'); p; p = strchr(p + 1, ';')) {
-		const char *q = p + 1;
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (strncasecmp(q, "charset", 7) != 0)
-			continue;
-		q += 7;
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q != '=')
-			continue;
-		q++;
-		while (*q == ' ' || *q == '\t')
-			q++;
-		if (*q == '"')
-			q++;
-		while (q[n] && (q[n] == '-' || q[n] == '_' || q[n] == '.' || q[n] == ':' ||
-		                (q[n] >= '0' && q[n] <= '9') || (q[n] >= 'a' && q[n] <= 'z') ||
-		                (q[n] >= 'A' && q[n] <= 'Z')))
-			n++;
-		if (n == 0 || n >= buflen)
-			return false;
-		memcpy(buf, q, n);
-		buf[n] = '\0';
-		return true;
 	}
 	return false;
 }
@@ -311,90 +272,24 @@ static void clear_outputs(struct gather_result *r)
 	r->has_sha256 = false;
 }
 
-/* Whether b holds at least one non-ASCII byte and is valid UTF-8 as a
- * whole: then it is UTF-8, whatever a <meta> may claim. */
-static bool utf8_with_non_ascii(const char *b, size_t n)
-{
-	const unsigned char *u = (const unsigned char *)b;
-	bool high = false;
-
-	for (size_t i = 0; i < n;) {
-		size_t l;
-		if (u[i] < 0x80) {
-			i++;
-			continue;
-		}
-		high = true;
-		if (!(l = utf8_seq(u + i, n - i)))
-			return false;
-		i += l;
-	}
-	return high;
-}
-
-/* The encoding to tell libxml2, or NULL to let it look at <meta> itself
- * (falling back to Latin-1).  The header's charset wins (HTML §13.2.3.1)
- * when libxml2 knows it; else a body that is valid UTF-8 is UTF-8 (today's
- * web), which libxml2 alone would read as Latin-1. */
-static const char *choose_encoding(const struct gather_result *r, const char *b, size_t n,
-                                   char *buf, size_t buflen)
-{
-	if (ctype_charset(r->content_type, buf, buflen)) {
-		xmlCharEncodingHandlerPtr h = xmlFindCharEncodingHandler(buf);
-		if (h) {
-			xmlCharEncCloseFunc(h);
-			return buf;
-		}
-	}
-	return utf8_with_non_ascii(b, n) ? "UTF-8" : NULL;
-}
-
-/* libxml2 2.9 takes a NUL byte between markup for the end of the input and
- * drops the rest of the page; a copy with NULs made spaces is parsed
- * instead.  Not for UTF-16/32 (NUL bytes are part of their characters),
- * which libxml2 recognizes from the first four bytes (BOM or "<\0"), nor
- * when the header declares such a charset.  *copy is NULL when the body
- * needs no change. */
-static int without_nuls(const char *b, size_t n, const char *enc, char **copy)
-{
-	*copy = NULL;
-	if (!memchr(b, 0, n))
-		return 0;
-	if (enc && (strncasecmp(enc, "utf-16", 6) == 0 || strncasecmp(enc, "utf16", 5) == 0 ||
-	            strncasecmp(enc, "utf-32", 6) == 0 || strncasecmp(enc, "utf32", 5) == 0 ||
-	            strncasecmp(enc, "ucs", 3) == 0))
-		return 0;
-	if ((n >= 2 && ((unsigned char)b[0] == 0xFF || (unsigned char)b[0] == 0xFE)) ||
-	    memchr(b, 0, n < 4 ? n : 4))
-		return 0;
-	*copy = malloc(n);
-	if (!*copy)
-		return GATHER_E_NOMEM;
-	for (size_t i = 0; i < n; i++)
-		(*copy)[i] = b[i] ? b[i] : ' ';
-	return 0;
-}
-
 /* Parse the body as HTML into *ret.  0, or GATHER_E_NOMEM (libxml2
  * recovers from everything but running out of memory). */
 static int parse_html(const struct gather_result *r, const char *doc_url, xmlDocPtr *ret)
 {
-	char charset[64], *copy;
-	const char *b = r->body.data;
-	size_t n = r->body.len;
-	const char *enc = choose_encoding(r, b, n, charset, sizeof(charset));
+	struct html_input in;
 	htmlParserCtxtPtr ctxt;
 
-	if (without_nuls(b, n, enc, &copy) < 0)
+	if (html_input_prepare(r, &in) < 0)
 		return GATHER_E_NOMEM;
 	ctxt = htmlNewParserCtxt();
 	if (!ctxt) {
-		free(copy);
+		html_input_clear(&in);
 		return GATHER_E_NOMEM;
 	}
-	*ret = htmlCtxtReadMemory(ctxt, copy ? copy : b, (int)n, doc_url, enc, HTML_PARSE_OPTS);
+	*ret = htmlCtxtReadMemory(ctxt, in.data, (int)in.len, doc_url, in.encoding,
+	                          HTML_PARSE_OPTS);
 	htmlFreeParserCtxt(ctxt);
-	free(copy);
+	html_input_clear(&in);
 	return *ret ? 0 : GATHER_E_NOMEM;
 }
 

@@ -14,8 +14,11 @@
 struct gather_extractor;
 
 /* Compile o->extract (NAME=XPATH / NAME[]=XPATH) and o->regex (NAME=RE);
- * takes o->assets and o->max_links.  Returns NULL with a message naming the
- * bad spec in err on failure. */
+ * takes o->assets and o->max_links (0 keeps no links; they are still
+ * counted).  Returns NULL with a message naming the bad spec in err on
+ * failure: XPath that does not compile or cannot run (unknown function or
+ * variable), PCRE2 that does not compile, a malformed spec, a field name
+ * given twice.  Calls xmlInitParser(); o is not kept. */
 struct gather_extractor *gather_extractor_new(const struct gather_opts *o,
                                               char *err, size_t errlen);
 void gather_extractor_free(struct gather_extractor *x); /* accepts NULL */
@@ -24,7 +27,16 @@ void gather_extractor_free(struct gather_extractor *x); /* accepts NULL */
  * URL r->final_url (or r->url): fills r->title, r->links, r->n_links_found,
  * r->fields, r->sha256 and sets r->processed.  Never crashes on any input.
  * Returns 0, or a negative gather_err for a document that could not be
- * processed at all (r->processed still true, sha256 still set). */
+ * processed at all (r->processed still true, sha256 still set).
+ *
+ * Details: sha256 is set when a response arrived (status > 0) or there is
+ * a body.  fields is NULL without specs, else an object with every name:
+ * XPath fields are null (first) / [] (all) without a match and null for a
+ * body that is not HTML; regex fields run over any body (bytes; a match
+ * that is not UTF-8 is read as Latin-1).  Pages nested deeper than
+ * libxml2's 256 levels are cut there; start tags past 1000 attributes are
+ * cut.  Prints nothing (libxml2's error handlers are swapped for the call).
+ * Any thread; x is shared read-only. */
 int gather_extract(const struct gather_extractor *x, struct gather_result *r);
 
 #endif

@@ -13,7 +13,14 @@
  *
  * Capacity counts every item between push and done(): queued, in a worker,
  * and waiting in `done`.  So memory held by the queue is bounded, and
- * push() can answer "full" without ever waiting. */
+ * push() can answer "full" without ever waiting.
+ *
+ * While anything is pending a keep-alive timer (long period, does nothing)
+ * is added, so that event_base_dispatch() does not return for lack of
+ * events while the only work left is in the workers' hands (the last pages
+ * of a crawl); it is deleted when the last done() has run.  It is a
+ * separate event: a persistent notify event with a timeout would be
+ * re-added by libevent on every event_active, even after the last done(). */
 #include "config.h"
 
 #include <errno.h>
@@ -29,6 +36,8 @@
 #include "error.h"
 #include "workq.h"
 
+/* Period of the keep-alive timer; firing is harmless (an empty drain). */
+#define WORKQ_KEEPALIVE_S 3600
 /* Most results handed to done() per run of the notify callback. */
 #define WORKQ_BATCH 64
 /* Sanity caps on the constructor's arguments (each ring is capacity
@@ -54,6 +63,7 @@ struct gather_workq {
 	unsigned nworkers;         /* threads started (and to join) */
 	pthread_t *threads;
 	struct event *notify;      /* reactor owns it; workers only event_active() it */
+	struct event *keepalive;   /* added/deleted under mu (see keepalive_locked) */
 
 	/* Everything below is guarded by mu, on any thread. */
 	pthread_mutex_t mu;
@@ -63,7 +73,22 @@ struct gather_workq {
 	size_t pending;            /* between push and done(): <= capacity */
 	bool stopping;             /* set once by gather_workq_free */
 	bool woken;                /* an event_active() is outstanding */
+	bool kept_alive;           /* keepalive is added (pending > 0) */
 };
+
+/* Called with mu held: keepalive added iff something is pending.  Lock
+ * order is mu, then the base's lock (libevent runs callbacks without its
+ * lock, so the reverse never happens). */
+static void keepalive_locked(struct gather_workq *q)
+{
+	if (q->pending > 0 && !q->kept_alive) {
+		struct timeval tv = { WORKQ_KEEPALIVE_S, 0 };
+		q->kept_alive = event_add(q->keepalive, &tv) == 0;
+	} else if (q->pending == 0 && q->kept_alive) {
+		event_del(q->keepalive);
+		q->kept_alive = false;
+	}
+}
 
 static int ring_init(struct workq_ring *rg, size_t cap)
 {
@@ -142,17 +167,28 @@ static void on_notify(evutil_socket_t fd, short what, void *p)
 		r = ring_take(&q->done_q);
 		if (!r) {
 			q->woken = false;
+			keepalive_locked(q);
 			pthread_mutex_unlock(&q->mu);
 			return;
 		}
 		/* Counted out before done() runs, so done() may push again. */
 		q->pending--;
+		keepalive_locked(q);
 		pthread_mutex_unlock(&q->mu);
 		q->done(r, q->arg);
 	}
 	/* Batch used up: stay "woken" (workers need not call us) and run
 	 * again on the next loop iteration. */
 	event_active(q->notify, EV_READ, 0);
+}
+
+/* Reactor thread, once an hour while work is pending: nothing to do, the
+ * timer only keeps the loop running. */
+static void on_keepalive(evutil_socket_t fd, short what, void *p)
+{
+	(void)fd;
+	(void)what;
+	(void)p;
 }
 
 static unsigned online_cpus(void)
@@ -179,6 +215,8 @@ static void workq_release(struct gather_workq *q)
 {
 	if (q->notify)
 		event_free(q->notify);
+	if (q->keepalive)
+		event_free(q->keepalive);
 	free(q->todo.v);
 	free(q->done_q.v);
 	free(q->threads);
@@ -238,7 +276,8 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		return NULL;
 	}
 	q->notify = event_new(base, -1, 0, on_notify, q);
-	if (!q->notify) {
+	q->keepalive = event_new(base, -1, EV_PERSIST, on_keepalive, q);
+	if (!q->notify || !q->keepalive) {
 		set_err(err, errlen, "work queue: cannot create the notify event");
 		workq_release(q);
 		return NULL;
@@ -277,6 +316,7 @@ int gather_workq_push(struct gather_workq *q, struct gather_result *r)
 		rc = GATHER_E_AGAIN;
 	else {
 		q->pending++;
+		keepalive_locked(q);
 		ring_put(&q->todo, r);
 		pthread_cond_signal(&q->cv_todo);
 	}

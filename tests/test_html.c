@@ -364,10 +364,10 @@ struct bad_spec {
 };
 
 static const struct bad_spec bad_specs[] = {
-	{ "x=//[", NULL, "x=//[" },
+	{ "x=//[", NULL, "x=//[\": Invalid expression" },
 	{ "x=//a[", NULL, "x=//a[" },
-	{ "f=nosuchfn(//a)", NULL, "f=nosuchfn(//a)" },
-	{ "v=$undefined", NULL, "v=$undefined" },
+	{ "f=nosuchfn(//a)", NULL, "f=nosuchfn(//a)\": Unregistered function" },
+	{ "v=$undefined", NULL, "v=$undefined\": Undefined variable" },
 	{ "noequals", NULL, "NAME=XPATH" },
 	{ "=//a", NULL, "NAME=XPATH" },
 	{ "x=", NULL, "NAME=XPATH" },
@@ -519,6 +519,140 @@ START_TEST(test_huge_page)
 }
 END_TEST
 
+/* One start tag with 200,000 attributes: libxml2 2.9 alone checks them
+ * pairwise (minutes); cut at HTML_MAX_ATTRS, it is a blink, and the page
+ * after the tag is still parsed. */
+START_TEST(test_attribute_bomb)
+{
+	static const char *const ex[] = { "p=count(//p/@*)", NULL };
+	struct gather_extractor *x = extractor(false, 0, ex, NULL);
+	size_t cap = 200000 * 12 + 256, o = 0;
+	char *b = malloc(cap);
+	struct gather_result *r;
+	double t0;
+
+	o += (size_t)sprintf(b, "<title>bomb</title><a href=before>b</a><p ");
+	for (unsigned i = 0; i < 200000; i++)
+		o += (size_t)sprintf(b + o, "a%u=\"1\" ", i);
+	o += (size_t)sprintf(b + o, "><a href=after>a</a>");
+	r = page("text/html", b, o);
+	free(b);
+	t0 = now_s();
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_msg(now_s() - t0 < 30, "took %.1f s", now_s() - t0);
+	ck_assert_str_eq(r->title, "bomb");
+	ck_assert_uint_eq(r->links.n, 2);
+	ck_assert_str_eq(r->links.v[1], "http://example.com/dir/after");
+	ck_assert_str_eq(json_string_value(json_object_get(r->fields, "p")), "1000");
+	gather_result_free(r);
+	gather_extractor_free(x);
+}
+END_TEST
+
+/* Names longer than 100 characters are several attributes to libxml2:
+ * 80 names of 10,000 letters make 8,000 attributes, cut to 1000. */
+START_TEST(test_attribute_bomb_long_names)
+{
+	static const char *const ex[] = { "p=count(//p/@*)", NULL };
+	struct gather_extractor *x = extractor(false, 0, ex, NULL);
+	size_t names = 80, len = 10000, o = 0;
+	char *b = malloc(names * (len + 1) + 256);
+	struct gather_result *r;
+	unsigned seed = 12345;
+	double t0;
+
+	o += (size_t)sprintf(b, "<p ");
+	for (size_t i = 0; i < names; i++) {
+		for (size_t j = 0; j < len; j++) {
+			seed = seed * 1103515245u + 12345u;
+			b[o++] = (char)('a' + (seed >> 16) % 26);
+		}
+		b[o++] = ' ';
+	}
+	o += (size_t)sprintf(b + o, "><a href=after>a</a>");
+	r = page("text/html", b, o);
+	free(b);
+	t0 = now_s();
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_msg(now_s() - t0 < 30, "took %.1f s", now_s() - t0);
+	ck_assert_str_eq(json_string_value(json_object_get(r->fields, "p")), "1000");
+	ck_assert_uint_eq(r->links.n, 1);
+	ck_assert_str_eq(r->links.v[0], "http://example.com/dir/after");
+	gather_result_free(r);
+	gather_extractor_free(x);
+}
+END_TEST
+
+/* UTF-16 pages are read as UTF-16 (BOM or header), the long-tag guard
+ * included; UTF-7 is not honoured (browsers do not either). */
+START_TEST(test_utf16_and_refused_encodings)
+{
+	struct gather_extractor *x = extractor(false, 0, NULL, NULL);
+	const char *src = "<title>caf\xc3\xa9</title><a href=u16>x</a>";
+	char *b = malloc(2 * 100000 * 12 + 512);
+	size_t o = 0;
+	struct gather_result *r;
+	double t0;
+
+	/* UTF-16LE with a BOM, no header charset; é is U+00E9 */
+	b[o++] = (char)0xFF;
+	b[o++] = (char)0xFE;
+	for (const char *p = src; *p; p++) {
+		if ((unsigned char)*p == 0xc3) {
+			b[o++] = (char)0xE9;
+			b[o++] = 0;
+			p++;
+			continue;
+		}
+		b[o++] = *p;
+		b[o++] = 0;
+	}
+	r = page("text/html", b, o);
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_str_eq(r->title, "caf\xc3\xa9");
+	ck_assert_uint_eq(r->links.n, 1);
+	ck_assert_str_eq(r->links.v[0], "http://example.com/dir/u16");
+	gather_result_free(r);
+
+	/* UTF-16BE said by the header, with an attribute bomb */
+	o = 0;
+	{
+		char tmp[32];
+		const char *parts[] = { "<p ", NULL };
+		for (const char *p = parts[0]; *p; p++) {
+			b[o++] = 0;
+			b[o++] = *p;
+		}
+		for (unsigned i = 0; i < 100000; i++) {
+			int n = snprintf(tmp, sizeof(tmp), "a%u=1 ", i);
+			for (int j = 0; j < n; j++) {
+				b[o++] = 0;
+				b[o++] = tmp[j];
+			}
+		}
+		for (const char *p = "><a href=be>x</a>"; *p; p++) {
+			b[o++] = 0;
+			b[o++] = *p;
+		}
+	}
+	r = page("text/html; charset=UTF-16BE", b, o);
+	t0 = now_s();
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_msg(now_s() - t0 < 10, "took %.1f s", now_s() - t0);
+	ck_assert_uint_eq(r->links.n, 1);
+	ck_assert_str_eq(r->links.v[0], "http://example.com/dir/be");
+	gather_result_free(r);
+	free(b);
+
+	/* UTF-7 would turn "+ADw-" into "<": not honoured, so no link */
+	r = page("text/html; charset=utf-7", "<p>+ADw-a href=seven+AD4-x+ADw-/a+AD4-</p>", 42);
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_uint_eq(r->links.n, 0);
+	gather_result_free(r);
+	gather_extractor_free(x);
+}
+END_TEST
+
 /* --- many threads on one extractor (TSan) ---------------------------- */
 
 struct thr {
@@ -581,6 +715,9 @@ int main(void)
 	tcase_add_test(tc, test_nothing_printed);
 	tcase_add_test(tc, test_million_deep);
 	tcase_add_test(tc, test_huge_page);
+	tcase_add_test(tc, test_attribute_bomb);
+	tcase_add_test(tc, test_attribute_bomb_long_names);
+	tcase_add_test(tc, test_utf16_and_refused_encodings);
 	tcase_add_test(tc, test_threads_share_extractor);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);

@@ -188,6 +188,31 @@ START_TEST(test_counts)
 }
 END_TEST
 
+/* With nothing else in the loop, dispatch must not return while work is
+ * with the workers, and must return once the last done() ran. */
+START_TEST(test_dispatch_waits_for_workers)
+{
+	struct ctx c;
+	char err[200];
+
+	ctx_init(&c, 40);
+	c.q = gather_workq_new(c.base, 2, 8, work, done, &c, err, sizeof(err));
+	ck_assert_msg(c.q != NULL, "%s", err);
+	/* an empty base returns at once */
+	ck_assert_int_eq(event_base_dispatch(c.base), 1);
+	for (int round = 0; round < 5; round++) {
+		for (unsigned i = 0; i < 8; i++)
+			ck_assert_int_eq(gather_workq_push(c.q, item(round * 8 + i)), 0);
+		ck_assert_int_eq(event_base_dispatch(c.base), round == 4 ? 0 : 1);
+		ck_assert_uint_eq(c.n_done, (unsigned)(round + 1) * 8);
+		ck_assert_uint_eq(gather_workq_pending(c.q), 0);
+	}
+	assert_each_once(&c);
+	gather_workq_free(c.q);
+	ctx_fini(&c);
+}
+END_TEST
+
 START_TEST(test_default_workers_and_bad_args)
 {
 	struct ctx c;
@@ -454,6 +479,7 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_counts);
+	tcase_add_test(tc, test_dispatch_waits_for_workers);
 	tcase_add_test(tc, test_default_workers_and_bad_args);
 	tcase_add_test(tc, test_backpressure);
 	tcase_add_test(tc, test_shutdown_with_items_queued);
