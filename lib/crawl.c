@@ -316,10 +316,14 @@ static void start_pages(struct gather_crawl *c)
 	       gather_engine_inflight(c->engine) + c->nwaiting < c->o->concurrency &&
 	       c->to_sink.n == 0 && c->to_work.n == 0 &&
 	       !gather_workq_full(c->workq) && !gather_sink_full(c->sink)) {
-		if (c->o->max_pages && c->pages_started + c->nwaiting >= c->o->max_pages) {
+		if (c->o->max_pages && c->pages_started >= c->o->max_pages) {
 			c->limit_hit = true;
 			break;
 		}
+		/* Items waiting for robots.txt may become pages: wait for them
+		 * (some may be refused, leaving room). */
+		if (c->o->max_pages && c->pages_started + c->nwaiting >= c->o->max_pages)
+			break;
 		struct gather_frontier_item it;
 		uint64_t at = 0;
 		int rc = gather_frontier_next(c->frontier, now, &it, &at);

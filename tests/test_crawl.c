@@ -320,6 +320,23 @@ START_TEST(test_max_pages)
 	ck_assert_uint_eq(r.nrec, 10);
 	ck_assert_uint_eq(crawlsite_total(r.site), 11);   /* + robots.txt */
 	teardown(&r);
+
+	/* Refused URLs are records but not pages: still 10 pages fetched. */
+	setup(&r);
+	tree_site(r.site, 63, 0);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "User-agent: *\nDisallow: /n/2\n", 0, NULL);
+	r.o.max_pages = 10;
+	crawl(&r, seed, 1, 0);
+	size_t fetched = 0, refused = 0;
+	for (size_t i = 0; i < r.nrec; i++) {
+		fetched += status_of(r.rec[i]) == 200;
+		refused += error_of(r.rec[i]) && !strcmp(error_of(r.rec[i]), "robots");
+	}
+	ck_assert_uint_eq(fetched, 10);
+	ck_assert_uint_ge(refused, 1);
+	ck_assert_uint_eq(crawlsite_total(r.site), 11);
+	teardown(&r);
 }
 END_TEST
 
