@@ -158,42 +158,42 @@ static int on_redirect(const char *url, void *arg)
 	return rc == 0 ? 0 : GATHER_E_SCOPE;
 }
 
-/* Called with a page whose processing (if any) is over: hand its in-scope
- * links to the frontier, slow its host if it asked, and write it. */
+/* Called with a page whose processing (if any) is over: hand its links
+ * (normalized and in scope: filter_links) to the frontier, slow its host
+ * if it asked, and write it. */
 static void page_done(struct gather_crawl *c, struct gather_result *res)
 {
 	uint64_t now = crawl_now_ms();
-	const char **links = NULL;
-	char **norm = NULL;
-	size_t n = 0;
-	if (res->links.n) {
-		links = calloc(res->links.n, sizeof *links);
-		norm = calloc(res->links.n, sizeof *norm);
-	}
-	for (size_t i = 0; links && norm && i < res->links.n; i++) {
-		if (gather_url_normalize(res->links.v[i], &norm[n]) < 0)
-			continue;
-		if (gather_scope_rules_check(c->scope, norm[n]) < 0) {
-			free(norm[n]);
-			continue;
-		}
-		links[n] = norm[n];
-		n++;
-	}
-	if (res->links.n && (!links || !norm))
-		crawl_note_err(c, "out of memory taking links");
 	if (res->status == 429 || res->status == 503)
 		crawl_slow_host(c, res, now);
 	/* The frontier's id of a URL is its fingerprint. */
 	uint64_t id = gather_seen_fingerprint(c->key, res->url, strlen(res->url));
-	if (gather_frontier_done(c->frontier, id, now, links, n) == GATHER_E_NOMEM)
+	size_t n = res->processed ? res->links.n : 0;
+	if (gather_frontier_done(c->frontier, id, now, (const char *const *)res->links.v,
+	                         n) == GATHER_E_NOMEM)
 		crawl_note_err(c, "out of memory in the frontier");
-	for (size_t i = 0; i < n; i++)
-		free(norm[i]);
-	free(norm);
-	free(links);
 	c->pages_out--;
 	finish_record(c, res);
+}
+
+/* Worker thread, after extraction: res->links becomes the links to follow,
+ * normalized and in scope (records carry only the count found,
+ * n_links_found, which stays as it was). */
+static void filter_links(struct gather_crawl *c, struct gather_result *res)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < res->links.n; i++) {
+		char *n = NULL;
+		if (gather_url_normalize(res->links.v[i], &n) == 0 &&
+		    gather_scope_rules_check(c->scope, n) == 0) {
+			free(res->links.v[i]);
+			res->links.v[k++] = n;
+		} else {
+			free(res->links.v[i]);
+			free(n);
+		}
+	}
+	res->links.n = k;
 }
 
 /* Engine callback: a page fetch ended. */
@@ -218,6 +218,7 @@ static void process(struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
 	gather_extract(c->x, res);
+	filter_links(c, res);
 }
 
 /* Worker-queue callback, reactor thread: a page was processed. */
