@@ -489,7 +489,8 @@ int gather_url_resolve(const char *base, const char *ref, char **ret)
 		free(cref);
 		return rc;
 	}
-	rc = check_http(&ub, &https, &port);
+	if (!ub.scheme.first)
+		rc = GATHER_E_BAD_URL;   /* the base must be absolute */
 	if (!rc)
 		rc = url_prepare(cref, strlen(cref), 0, &ur, &tr);
 	free(cref);
@@ -504,9 +505,23 @@ int gather_url_resolve(const char *base, const char *ref, char **ret)
 	if (urc != URI_SUCCESS) {
 		rc = urc == URI_ERROR_MALLOC ? GATHER_E_NOMEM : GATHER_E_BAD_URL;
 	} else {
-		rc = check_http(&abs, &https, &port);
 		struct sbuf b = { 0 };
-		if (!rc) {
+		if (check_http(&abs, &https, &port) != 0) {
+			/* Any other absolute URI (mailto:, "g:h", http with a
+			 * bad port...): as uriparser writes it; callers that
+			 * want http(s) check (gather_url_parse / normalize). */
+			int len = 0;
+			if (uriToStringCharsRequiredA(&abs, &len) != URI_SUCCESS || len < 0) {
+				rc = GATHER_E_BAD_URL;
+			} else if (!(b.p = malloc((size_t)len + 1))) {
+				rc = GATHER_E_NOMEM;
+			} else if (uriToStringA(b.p, &abs, len + 1, NULL) != URI_SUCCESS) {
+				free(b.p);
+				rc = GATHER_E_BAD_URL;
+			} else {
+				*ret = b.p;
+			}
+		} else {
 			/* uriparser keeps the port text as written, so compose
 			 * here rather than with uriToStringA. */
 			sb_range(&b, &abs.scheme);
