@@ -68,7 +68,7 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 		n++;
 	struct option *lo = calloc(2 * n + 2, sizeof *lo);
 	char **noname = calloc(n, sizeof *noname);
-	char shorts[128] = "+h";
+	char shorts[128] = "h";
 	size_t k = 0, sl = 2;
 	int ret = 0;
 

@@ -220,7 +220,7 @@ int cmd_run(int argc, char **argv)
 		event_base_dispatch(run.base);
 	ret = run.exit;
 out:
-	for (size_t i = 0; i < run.n; i++)
+	for (size_t i = 0; run.jobs && i < run.n; i++) /* NULL after a load fault */
 		if (run.jobs[i].r)
 			gather_runner_free(run.jobs[i].r, NULL, 0);
 	if (sigint)

@@ -12,7 +12,7 @@ N=${1:-10000}; MS=${2:-4000}
 ulimit -n $((N + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 tmp=$(mktemp -d)
 trap 'kill $srv 2>/dev/null || true; rm -rf "$tmp"' EXIT
-"$top/tests/testserver" --port-file "$tmp/port" < /dev/zero > /dev/null &
+"$top/tests/testserver" --port-file "$tmp/port" < <(sleep 900) > /dev/null &
 srv=$!
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 port=$(cat "$tmp/port")
