@@ -391,6 +391,26 @@ START_TEST(test_sitemaps)
 	ck_assert_uint_eq(r.nrec, 3);   /* sitemaps and robots.txt make no records */
 	teardown(&r);
 
+	/* sitemap indexes are followed CRAWL_MAX_SITEMAP_LEVEL (2) levels deep */
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "Sitemap: http://127.0.0.1:{PORT}/i0.xml\n", 0, NULL);
+	for (int i = 0; i < 3; i++) {
+		char t[32], b[256];
+		snprintf(t, sizeof t, "/i%d.xml", i);
+		snprintf(b, sizeof b, "<sitemapindex><sitemap><loc>http://127.0.0.1:{PORT}/%s"
+		         "</loc></sitemap></sitemapindex>", i < 2 ? (i ? "i2.xml" : "i1.xml") : "sm.xml");
+		crawlsite_add(r.site, t, 200, "application/xml", b, 0, NULL);
+	}
+	crawlsite_add(r.site, "/sm.xml", 200, "application/xml",
+	              "<urlset><url><loc>http://127.0.0.1:{PORT}/deep</loc></url></urlset>", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "home", 0, NULL);
+	r.o.sitemaps = true;
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/i2.xml"), 1);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/sm.xml"), 0);
+	teardown(&r);
+
 	/* without --sitemaps the orphan is not found */
 	setup(&r);
 	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",

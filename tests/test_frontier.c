@@ -64,6 +64,13 @@ START_TEST(test_basic)
 	ck_assert_uint_eq(it.depth, 1);
 	gather_frontier_free(f);
 	gather_frontier_free(NULL);
+	/* per-depth arrays: absurd depths are refused, not allocated */
+	struct gather_frontier_conf c = { .max_depth = 2000000 };
+	ck_assert_ptr_null(gather_frontier_mem_new(&c));
+	c.max_depth = 1000000;
+	f = gather_frontier_mem_new(&c);
+	ck_assert_ptr_nonnull(f);
+	gather_frontier_free(f);
 }
 END_TEST
 
