@@ -439,6 +439,16 @@ START_TEST(test_robots_unreachable)
 	ck_assert_str_eq(error_of(rec(&r, "/")), "robots");
 	teardown(&r);
 
+	/* Only refusals left to make: the crawl still ends (every record
+	 * moves on without another fetch to wake it). */
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain", "User-agent: *\nDisallow: /x\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/x1>1</a><a href=/x2>2</a><a href=/x3>3</a>", 0, NULL);
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 4);
+	ck_assert_str_eq(error_of(rec(&r, "/x3")), "robots");
+	teardown(&r);
+
 	/* --no-robots: not even asked */
 	setup(&r);
 	crawlsite_add(r.site, "/robots.txt", 200, "text/plain", "User-agent: *\nDisallow: /\n", 0, NULL);
