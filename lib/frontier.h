@@ -21,6 +21,15 @@
  * added later at a depth below the shallowest unfinished one gets its right
  * depth, but pages already settled are not revisited for it.
  *
+ * A persistent implementation (the daemon's, SQLite) keeps the same calls:
+ * a table urls(id = fingerprint, url, depth, parent, state queued /
+ * in flight / done, links blob while unsettled), hosts(key, ready_at_ms,
+ * delay_ms) and the seen set as the id index; add/done write through a
+ * batch flushed by a writer thread; next() serves from an in-memory window
+ * of the shallowest queued rows; on start, rows left in flight go back to
+ * queued (a URL is done only after its record is written, so kill -9 loses
+ * nothing and repeats at most the fetches that were in flight).
+ *
  * Threads: one owner thread (the reactor); no call blocks on the network. */
 #ifndef GATHER_FRONTIER_H
 #define GATHER_FRONTIER_H
