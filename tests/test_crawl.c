@@ -309,6 +309,29 @@ START_TEST(test_politeness)
 }
 END_TEST
 
+/* A host answering 503 (Retry-After) is slowed: the next start on it waits
+ * (here the default backoff, capped by --retry-max-wait at 400 ms). */
+START_TEST(test_slowed_host)
+{
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a><a href=/b>b</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 503, NULL, "busy", 0, "Retry-After: 30");
+	crawlsite_add(r.site, "/b", 200, NULL, "b", 0, NULL);
+	r.o.robots = false;
+	r.o.retries = 0;
+	r.o.per_host = 1;
+	r.o.retry_max_wait_ms = 400;
+	crawl(&r, root, 1, 0);
+	ck_assert_int_eq(status_of(rec(&r, "/a")), 503);
+	ck_assert_int_eq(status_of(rec(&r, "/b")), 200);
+	uint64_t a = crawlsite_first_ms(r.site, "/a"), b = crawlsite_first_ms(r.site, "/b");
+	ck_assert_msg(b >= a + 350, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	ck_assert_msg(b < a + 3000, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	teardown(&r);
+}
+END_TEST
+
 START_TEST(test_max_pages)
 {
 	static const char *const seed[] = { "/n/0" };
@@ -511,6 +534,7 @@ int main(void)
 	tcase_add_test(tc, test_exact_depth_slow_page);
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_max_pages);
+	tcase_add_test(tc, test_slowed_host);
 	tcase_add_test(tc, test_max_time_and_stop);
 	tcase_add_test(tc, test_sitemaps);
 	tcase_add_test(tc, test_robots_unreachable);
