@@ -332,6 +332,38 @@ START_TEST(test_slowed_host)
 }
 END_TEST
 
+/* robots.txt Crawl-delay spaces the starts on the host (capped by
+ * --retry-max-wait). */
+START_TEST(test_crawl_delay)
+{
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "User-agent: *\nCrawl-delay: 0.3\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a><a href=/b>b</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	crawlsite_add(r.site, "/b", 200, NULL, "b", 0, NULL);
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 3);
+	uint64_t t0 = crawlsite_first_ms(r.site, "/"), ta = crawlsite_first_ms(r.site, "/a");
+	uint64_t tb = crawlsite_first_ms(r.site, "/b");
+	ck_assert_uint_ge(ta, t0 + 250);
+	ck_assert_uint_ge(tb > ta ? tb - ta : ta - tb, 250);
+	teardown(&r);
+
+	/* a huge Crawl-delay is capped */
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "User-agent: *\nCrawl-delay: 86400\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	r.o.retry_max_wait_ms = 200;
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 2);
+	teardown(&r);
+}
+END_TEST
+
 START_TEST(test_max_pages)
 {
 	static const char *const seed[] = { "/n/0" };
@@ -535,6 +567,7 @@ int main(void)
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_max_pages);
 	tcase_add_test(tc, test_slowed_host);
+	tcase_add_test(tc, test_crawl_delay);
 	tcase_add_test(tc, test_max_time_and_stop);
 	tcase_add_test(tc, test_sitemaps);
 	tcase_add_test(tc, test_robots_unreachable);
