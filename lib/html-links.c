@@ -4,8 +4,8 @@
  * deep as libxml2 allows): the first finds the document's base URL (the
  * first <base href>, HTML §4.2.3), the second takes the title and, in
  * document order, every link kind we follow, resolves it against the base
- * with gather_url_resolve (which strips whitespace, drops the fragment and
- * refuses anything but http/https) and keeps each URL once.
+ * with gather_url_resolve (which strips whitespace and drops the fragment),
+ * keeps http/https ones only, and each URL once.
  *
  * Runs on a worker thread; touches only the document and the result it is
  * given. */
@@ -105,6 +105,12 @@ static int add_ref(struct linkset *ls, const char *base, const char *ref)
 		return rc;
 	if (rc < 0)
 		return 0;
+	/* gather_url_resolve gives any scheme (RFC 3986 §5.4.1 "g:h"): keep
+	 * http(s) only. */
+	if (strncasecmp(abs, "http://", 7) != 0 && strncasecmp(abs, "https://", 8) != 0) {
+		free(abs);
+		return 0;
+	}
 	return set_add(ls, abs);
 }
 

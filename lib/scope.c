@@ -14,6 +14,7 @@
 #include <ctype.h>
 #include <libpsl.h>
 #include <pcre2.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,9 @@ struct gather_scope_rules {
 	enum gather_scope mode;
 	unsigned max_url_len;         /* 0: no limit */
 	struct regex_list allow, deny;
+	/* Seeds may arrive (a pipe) while workers check links: key/nkey are
+	 * under lock, taken shared by checks and exclusive by add_seed. */
+	pthread_rwlock_t lock;
 	char **key;                   /* per seed: host, domain or prefix */
 	size_t nkey;
 };
@@ -159,6 +163,7 @@ struct gather_scope_rules *gather_scope_rules_new(const struct gather_opts *o,
 	}
 	s->mode = o->scope;
 	s->max_url_len = o->max_url_len;
+	pthread_rwlock_init(&s->lock, NULL);
 	if (regex_list_init(&s->allow, &o->allow, "allow", err, errlen) ||
 	    regex_list_init(&s->deny, &o->deny, "deny", err, errlen)) {
 		gather_scope_rules_free(s);
@@ -176,6 +181,7 @@ void gather_scope_rules_free(struct gather_scope_rules *s)
 	for (size_t i = 0; i < s->nkey; i++)
 		free(s->key[i]);
 	free(s->key);
+	pthread_rwlock_destroy(&s->lock);
 	free(s);
 }
 
@@ -188,19 +194,25 @@ int gather_scope_rules_add_seed(struct gather_scope_rules *s, const char *url)
 	char *k = scope_key(s->mode, url);
 	if (!k)
 		return GATHER_E_NOMEM;
-	for (size_t i = 0; i < s->nkey; i++)
-		if (strcmp(s->key[i], k) == 0) {
+	int rc = 0;
+	pthread_rwlock_wrlock(&s->lock);
+	size_t i = 0;
+	while (i < s->nkey && strcmp(s->key[i], k) != 0)
+		i++;
+	if (i < s->nkey) {
+		free(k);   /* known */
+	} else {
+		char **v = realloc(s->key, (s->nkey + 1) * sizeof *v);
+		if (v) {
+			s->key = v;
+			s->key[s->nkey++] = k;
+		} else {
 			free(k);
-			return 0;
+			rc = GATHER_E_NOMEM;
 		}
-	char **v = realloc(s->key, (s->nkey + 1) * sizeof *v);
-	if (!v) {
-		free(k);
-		return GATHER_E_NOMEM;
 	}
-	s->key = v;
-	s->key[s->nkey++] = k;
-	return 0;
+	pthread_rwlock_unlock(&s->lock);
+	return rc;
 }
 
 int gather_scope_rules_check(const struct gather_scope_rules *s, const char *url)
@@ -210,8 +222,10 @@ int gather_scope_rules_check(const struct gather_scope_rules *s, const char *url
 	if (s->mode == GATHER_SCOPE_PREFIX) {
 		const char *p = strstr(url, "://");
 		int in = 0;
+		pthread_rwlock_rdlock((pthread_rwlock_t *)&s->lock);
 		for (size_t i = 0; p && i < s->nkey && !in; i++)
 			in = strncmp(p + 1, s->key[i], strlen(s->key[i])) == 0;
+		pthread_rwlock_unlock((pthread_rwlock_t *)&s->lock);
 		if (!in)
 			return GATHER_E_SCOPE;
 	} else if (s->mode != GATHER_SCOPE_ANY) {
@@ -219,8 +233,10 @@ int gather_scope_rules_check(const struct gather_scope_rules *s, const char *url
 		if (!k)
 			return GATHER_E_SCOPE;
 		int in = 0;
+		pthread_rwlock_rdlock((pthread_rwlock_t *)&s->lock);
 		for (size_t i = 0; i < s->nkey && !in; i++)
 			in = strcmp(k, s->key[i]) == 0;
+		pthread_rwlock_unlock((pthread_rwlock_t *)&s->lock);
 		free(k);
 		if (!in)
 			return GATHER_E_SCOPE;

@@ -5,9 +5,9 @@
  * (The type is gather_scope_rules because options.h already owns the tag
  * gather_scope for the enum.)
  *
- * Threads: built and seeded on one thread; gather_scope_rules_check is then
- * safe from any number of threads at once (read-only, per-call match data),
- * so workers may filter links. */
+ * Threads: gather_scope_rules_check is safe from any number of threads at
+ * once (per-call match data; seeds under a read-write lock), also while
+ * one thread adds seeds, so workers may filter links. */
 #ifndef GATHER_SCOPE_H
 #define GATHER_SCOPE_H
 

@@ -27,8 +27,13 @@ void gather_url_clear(struct gather_url *u);
 
 /* Resolve ref against the absolute base per RFC 3986 §5.2, drop the
  * fragment; *ret is a new absolute URL string (malloc).  Leading and trailing
- * whitespace of ref is stripped (HTML attribute values).  Returns 0 or
- * GATHER_E_BAD_URL / GATHER_E_NOMEM. */
+ * whitespace of ref is stripped and TAB/CR/LF inside it removed (HTML
+ * attribute values, as browsers do); spaces and non-ASCII bytes come out
+ * percent-encoded, IDN hosts as punycode.  Any scheme may come out
+ * ("mailto:x", RFC 3986 §5.4.1's "g:h"): callers wanting http(s) check with
+ * gather_url_parse or gather_url_normalize.  "http:g" against an http base
+ * is read as "g" (§5.4.2's backward-compatible reading, as browsers do).
+ * Returns 0 or GATHER_E_BAD_URL / GATHER_E_NOMEM. */
 int gather_url_resolve(const char *base, const char *ref, char **ret);
 
 /* Normalize per RFC 3986 §6: lower-case scheme and host, default port

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <check.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -158,6 +160,48 @@ START_TEST(test_max_url_len)
 }
 END_TEST
 
+/* Workers check links while the reactor adds seeds (TSan-clean). */
+struct checker {
+	struct gather_scope_rules *s;
+	unsigned in;
+};
+
+static void *check_loop(void *arg)
+{
+	struct checker *ck = arg;
+	for (int i = 0; i < 20000; i++)
+		ck->in += gather_scope_rules_check(ck->s, "http://h0.example/x") == 0;
+	return NULL;
+}
+
+START_TEST(test_threads)
+{
+	struct gather_opts o;
+	gather_opts_init(&o, GATHER_CMD_CRAWL);
+	gather_strv_push(&o.deny, "/never/");
+	struct gather_scope_rules *s = gather_scope_rules_new(&o, NULL, 0);
+	ck_assert_int_eq(gather_scope_rules_add_seed(s, "http://h0.example/"), 0);
+	pthread_t t[4];
+	struct checker ck[4];
+	for (int i = 0; i < 4; i++) {
+		ck[i] = (struct checker){ s, 0 };
+		pthread_create(&t[i], NULL, check_loop, &ck[i]);
+	}
+	for (int i = 1; i < 300; i++) {
+		char u[64];
+		snprintf(u, sizeof u, "http://h%d.example/", i);
+		ck_assert_int_eq(gather_scope_rules_add_seed(s, u), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		ck_assert_uint_eq(ck[i].in, 20000);
+	}
+	ck_assert_int_eq(gather_scope_rules_check(s, "http://h299.example/y"), 0);
+	gather_scope_rules_free(s);
+	gather_opts_free(&o);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scope");
@@ -167,6 +211,7 @@ int main(void)
 	tcase_add_test(tc, test_allow_deny);
 	tcase_add_test(tc, test_bad_regex);
 	tcase_add_test(tc, test_max_url_len);
+	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
