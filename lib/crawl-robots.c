@@ -178,7 +178,7 @@ static void on_robots(struct gather_result *res, void *arg)
 	if (r) {
 		uint64_t d = gather_robots_crawl_delay_ms(r, c->o->retry_max_wait_ms);
 		if (d)
-			gather_frontier_host_delay(c->frontier, res->url, d);
+			gather_frontier_host_delay(c->frontier, res->url, now, d);
 		if (c->o->sitemaps)
 			sitemaps_for(c, res->url, r);
 		if (gather_robots_cache_put(c->robots, res->url, r, now, ttl) == 0)
@@ -186,9 +186,13 @@ static void on_robots(struct gather_result *res, void *arg)
 	}
 	if (!rules)
 		crawl_note_err(c, "out of memory keeping robots.txt");
-	/* Dispatch may not add to w (it only fetches or refuses). */
-	for (size_t i = 0; i < w->n; i++)
-		crawl_dispatch(c, &w->items[i], rules);
+	/* The first waiting item starts now; the others go back to the
+	 * frontier, to come out under the host's (maybe new) Crawl-delay.
+	 * Dispatch does not add to w (it only fetches or refuses). */
+	for (size_t i = 0; i < w->n; i++) {
+		if (i == 0 || gather_frontier_requeue(c->frontier, w->items[i].id) < 0)
+			crawl_dispatch(c, &w->items[i], rules);
+	}
 	origin_unlink(c, w);
 	gather_result_free(res);
 	crawl_kick(c);

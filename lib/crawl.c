@@ -49,7 +49,8 @@ uint64_t crawl_now_ms(void)
 
 void crawl_kick(struct gather_crawl *c)
 {
-	event_active(c->kick, 0, 0);
+	if (c->kick)
+		event_active(c->kick, 0, 0);
 }
 
 void crawl_note_err(struct gather_crawl *c, const char *msg)
@@ -126,6 +127,9 @@ static void finish_record(struct gather_crawl *c, struct gather_result *res)
 		gather_result_free(res);
 		crawl_note_err(c, "out of memory queueing a record");
 	}
+	/* A record made inside pump() (a robots refusal) has no fetch to wake
+	 * us later: make sure pump() runs again to move it on. */
+	crawl_kick(c);
 }
 
 /* A record for a URL we do not fetch (bad seed, robots). */

@@ -568,12 +568,47 @@ static void mem_slow(struct gather_frontier *f, const char *url, uint64_t now_ms
 	}
 }
 
-static void mem_host_delay(struct gather_frontier *f, const char *url, uint64_t delay_ms)
+static void mem_host_delay(struct gather_frontier *f, const char *url, uint64_t now_ms,
+                           uint64_t delay_ms)
 {
 	struct mem *m = (struct mem *)f;
+	if (now_ms > m->now_ms)
+		m->now_ms = now_ms;
 	struct fhost *h = host_get(m, url);
-	if (h)
-		h->delay_ms = delay_ms > m->c.delay_ms ? delay_ms : m->c.delay_ms;
+	if (!h)
+		return;
+	h->delay_ms = delay_ms > m->c.delay_ms ? delay_ms : m->c.delay_ms;
+	if (m->now_ms + h->delay_ms > h->ready_at_ms) {
+		h->ready_at_ms = m->now_ms + h->delay_ms;
+		host_place(m, h);
+	}
+}
+
+static int mem_requeue(struct gather_frontier *f, uint64_t id)
+{
+	struct mem *m = (struct mem *)f;
+	struct fentry *e = gather_u64map_get(&m->entries, id);
+	if (!e || e->state != FE_INFLIGHT)
+		return GATHER_E_INVALID;
+	struct fhost *h = e->host;
+	struct elist *l = &h->q[e->depth];
+	/* first in line: its turn had come */
+	e->prev = NULL;
+	e->next = l->head;
+	if (l->head)
+		l->head->prev = e;
+	else
+		l->tail = e;
+	l->head = e;
+	e->state = FE_QUEUED;
+	h->inflight--;
+	h->queued++;
+	if (h->queued == 1 || e->depth < h->mind)
+		h->mind = e->depth;
+	m->st.inflight--;
+	m->st.queued++;
+	host_place(m, h);
+	return 0;
 }
 
 static void mem_stats(const struct gather_frontier *f, struct gather_frontier_stats *ret)
@@ -612,6 +647,7 @@ static const struct gather_frontier_ops mem_ops = {
 	.done = mem_done,
 	.slow = mem_slow,
 	.host_delay = mem_host_delay,
+	.requeue = mem_requeue,
 	.stats = mem_stats,
 	.free = mem_free,
 };

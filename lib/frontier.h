@@ -21,6 +21,15 @@
  * added later at a depth below the shallowest unfinished one gets its right
  * depth, but pages already settled are not revisited for it.
  *
+ * A persistent implementation (the daemon's, SQLite) keeps the same calls:
+ * a table urls(id = fingerprint, url, depth, parent, state queued /
+ * in flight / done, links blob while unsettled), hosts(key, ready_at_ms,
+ * delay_ms) and the seen set as the id index; add/done write through a
+ * batch flushed by a writer thread; next() serves from an in-memory window
+ * of the shallowest queued rows; on start, rows left in flight go back to
+ * queued (a URL is done only after its record is written, so kill -9 loses
+ * nothing and repeats at most the fetches that were in flight).
+ *
  * Threads: one owner thread (the reactor); no call blocks on the network. */
 #ifndef GATHER_FRONTIER_H
 #define GATHER_FRONTIER_H
@@ -81,8 +90,14 @@ struct gather_frontier_ops {
 	void (*slow)(struct gather_frontier *f, const char *url, uint64_t now_ms,
 	             uint64_t until_ms);
 	/* Delay between starts on url's host, e.g. robots.txt Crawl-delay;
-	 * the larger of this and the frontier's delay_ms applies. */
-	void (*host_delay)(struct gather_frontier *f, const char *url, uint64_t delay_ms);
+	 * the larger of this and the frontier's delay_ms applies, counted
+	 * from now_ms (a start on the host is about to happen). */
+	void (*host_delay)(struct gather_frontier *f, const char *url, uint64_t now_ms,
+	                   uint64_t delay_ms);
+	/* Give back a URL handed out by next() and not started (e.g. it
+	 * waited for robots.txt): it is queued again first in line, as if
+	 * never handed out.  0 or GATHER_E_INVALID (not handed out). */
+	int (*requeue)(struct gather_frontier *f, uint64_t id);
 	void (*stats)(const struct gather_frontier *f, struct gather_frontier_stats *ret);
 	void (*free)(struct gather_frontier *f);
 };
@@ -130,9 +145,14 @@ static inline void gather_frontier_slow(struct gather_frontier *f, const char *u
 	f->ops->slow(f, url, now_ms, until_ms);
 }
 static inline void gather_frontier_host_delay(struct gather_frontier *f,
-                                              const char *url, uint64_t delay_ms)
+                                              const char *url, uint64_t now_ms,
+                                              uint64_t delay_ms)
 {
-	f->ops->host_delay(f, url, delay_ms);
+	f->ops->host_delay(f, url, now_ms, delay_ms);
+}
+static inline int gather_frontier_requeue(struct gather_frontier *f, uint64_t id)
+{
+	return f->ops->requeue(f, id);
 }
 static inline void gather_frontier_stats(const struct gather_frontier *f,
                                          struct gather_frontier_stats *ret)

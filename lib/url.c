@@ -16,6 +16,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <strings.h>
 #include <stdlib.h>
@@ -327,10 +328,12 @@ static int check_http(const UriUriA *uri, int *https, unsigned *port)
 	return 0;
 }
 
-/* Appends path ["?" query] of uri (never empty: "/" for no path). */
-static void add_target(struct sbuf *b, const UriUriA *uri)
+/* Appends path ["?" query] of uri; an empty path becomes "/" when slash
+ * (a request-target or a normalized URL), stays empty otherwise (resolve
+ * keeps RFC 3986 §5.4's "http://g"). */
+static void add_target(struct sbuf *b, const UriUriA *uri, bool slash)
 {
-	if (!uri->pathHead)
+	if (!uri->pathHead && slash)
 		sb_addc(b, '/');
 	for (const UriPathSegmentA *seg = uri->pathHead; seg; seg = seg->next) {
 		sb_addc(b, '/');
@@ -383,7 +386,7 @@ int gather_url_parse(const char *s, struct gather_url *ret)
 		return rc;
 	struct sbuf host = { 0 }, target = { 0 };
 	sb_range(&host, &uri.hostText);
-	add_target(&target, &uri);
+	add_target(&target, &uri, true);
 	struct gather_url u = {
 		.scheme = strdup(https ? "https" : "http"),
 		.host = host.p,
@@ -439,7 +442,7 @@ int gather_url_normalize(const char *s, char **ret)
 		snprintf(p, sizeof p, ":%u", port);
 		sb_add(&b, p);
 	}
-	add_target(&b, &uri);
+	add_target(&b, &uri, true);
 	uriFreeUriMembersA(&uri);
 	free(text);
 	if (b.oom) {
@@ -539,7 +542,7 @@ int gather_url_resolve(const char *base, const char *ref, char **ret)
 				sb_addc(&b, ':');
 				sb_range(&b, &abs.portText);
 			}
-			add_target(&b, &abs);
+			add_target(&b, &abs, false);
 			if (b.oom) {
 				free(b.p);
 				rc = GATHER_E_NOMEM;

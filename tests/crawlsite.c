@@ -21,6 +21,7 @@ struct page {
 	int status;
 	unsigned delay_ms;
 	unsigned hits;
+	uint64_t first_ms;   /* monotonic time of the first hit */
 };
 
 struct pending {
@@ -141,8 +142,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->pages[i].target, target) == 0)
 			p = &s->pages[i];
-	if (p)
-		p->hits++;
+	if (p && !p->hits++)
+		p->first_ms = now;
 	if (p && p->delay_ms) {
 		struct pending *pd = calloc(1, sizeof *pd);
 		pd->s = s;
@@ -224,6 +225,14 @@ unsigned crawlsite_hits(const struct crawlsite *s, const char *target)
 	for (size_t i = 0; i < s->n; i++)
 		if (strcmp(s->pages[i].target, target) == 0)
 			return s->pages[i].hits;
+	return 0;
+}
+
+uint64_t crawlsite_first_ms(const struct crawlsite *s, const char *target)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (strcmp(s->pages[i].target, target) == 0)
+			return s->pages[i].first_ms;
 	return 0;
 }
 

@@ -25,6 +25,8 @@ void crawlsite_add(struct crawlsite *s, const char *target, int status, const ch
 /* Requests received for target (exact), and in total. */
 unsigned crawlsite_hits(const struct crawlsite *s, const char *target);
 unsigned crawlsite_total(const struct crawlsite *s);
+/* Monotonic ms of the first request for target (0 if none). */
+uint64_t crawlsite_first_ms(const struct crawlsite *s, const char *target);
 /* Most requests being answered at once. */
 unsigned crawlsite_max_open(const struct crawlsite *s);
 /* Smallest gap in ms between two request starts (UINT64_MAX if < 2). */

@@ -309,6 +309,61 @@ START_TEST(test_politeness)
 }
 END_TEST
 
+/* A host answering 503 (Retry-After) is slowed: the next start on it waits
+ * (here the default backoff, capped by --retry-max-wait at 400 ms). */
+START_TEST(test_slowed_host)
+{
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a><a href=/b>b</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 503, NULL, "busy", 0, "Retry-After: 30");
+	crawlsite_add(r.site, "/b", 200, NULL, "b", 0, NULL);
+	r.o.robots = false;
+	r.o.retries = 0;
+	r.o.per_host = 1;
+	r.o.retry_max_wait_ms = 400;
+	crawl(&r, root, 1, 0);
+	ck_assert_int_eq(status_of(rec(&r, "/a")), 503);
+	ck_assert_int_eq(status_of(rec(&r, "/b")), 200);
+	uint64_t a = crawlsite_first_ms(r.site, "/a"), b = crawlsite_first_ms(r.site, "/b");
+	ck_assert_msg(b >= a + 350, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	ck_assert_msg(b < a + 3000, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	teardown(&r);
+}
+END_TEST
+
+/* robots.txt Crawl-delay spaces the starts on the host (capped by
+ * --retry-max-wait). */
+START_TEST(test_crawl_delay)
+{
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "User-agent: *\nCrawl-delay: 0.3\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a><a href=/b>b</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	crawlsite_add(r.site, "/b", 200, NULL, "b", 0, NULL);
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 3);
+	uint64_t t0 = crawlsite_first_ms(r.site, "/"), ta = crawlsite_first_ms(r.site, "/a");
+	uint64_t tb = crawlsite_first_ms(r.site, "/b");
+	ck_assert_uint_ge(ta, t0 + 250);
+	ck_assert_uint_ge(tb > ta ? tb - ta : ta - tb, 250);
+	teardown(&r);
+
+	/* a huge Crawl-delay is capped */
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain",
+	              "User-agent: *\nCrawl-delay: 86400\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	r.o.retry_max_wait_ms = 200;
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 2);
+	teardown(&r);
+}
+END_TEST
+
 START_TEST(test_max_pages)
 {
 	static const char *const seed[] = { "/n/0" };
@@ -439,6 +494,16 @@ START_TEST(test_robots_unreachable)
 	ck_assert_str_eq(error_of(rec(&r, "/")), "robots");
 	teardown(&r);
 
+	/* Only refusals left to make: the crawl still ends (every record
+	 * moves on without another fetch to wake it). */
+	setup(&r);
+	crawlsite_add(r.site, "/robots.txt", 200, "text/plain", "User-agent: *\nDisallow: /x\n", 0, NULL);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/x1>1</a><a href=/x2>2</a><a href=/x3>3</a>", 0, NULL);
+	crawl(&r, root, 1, 0);
+	ck_assert_uint_eq(r.nrec, 4);
+	ck_assert_str_eq(error_of(rec(&r, "/x3")), "robots");
+	teardown(&r);
+
 	/* --no-robots: not even asked */
 	setup(&r);
 	crawlsite_add(r.site, "/robots.txt", 200, "text/plain", "User-agent: *\nDisallow: /\n", 0, NULL);
@@ -501,6 +566,8 @@ int main(void)
 	tcase_add_test(tc, test_exact_depth_slow_page);
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_max_pages);
+	tcase_add_test(tc, test_slowed_host);
+	tcase_add_test(tc, test_crawl_delay);
 	tcase_add_test(tc, test_max_time_and_stop);
 	tcase_add_test(tc, test_sitemaps);
 	tcase_add_test(tc, test_robots_unreachable);

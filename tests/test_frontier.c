@@ -366,14 +366,28 @@ START_TEST(test_politeness)
 	ck_assert_str_eq(it.url, "http://a.example/3");
 	ck_assert_int_eq(gather_frontier_done(f, it.id, 1500, NULL, 0), 0);
 	/* Crawl-delay raises the host's delay. */
-	gather_frontier_host_delay(f, "http://a.example/", 400);
-	ck_assert_int_eq(gather_frontier_next(f, 1600, &it, &at), GATHER_FRONTIER_URL);
+	gather_frontier_host_delay(f, "http://a.example/", 1500, 400);
+	ck_assert_int_eq(gather_frontier_next(f, 1600, &it, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_eq(at, 1900);
+	ck_assert_int_eq(gather_frontier_next(f, 1900, &it, &at), GATHER_FRONTIER_URL);
 	ck_assert_str_eq(it.url, "http://a.example/4");
-	ck_assert_int_eq(gather_frontier_done(f, it.id, 1600, NULL, 0), 0);
+	/* given back (it waited for robots.txt): first in line again, and
+	 * the host's clock is not reset by the requeue */
+	ck_assert_int_eq(gather_frontier_requeue(f, it.id), 0);
+	ck_assert_int_eq(gather_frontier_requeue(f, it.id), GATHER_E_INVALID);
 	gather_frontier_add(f, "http://a.example/5", 0, NULL);
-	ck_assert_int_eq(gather_frontier_next(f, 1700, &it, &at), GATHER_FRONTIER_WAIT);
-	ck_assert_uint_eq(at, 2000);
-	ck_assert_int_eq(gather_frontier_done(f, a1.id, 1700, NULL, 0), 0);
+	ck_assert_int_eq(gather_frontier_next(f, 2000, &it, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_eq(at, 2300);
+	ck_assert_int_eq(gather_frontier_next(f, 2300, &it, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(it.url, "http://a.example/4");
+	ck_assert_int_eq(gather_frontier_done(f, it.id, 2300, NULL, 0), 0);
+	ck_assert_int_eq(gather_frontier_next(f, 2400, &it, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_eq(at, 2700);
+	ck_assert_int_eq(gather_frontier_done(f, a1.id, 2400, NULL, 0), 0);
+	struct gather_frontier_stats st;
+	gather_frontier_stats(f, &st);
+	ck_assert_uint_eq(st.queued, 1);      /* a.example/5 */
+	ck_assert_uint_eq(st.inflight, 1);    /* b.example/0, never done */
 	gather_frontier_free(f);
 }
 END_TEST

@@ -329,6 +329,34 @@ START_TEST(test_cache)
 }
 END_TEST
 
+/* Random files from robots-ish pieces against random paths: no crash. */
+START_TEST(test_random)
+{
+	static const char *const piece[] = {
+		"user-agent:", "User-Agent: ", "*", "foobot", "allow:", "disallow:", "Disallow: ",
+		"/", "/a", "*", "$", "%", "%2F", "%61", "#", "\n", "\r", "\r\n", " ", ":",
+		"crawl-delay:", "1.5", "-3", "sitemap:", "http://x/", "\xef\xbb\xbf", "\xff",
+	};
+	srand(9);
+	for (int i = 0; i < 5000; i++) {
+		char body[512] = "", path[64] = "/";
+		int n = 1 + rand() % 30;
+		for (int k = 0; k < n; k++)
+			strncat(body, piece[rand() % (int)(sizeof piece / sizeof piece[0])],
+			        sizeof body - strlen(body) - 1);
+		n = rand() % 6;
+		for (int k = 0; k < n; k++)
+			strncat(path, piece[5 + rand() % 10], sizeof path - strlen(path) - 1);
+		struct gather_robots *r = gather_robots_parse(body, strlen(body), "foobot/1");
+		ck_assert_ptr_nonnull(r);
+		(void)gather_robots_allowed(r, path);
+		(void)gather_robots_crawl_delay_ms(r, 1000);
+		ck_assert(gather_robots_allowed(r, "/robots.txt"));
+		gather_robots_free(r);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("robots");
@@ -340,6 +368,7 @@ int main(void)
 	tcase_add_test(tc, test_hostile_patterns);
 	tcase_add_test(tc, test_policy);
 	tcase_add_test(tc, test_cache);
+	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
