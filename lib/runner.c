@@ -14,6 +14,7 @@
 
 #include <event2/event.h>
 
+#include "crawl.h"
 #include "engine.h"
 #include "error.h"
 #include "html.h"
@@ -54,7 +55,18 @@ struct gather_runner {
 
 	void (*done)(struct gather_runner *, void *);
 	void *done_arg;
+	struct gather_crawl *crawl;    /* GATHER_CMD_CRAWL: everything is there */
 };
+
+/* gather_crawl's done() → ours. */
+static void crawl_done(struct gather_crawl *c, void *arg)
+{
+	struct gather_runner *r = arg;
+	(void)c;
+	r->finished = true;
+	if (r->done)
+		r->done(r, r->done_arg);
+}
 
 static uint64_t now_ms(void)
 {
@@ -286,6 +298,12 @@ struct gather_runner *gather_runner_new(struct event_base *base,
 	r->base = base;
 	r->o = o;
 	r->cmd = cmd;
+	if (cmd == GATHER_CMD_CRAWL) {
+		r->crawl = gather_crawl_new(base, o, urls, err, errlen);
+		if (!r->crawl)
+			goto fail;
+		return r;
+	}
 	if (o->concurrency == 0) {
 		snprintf(err, errlen, "concurrency must be at least 1");
 		goto fail;
@@ -326,12 +344,18 @@ int gather_runner_start(struct gather_runner *r,
 	r->done = done;
 	r->done_arg = arg;
 	r->t0_ms = now_ms();
+	if (r->crawl)
+		return gather_crawl_start(r->crawl, crawl_done, r);
 	kick(r);
 	return 0;
 }
 
 void gather_runner_stop(struct gather_runner *r)
 {
+	if (r->crawl) {
+		gather_crawl_stop(r->crawl);
+		return;
+	}
 	if (r->stopping)
 		return;
 	r->stopping = true;
@@ -342,6 +366,10 @@ void gather_runner_stop(struct gather_runner *r)
 
 void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats *ret)
 {
+	if (r->crawl) {
+		gather_crawl_stats(r->crawl, ret);
+		return;
+	}
 	*ret = r->st;
 	ret->inflight = r->engine ? gather_engine_inflight(r->engine) : 0;
 	if (!r->finished)
@@ -350,6 +378,8 @@ void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats 
 
 const char *gather_runner_error(const struct gather_runner *r)
 {
+	if (r->crawl)
+		return gather_crawl_error(r->crawl);
 	return r->first_err[0] ? r->first_err : NULL;
 }
 
@@ -358,6 +388,11 @@ int gather_runner_free(struct gather_runner *r, char *err, size_t errlen)
 	int ret = 0;
 	if (!r)
 		return 0;
+	if (r->crawl) {
+		ret = gather_crawl_free(r->crawl, err, errlen);
+		free(r);
+		return ret;
+	}
 	/* Order: nothing may call back into a freed part.  The engine goes
 	 * first (it may still complete fetches into to_work/to_sink), then the
 	 * workers hand back what they hold, then the sink drains. */
