@@ -393,7 +393,7 @@ static const struct {
 	{ "job \"a\" {\n}\n", { "FILE:1: job 'a' has no seeds and no urls-file" } },
 	{ "job \"a\" { seeds = {\"https://a.example/\"} }\njob \"a\" {\n  seeds = {\"ftp://b/\"}\n}\n",
 	  { "FILE:2: duplicate job name 'a' (first at FILE:1)",
-	    "FILE:3: bad seed URL 'ftp://b/': not an http or https URL" } },
+	    "FILE:3: bad seed URL 'ftp://b/': not an absolute http or https URL" } },
 	{ "job \"g\" {\n  seeds = {\"https://a.example/\"}\n  mode = get\n  depth = 2\n}\n",
 	  { "FILE:4: 'depth' applies to crawl jobs only, and job 'g' is a get job" } },
 	{ "job \"m\" {\n  seeds = {\"https://a.example/\"}\n  mode = walk\n}\n",
