@@ -9,39 +9,22 @@
 #include <stdio.h>
 #include <stddef.h>
 #include <string.h>
-#include <strings.h>
-#include <uriparser/Uri.h>
 
 #include "error.h"
 #include "job-check.h"
+#include "url.h"
 
-/* Until lib/url.c (gather_url_parse) lands on main, a plain RFC 3986 parse
- * with uriparser: absolute, http or https, a host.  TODO(jobs): switch to
- * gather_url_parse() so job files refuse exactly what get and crawl refuse. */
+/* Seeds are refused exactly as get and crawl refuse them: gather_url_parse
+ * (absolute http or https with a host; no raw CR/LF, bad ports, ...). */
 int job_check_url(const char *url, char *err, size_t errlen)
 {
-	UriUriA u;
-	const char *epos = NULL;
-	int ok;
-	if (strpbrk(url, " \t\r\n")) {
-		snprintf(err, errlen, "URL contains white space");
+	struct gather_url u = { 0 };
+	if (gather_url_parse(url, &u) < 0) {
+		snprintf(err, errlen, "not an absolute http or https URL");
 		return GATHER_E_INVALID;
 	}
-	if (uriParseSingleUriA(&u, url, &epos) != URI_SUCCESS) {
-		snprintf(err, errlen, "not a URL (at offset %td)", epos ? epos - url : (ptrdiff_t)0);
-		return GATHER_E_INVALID;
-	}
-	size_t sl = (size_t)(u.scheme.afterLast - u.scheme.first);
-	ok = u.scheme.first && ((sl == 4 && strncasecmp(u.scheme.first, "http", 4) == 0) ||
-	                        (sl == 5 && strncasecmp(u.scheme.first, "https", 5) == 0));
-	if (!ok)
-		snprintf(err, errlen, "not an http or https URL");
-	else if (!u.hostText.first || u.hostText.afterLast == u.hostText.first) {
-		snprintf(err, errlen, "URL has no host");
-		ok = 0;
-	}
-	uriFreeUriMembersA(&u);
-	return ok ? 0 : GATHER_E_INVALID;
+	gather_url_clear(&u);
+	return 0;
 }
 
 int job_check_regex(const char *re, char *err, size_t errlen)

@@ -82,23 +82,30 @@ const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const 
 	return &l->files[fi].scan.jobs[k];
 }
 
-/* libconfuse's error function: syntax errors, unknown keys. */
+/* libconfuse's error function: syntax errors and unknown keys, at the line
+ * libconfuse is on (right, since job-scan.c blanked the comments). */
 static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct job_load *l = current;
+	unsigned line = cfg ? (unsigned)cfg->line : 0;
+	const char *where = cfg ? cfg->name : "root";
+	const struct job_scan_mark *m = NULL;
 	char buf[512];
-	const char *msg = buf;
+
 	vsnprintf(buf, sizeof buf, fmt, ap);
-	if (strncmp(buf, "no such option ", 15) == 0)
-		msg = buf + 15; /* "'foo'" */
-	const struct job_scan_mark *m = cfg && strcmp(cfg->name, "job") == 0 ? job_mark(l, l->cur, cfg->title) : NULL;
-	if (msg != buf && m)
-		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s in job '%s'", msg, m->name);
-	else if (msg != buf)
-		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "unknown key %s%s%s", msg,
-		     cfg && strcmp(cfg->name, "root") ? " in " : "", cfg && strcmp(cfg->name, "root") ? cfg->name : "");
+	if (strncmp(buf, "no such option ", 15) != 0) {
+		job_diag(l, l->cur, line, "%s", buf);
+		return;
+	}
+	/* "no such option 'foo'" (libconfuse goes on after it: CFGF_KEYSTRVAL) */
+	if (strcmp(where, "job") == 0)
+		m = job_mark(l, l->cur, cfg->title);
+	if (m)
+		job_diag(l, l->cur, line, "unknown key %s in job '%s'", buf + 15, m->name);
+	else if (strcmp(where, "root") == 0)
+		job_diag(l, l->cur, line, "unknown key %s", buf + 15);
 	else
-		job_diag(l, l->cur, cfg ? (unsigned)cfg->line : 0, "%s", buf);
+		job_diag(l, l->cur, line, "unknown key %s in %s", buf + 15, where);
 }
 
 /* Validate callback on every key: note its line.  Called by libconfuse after

@@ -79,6 +79,11 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 	summary(rj, &st);
 	if (st.failed)
 		run->exit = EXIT_SOME_FAILED;
+	if (gather_runner_error(rj->r)) {
+		/* an unreadable urls-file met while running, ... */
+		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, gather_runner_error(rj->r));
+		run->exit = EXIT_SOME_FAILED;
+	}
 	if (gather_runner_free(rj->r, err, sizeof err) < 0) {
 		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
 		run->exit = EXIT_SOME_FAILED;
@@ -203,6 +208,7 @@ int cmd_run(int argc, char **argv)
 	if (ret)
 		goto out;
 
+	signal(SIGPIPE, SIG_IGN); /* a closed output pipe is a write error, not death */
 	if (evthread_use_pthreads() < 0 || !(run.base = event_base_new())) {
 		fprintf(stderr, "gather run: cannot set up the event loop\n");
 		ret = EXIT_USAGE;
