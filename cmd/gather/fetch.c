@@ -152,7 +152,6 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	signal(SIGPIPE, SIG_IGN);
 	base = new_reactor();
 	if (!base) {
 		ret = EXIT_USAGE;

@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,7 +70,7 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 	struct option *lo = calloc(2 * n + 2, sizeof *lo);
 	char **noname = calloc(n, sizeof *noname);
 	char shorts[128] = "h";
-	size_t k = 0, sl = 2;
+	size_t k = 0, sl = 1;
 	int ret = 0;
 
 	if (!lo || !noname) {
@@ -162,6 +163,9 @@ int main(int argc, char **argv)
 		{ "get", cmd_get }, { "crawl", cmd_crawl }, { "run", cmd_run }, { "check", cmd_check },
 	};
 
+	/* libevent and OpenSSL write to sockets without MSG_NOSIGNAL: a peer
+	 * that goes away must give EPIPE, not kill us; so must a closed stdout. */
+	signal(SIGPIPE, SIG_IGN);
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
