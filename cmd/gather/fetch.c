@@ -137,6 +137,9 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	int ret;
 
 	gather_opts_init(&o, cmd);
+	/* The progress line is on by default on a terminal; --progress and
+	 * --no-progress override that either way. */
+	o.progress = isatty(STDERR_FILENO);
 	ret = cli_parse(argc, argv, cmd, &o, &pos);
 	if (ret != 0) {
 		ret = ret < 0 ? EXIT_ALL_OK : ret;
@@ -163,7 +166,7 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	run_runners(base, &r, 1, o.progress || isatty(STDERR_FILENO));
+	run_runners(base, &r, 1, o.progress);
 	gather_runner_stats(r, &st);
 	if (gather_runner_error(r))
 		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
