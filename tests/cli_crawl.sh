@@ -284,6 +284,22 @@ crawl "prefix" "$H/deep/1.html" 20 prefix
 crawl "host from deep" "$H/deep/1.html" 20 host
 crawl "any" "$H/" 20 any
 [ "$(jq -r 'select(.url|test("localhost")) | .status' "$last" | sort | tr "\n" " ")" = "200 " ] || bad "any scope: the other host's pages not crawled"
+# seeds from -i: a bad line gets its record, a missing file one message, exit 1
+printf '# seeds\nnot a url\n\n%s/deep/6.html\n' "$H" > "$tmp/seeds.txt"
+timeout 30 "$gather" crawl -i "$tmp/nosuch.txt" -i "$tmp/seeds.txt" >"$tmp/s.jsonl" 2>"$tmp/s.err"; rc=$?
+[ $rc -eq 1 ] || bad "crawl -i: exit $rc, want 1"
+[ "$(wc -l < "$tmp/s.err")" -eq 1 ] && grep -q "nosuch.txt" "$tmp/s.err" || bad "crawl -i missing: stderr '$(cat "$tmp/s.err")'"
+[ "$(jq -r 'select(.url == "not a url") | .message' "$tmp/s.jsonl")" = "malformed URL, or not http/https ($tmp/seeds.txt:2)" ] || bad "crawl -i: bad seed record"
+[ "$(jq -r --arg u "$H/deep/6.html" 'select(.url == $u) | .status' "$tmp/s.jsonl")" = 200 ] || bad "crawl -i: good seed after a bad one"
+timeout 10 "$gather" crawl -i "$tmp/nosuch.txt" >/dev/null 2>&1; rc=$?
+[ $rc -eq 1 ] || bad "crawl with only a missing -i file: exit $rc, want 1"
+timeout 10 "$gather" crawl >/dev/null 2>"$tmp/s.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "no seed" "$tmp/s.err" || bad "crawl without seeds: exit $rc"
+timeout 10 "$gather" crawl --scope sideways "$H/" >/dev/null 2>"$tmp/s.err"; rc=$?
+[ $rc -eq 2 ] && grep -q "scope" "$tmp/s.err" || bad "crawl --scope sideways: exit $rc"
+timeout 10 "$gather" crawl --deny '(' "$H/" >/dev/null 2>"$tmp/s.err"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l < "$tmp/s.err")" -eq 1 ] || bad "crawl --deny '(': exit $rc, '$(cat "$tmp/s.err")'"
+
 # --extract fields on crawled pages
 timeout 30 "$gather" crawl --depth 1 --extract 'h=//h1' "$H/" >"$tmp/x.jsonl" 2>/dev/null
 [ "$(jq -r --arg u "$H/a/one.html" 'select(.url == $u) | .fields.h' "$tmp/x.jsonl")" = "H /a/one.html" ] || bad "crawl --extract: $(head -n 2 "$tmp/x.jsonl")"

@@ -90,6 +90,26 @@ jsonl_check "$tmp/o4" 3
 [ "$(field "$tmp/o4" "$b/status/203" .status)" = 203 ] || bad "stdin URL not fetched after a missing file"
 [ "$(field "$tmp/o4" "$b/status/404" '[.status,.error]|@tsv')" = "$(printf '404\t')" ] || bad "404 record"
 
+# refused lines with nothing in flight: the run still ends (it used to hang
+# after a first malformed URL, and after a sink full of refusals)
+G "not a url" >"$tmp/o10" 2>/dev/null; rc=$?
+[ $rc -eq 1 ] && [ "$(jq -r .error "$tmp/o10")" = bad_url ] || bad "a lone bad URL: exit $rc (124: hung)"
+{ for i in $(seq 1 20000); do echo "bad $i"; done; echo "$b/status/200"; } > "$tmp/allbad.txt"
+G -i "$tmp/allbad.txt" >"$tmp/o11" 2>/dev/null; rc=$?
+[ $rc -eq 1 ] || bad "20000 bad lines: exit $rc (124: hung)"
+[ "$(wc -l < "$tmp/o11")" -eq 20001 ] || bad "20000 bad lines: $(wc -l < "$tmp/o11") records, want 20001"
+[ "$(tail -n 1 "$tmp/o11" | jq -r .status)" = 200 ] || bad "20000 bad lines: the good URL after them"
+{ printf '%s/bytes/1?' "$b"; head -c 70000 /dev/zero | tr '\0' a; printf '\n%s/bytes/2\n' "$b"; } > "$tmp/long.txt"
+G -i "$tmp/long.txt" >"$tmp/o12" 2>/dev/null; rc=$?
+[ $rc -eq 1 ] || bad "over-long line: exit $rc"
+jsonl_check "$tmp/o12" 2
+[ "$(jq -r 'select(.error == "bad_url") | .message' "$tmp/o12")" = "line too long for a URL ($tmp/long.txt:1)" ] || bad "over-long line: $(cut -c 1-100 "$tmp/o12")"
+[ "$(field "$tmp/o12" "$b/bytes/2" .bytes)" = 2 ] || bad "over-long line: the next line not fetched"
+G -i /dev/null >"$tmp/o13" 2>&1; rc=$?
+[ $rc -eq 0 ] && [ ! -s "$tmp/o13" ] || bad "empty input: exit $rc, output '$(cat "$tmp/o13")'"
+G -i "$tmp" "$b/status/200" >"$tmp/o14" 2>"$tmp/e14"; rc=$?
+[ $rc -eq 1 ] && grep -q "Is a directory" "$tmp/e14" && [ "$(jq -r .status "$tmp/o14")" = 200 ] || bad "-i DIR: exit $rc, '$(cat "$tmp/e14")'"
+
 # exit codes: 0 when every response is below 400
 G "$b/status/200" "$b/status/301" "$b/status/399" >/dev/null 2>&1; rc=$?
 [ $rc -eq 0 ] || bad "all < 400: exit $rc, want 0"

@@ -168,9 +168,11 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	}
 	run_runners(base, &r, 1, o.progress);
 	gather_runner_stats(r, &st);
-	if (gather_runner_error(r))
-		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
 	ret = st.failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+	if (gather_runner_error(r)) { /* an unreadable -i file, ...: not all done */
+		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
+		ret = EXIT_SOME_FAILED;
+	}
 	if (gather_runner_free(r, err, sizeof err) < 0) {
 		fprintf(stderr, "gather %s: %s\n", argv[0], err);
 		ret = EXIT_SOME_FAILED;
