@@ -136,6 +136,9 @@ ls "$tmp/dir" | grep -q '/\|^\.' && bad "-o DIR: unsafe names"
 [ "$(cat "$tmp"/dir/*chunked*)" = "$(printf 'The quick brown fox jumps over the lazy dog.\nPack my box with five dozen liquor jugs.')" ] || bad "-o DIR: chunked body"
 [ "$(stat -c %s "$tmp"/dir/*bytes_100*)" = 100 ] || bad "-o DIR: bytes/100 size"
 
+( cd "$tmp" && G --jsonl - "$b/status/200" ) >"$tmp/o15" 2>/dev/null
+[ "$(jq -r .status "$tmp/o15")" = 200 ] && [ ! -e "$tmp/-" ] || bad "--jsonl - is not stdout"
+
 need python3
 mkdir -p "$tmp/www"
 cat > "$tmp/www/page.html" <<'EOF'

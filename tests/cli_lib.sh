@@ -4,8 +4,8 @@
 # every line of a JSON-lines file and the fields of a `gather get` record.
 : "${top_builddir:=.}"
 : "${top_srcdir:=.}"
-gather="$top_builddir/gather"
-server="$top_builddir/tests/testserver"
+gather="$(cd "$top_builddir" && pwd)/gather"
+server="$(cd "$top_builddir" && pwd)/tests/testserver"
 fail=0
 pids=()
 tmp=$(mktemp -d "/tmp/${0##*/}.XXXXXX") || exit 99
