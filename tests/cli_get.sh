@@ -139,6 +139,17 @@ ls "$tmp/dir" | grep -q '/\|^\.' && bad "-o DIR: unsafe names"
 ( cd "$tmp" && G --jsonl - "$b/status/200" ) >"$tmp/o15" 2>/dev/null
 [ "$(jq -r .status "$tmp/o15")" = 200 ] && [ ! -e "$tmp/-" ] || bad "--jsonl - is not stdout"
 
+# output errors: said once, exit 1 (at run time) or 2 (cannot open)
+G "$b/status/200" >/dev/full 2>"$tmp/e15"; rc=$?
+[ $rc -eq 1 ] && grep -q "stdout: No space left" "$tmp/e15" || bad "stdout full: exit $rc, '$(cat "$tmp/e15")'"
+G "$b/status/200" >&- 2>"$tmp/e15"; rc=$?
+[ $rc -eq 1 ] && grep -q "stdout: Bad file descriptor" "$tmp/e15" || bad "stdout closed: exit $rc, '$(cat "$tmp/e15")'"
+G -i - "$b/status/201" <&- >"$tmp/o16" 2>"$tmp/e16"; rc=$?
+[ $rc -eq 1 ] && grep -q -- "-: Bad file descriptor" "$tmp/e16" && [ "$(jq -r .status "$tmp/o16")" = 201 ] ||
+	bad "stdin closed: exit $rc, '$(cat "$tmp/e16")'"
+G --jsonl "$tmp/no/such/dir/x.jsonl" "$b/status/200" 2>"$tmp/e15"; rc=$?
+[ $rc -eq 2 ] && [ "$(wc -l < "$tmp/e15")" -eq 1 ] && grep -q "x.jsonl: No such file" "$tmp/e15" || bad "--jsonl in a missing dir: exit $rc, '$(cat "$tmp/e15")'"
+
 need python3
 mkdir -p "$tmp/www"
 cat > "$tmp/www/page.html" <<'EOF'

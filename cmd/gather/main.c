@@ -2,6 +2,8 @@
  * subcommand, reports errors once; no engine logic lives here. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -178,6 +180,13 @@ int main(int argc, char **argv)
 	/* libevent and OpenSSL write to sockets without MSG_NOSIGNAL: a peer
 	 * that goes away must give EPIPE, not kill us; so must a closed stdout. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A closed stdin/stdout/stderr would be reused by the first socket or
+	 * file we open, and records written into it: hold each closed one with
+	 * /dev/null opened the wrong way round, so using it fails (EBADF). */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			return EXIT_USAGE;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
