@@ -10,10 +10,18 @@ fail=0
 pids=()
 tmp=$(mktemp -d "/tmp/${0##*/}.XXXXXX") || exit 99
 cleanup() {
-	local p
+	local p rc=$?
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
 	for p in "${pids[@]}"; do wait "$p" 2>/dev/null; done
+	# a sanitizer build: any report in a captured stderr fails the test
+	if grep -rlqs -e 'ERROR: AddressSanitizer' -e 'ERROR: LeakSanitizer' -e 'runtime error:' \
+		-e 'WARNING: ThreadSanitizer' "$tmp"; then
+		echo "FAIL: sanitizer report in $(grep -rls -e 'Sanitizer' -e 'runtime error:' "$tmp" | head -n 3)" >&2
+		grep -rhs -A5 -e 'Sanitizer' -e 'runtime error:' "$tmp" | head -n 20 >&2
+		rc=1
+	fi
 	rm -rf "$tmp"
+	exit $rc
 }
 trap cleanup EXIT
 bad() { echo "FAIL: $*" >&2; fail=1; }
