@@ -230,6 +230,18 @@ static void arm_retry(struct gather_runner *r)
 		evtimer_add(r->retry, &tv);
 }
 
+/* Hand queued records to the sink; false when it is full (some remain). */
+static bool drain_sink(struct gather_runner *r)
+{
+	struct gather_result *res;
+	while ((res = resq_peek(&r->to_sink))) {
+		if (gather_sink_put(r->sink, res) < 0)
+			return false;
+		resq_pop(&r->to_sink);
+	}
+	return true;
+}
+
 /* The runner's one step: move results on, start fetches, notice the end.
  * Called from the kick event and the retry timer, never re-entered. */
 static void pump(evutil_socket_t fd, short what, void *arg)
@@ -252,13 +264,8 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 		}
 		resq_pop(&r->to_work);
 	}
-	while ((res = resq_peek(&r->to_sink))) {
-		if (gather_sink_put(r->sink, res) < 0) {
-			blocked = true;
-			break;
-		}
-		resq_pop(&r->to_sink);
-	}
+	if (!drain_sink(r))
+		blocked = true;
 	if (blocked != r->paused) { /* backpressure on the sockets */
 		gather_engine_pause_reads(r->engine, blocked);
 		r->paused = blocked;
@@ -272,7 +279,18 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	       !(r->workq && gather_workq_full(r->workq)) && !gather_sink_full(r->sink)) {
 		if (!start_one(r))
 			break;
+		/* A refused line made a record right here: hand it on now, for
+		 * no fetch callback will come to kick us for it. */
+		if (r->to_sink.n && !drain_sink(r)) {
+			arm_retry(r);
+			break;
+		}
 	}
+	/* Stopped by a full sink or worker queue: the writer and the workers
+	 * do not wake us when they make room, so look again shortly. */
+	if (!r->stopping && !r->input_done && !r->input_waiting &&
+	    (gather_sink_full(r->sink) || (r->workq && gather_workq_full(r->workq))))
+		arm_retry(r);
 
 	if (!r->finished && (r->input_done || r->stopping) &&
 	    gather_engine_inflight(r->engine) == 0 &&

@@ -244,6 +244,8 @@ static int open_jsonl(struct gather_sink *s, const char *path, char *err, size_t
 {
 	struct stat st;
 
+	if (path && strcmp(path, "-") == 0) /* --jsonl - : stdout, as -i - is stdin */
+		path = NULL;
 	s->jsonl_name = strdup(path ? path : "stdout");
 	if (!s->jsonl_name) {
 		snprintf(err, errlen, "out of memory");

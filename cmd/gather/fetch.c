@@ -137,6 +137,9 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	int ret;
 
 	gather_opts_init(&o, cmd);
+	/* The progress line is on by default on a terminal; --progress and
+	 * --no-progress override that either way. */
+	o.progress = isatty(STDERR_FILENO);
 	ret = cli_parse(argc, argv, cmd, &o, &pos);
 	if (ret != 0) {
 		ret = ret < 0 ? EXIT_ALL_OK : ret;
@@ -163,11 +166,13 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	run_runners(base, &r, 1, o.progress || isatty(STDERR_FILENO));
+	run_runners(base, &r, 1, o.progress);
 	gather_runner_stats(r, &st);
-	if (gather_runner_error(r))
-		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
 	ret = st.failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
+	if (gather_runner_error(r)) { /* an unreadable -i file, ...: not all done */
+		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
+		ret = EXIT_SOME_FAILED;
+	}
 	if (gather_runner_free(r, err, sizeof err) < 0) {
 		fprintf(stderr, "gather %s: %s\n", argv[0], err);
 		ret = EXIT_SOME_FAILED;

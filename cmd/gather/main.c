@@ -2,6 +2,8 @@
  * subcommand, reports errors once; no engine logic lives here. */
 #include "config.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -63,8 +65,8 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 		n++;
 	struct option *lo = calloc(2 * n + 2, sizeof *lo);
 	char **noname = calloc(n, sizeof *noname);
-	char shorts[128] = "h";
-	size_t k = 0, sl = 1;
+	char shorts[128] = ":h"; /* ':' first: a missing argument gives ':' */
+	size_t k = 0, sl = 2;
 	int ret = 0;
 
 	if (!lo || !noname) {
@@ -112,12 +114,24 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 			ret = -1;
 			goto out;
 		}
-		if (c == '?' || c == ':') {
-			if (optopt && optopt < 0x1000)
-				fprintf(stderr, "gather %s: option -%c %s\n", argv[0], optopt,
-				        c == ':' || gather_opt_find_short(optopt) ? "needs an argument" : "is unknown");
+		if (c == ':' || c == '?') {
+			const struct gather_optdef *od = NULL;
+			if (optopt >= 0x2000)
+				od = &gather_optdefs[optopt - 0x2000];
+			else if (optopt >= 0x1000)
+				od = &gather_optdefs[optopt - 0x1000];
+			if (c == ':' && od)
+				fprintf(stderr, "gather %s: option --%s needs an argument\n", argv[0], od->name);
+			else if (c == ':')
+				fprintf(stderr, "gather %s: option -%c needs an argument\n", argv[0], optopt);
+			else if (od)
+				fprintf(stderr, "gather %s: option --%s%s takes no argument\n", argv[0],
+				        optopt >= 0x2000 ? "no-" : "", od->name);
+			else if (optopt)
+				fprintf(stderr, "gather %s: option -%c is unknown (see gather %s --help)\n",
+				        argv[0], optopt, argv[0]);
 			else
-				fprintf(stderr, "gather %s: bad option '%s' (see gather %s --help)\n",
+				fprintf(stderr, "gather %s: unknown option '%s' (see gather %s --help)\n",
 				        argv[0], argv[optind - 1], argv[0]);
 			ret = EXIT_USAGE;
 			goto out;
@@ -160,6 +174,13 @@ int main(int argc, char **argv)
 	/* libevent and OpenSSL write to sockets without MSG_NOSIGNAL: a peer
 	 * that goes away must give EPIPE, not kill us; so must a closed stdout. */
 	signal(SIGPIPE, SIG_IGN);
+	/* A closed stdin/stdout/stderr would be reused by the first socket or
+	 * file we open, and records written into it: hold each closed one with
+	 * /dev/null opened the wrong way round, so using it fails (EBADF). */
+	for (int fd = 0; fd <= 2; fd++)
+		if (fcntl(fd, F_GETFD) < 0 && errno == EBADF &&
+		    open("/dev/null", fd == 0 ? O_WRONLY : O_RDONLY) != fd)
+			return EXIT_USAGE;
 	if (argc < 2) {
 		usage(stderr);
 		return EXIT_USAGE;
