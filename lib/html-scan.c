@@ -191,7 +191,8 @@ static int decode_ref(const char **q, const char *end, struct sbuf *b)
 	if (e < end && (is_letter(*e) || *e == '_' || *e == ':'))
 		while (e < end && (name_char(*e)) && e - p < (long)sizeof(name) - 1)
 			e++;
-	if (e >= end || (unsigned char)*e >= 0x80 || e - p >= (long)sizeof(name) - 1)
+	/* the value or text ends at a quote or '<': no name goes on past it */
+	if ((e < end && (unsigned char)*e >= 0x80) || e - p >= (long)sizeof(name) - 1)
 		return SCAN_GIVE_UP;
 	if (e == p) {                       /* no name: a plain '&' */
 		*q = p;
@@ -199,7 +200,7 @@ static int decode_ref(const char **q, const char *end, struct sbuf *b)
 	}
 	memcpy(name, p, (size_t)(e - p));
 	name[e - p] = '\0';
-	if (*e == ';') {
+	if (e < end && *e == ';') {
 		const htmlEntityDesc *ent = htmlEntityLookup((const xmlChar *)name);
 		if (ent) {
 			*q = e + 1;
