@@ -27,6 +27,10 @@ struct linkset {
 	size_t n, cap;
 	size_t *tab;      /* 0: empty, else index + 1 */
 	size_t tabcap;    /* power of two, > 2 n */
+	/* the base, parsed once for all the page's links */
+	struct gather_url_base *pbase;
+	const char *pbase_of;
+	int pbase_rc;
 };
 
 static uint64_t hash_str(const char *s)
@@ -88,6 +92,7 @@ nomem:
 
 static void set_free(struct linkset *ls)
 {
+	gather_url_base_free(ls->pbase);
 	for (size_t i = 0; i < ls->n; i++)
 		free(ls->v[i]);
 	free(ls->v);
@@ -99,7 +104,15 @@ static void set_free(struct linkset *ls)
 static int add_ref(struct linkset *ls, const char *base, const char *ref)
 {
 	char *abs = NULL;
-	int rc = gather_url_resolve(base, ref, &abs);
+	int rc;
+
+	if (ls->pbase_of != base) {
+		gather_url_base_free(ls->pbase);
+		ls->pbase = NULL;
+		ls->pbase_of = base;
+		ls->pbase_rc = gather_url_base_new(base, &ls->pbase);
+	}
+	rc = ls->pbase_rc ? ls->pbase_rc : gather_url_resolve_base(ls->pbase, ref, &abs);
 
 	if (rc == GATHER_E_NOMEM)
 		return rc;
@@ -430,6 +443,7 @@ static int links_store(const struct gather_extractor *x, struct linkset *lsp, in
 		set_free(&ls);
 		return rc;
 	}
+	gather_url_base_free(ls.pbase);
 	r->n_links_found = ls.n;
 	while (ls.n > x->max_links)
 		free(ls.v[--ls.n]);

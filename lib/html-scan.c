@@ -228,18 +228,6 @@ static int put_text(struct sbuf *b, const char *p, const char *e)
 	return 0;
 }
 
-/* Element names whose links html-links.c's visit() may take. */
-static bool wanted(const char *name)
-{
-	static const char *const names[] = {
-		"a", "area", "base", "frame", "iframe", "link", "meta", "img", "source", "script",
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
-}
-
 static uint64_t name_hash(const char *s)
 {
 	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
@@ -249,16 +237,50 @@ static uint64_t name_hash(const char *s)
 	return h;
 }
 
-static bool is_void(const char *name)
+/* What the scan needs to know of an element name. */
+enum {
+	EL_WANTED = 1,   /* html-links.c's visit() may take links from it (or <base>) */
+	EL_VOID = 2,     /* no end tag: never on the open-element stack */
+	EL_RAW = 4,      /* <script>, <style>: raw text */
+	EL_TITLE = 8,
+};
+
+/* Most names (div, p, li, span, td...) are none of these: a switch on the
+ * first letter rejects them before any compare. */
+static unsigned classify(const char *n)
 {
-	static const char *const names[] = {
-		"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta",
-		"param", "source", "track", "wbr",
-	};
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
-		if (strcmp(name, names[i]) == 0)
-			return true;
-	return false;
+	switch (n[0]) {
+	case 'a':
+		return !strcmp(n, "a") ? EL_WANTED : !strcmp(n, "area") ? EL_WANTED | EL_VOID : 0;
+	case 'b':
+		return !strcmp(n, "base") ? EL_WANTED | EL_VOID : !strcmp(n, "br") ? EL_VOID : 0;
+	case 'c':
+		return !strcmp(n, "col") ? EL_VOID : 0;
+	case 'e':
+		return !strcmp(n, "embed") ? EL_VOID : 0;
+	case 'f':
+		return !strcmp(n, "frame") ? EL_WANTED : 0;
+	case 'h':
+		return !strcmp(n, "hr") ? EL_VOID : 0;
+	case 'i':
+		return !strcmp(n, "iframe") ? EL_WANTED : !strcmp(n, "img") ? EL_WANTED | EL_VOID :
+		       !strcmp(n, "input") ? EL_VOID : 0;
+	case 'l':
+		return !strcmp(n, "link") ? EL_WANTED | EL_VOID : 0;
+	case 'm':
+		return !strcmp(n, "meta") ? EL_WANTED | EL_VOID : 0;
+	case 'p':
+		return !strcmp(n, "param") ? EL_VOID : 0;
+	case 's':
+		return !strcmp(n, "script") ? EL_WANTED | EL_RAW : !strcmp(n, "style") ? EL_RAW :
+		       !strcmp(n, "source") ? EL_WANTED | EL_VOID : 0;
+	case 't':
+		return !strcmp(n, "title") ? EL_TITLE : !strcmp(n, "track") ? EL_VOID : 0;
+	case 'w':
+		return !strcmp(n, "wbr") ? EL_VOID : 0;
+	default:
+		return 0;
+	}
 }
 
 /* The attributes of a start tag after its name, as htmlParseStartTag reads
@@ -359,6 +381,7 @@ static int start_tag(struct scan *s)
 {
 	char name[SCAN_NAME_MAX];
 	bool selfclose, keep;
+	unsigned cls;
 	int rc;
 
 	s->p++;                          /* '<' */
@@ -366,7 +389,8 @@ static int start_tag(struct scan *s)
 		return SCAN_GIVE_UP;
 	if (s->in_title)
 		return SCAN_GIVE_UP;         /* markup inside <title> */
-	keep = wanted(name);
+	cls = classify(name);
+	keep = cls & EL_WANTED;
 	if ((rc = read_attrs(s, keep, &selfclose)) != 0)
 		return rc;
 	if (keep) {
@@ -379,15 +403,14 @@ static int start_tag(struct scan *s)
 		if ((rc = html_refs_element(s->x, &s->refs, name, atts)) != 0)
 			return rc;
 	}
-	if (!strcmp(name, "title") && !s->have_title) {
+	if ((cls & EL_TITLE) && !s->have_title) {
 		if (selfclose)
 			return SCAN_GIVE_UP;
 		s->in_title = true;
 	}
-	if (!selfclose && (!strcmp(name, "script") || !strcmp(name, "style")) &&
-	    (rc = skip_raw(s, name)) != 0)
+	if (!selfclose && (cls & EL_RAW) && (rc = skip_raw(s, name)) != 0)
 		return rc;
-	if (!selfclose && !is_void(name)) {
+	if (!selfclose && !(cls & EL_VOID)) {
 		if (s->depth == SCAN_MAX_DEPTH)
 			return SCAN_GIVE_UP;
 		s->open[s->depth++] = name_hash(name);
