@@ -111,6 +111,12 @@ static const struct scan_case cases[] = {
 	  "<textarea><a href=ta>t</a></textarea><noscript><a href=ns>n</a></noscript>"
 	  "<svg><a href=sv>s</a></svg><SCRIPT>'</style><a href=no>'</SCRIPT >"
 	  "<a href='/&frac12;&#x10FFFF;'>f</a>", 0, true, 4 },
+	{ "xmp, plaintext-like and iframe content, entities in text", "text/html",
+	  "<xmp><a href=/in-xmp>x</a></xmp><iframe src=/f><a href=/in-iframe>i</a></iframe>"
+	  "<noembed><a href=/ne>n</a></noembed><p>&copy; &#169; &nbsp;</p>"
+	  "<a href=/last title=\"a&quot;b\">l</a>", 0, true, 3 },
+	{ "upper-case charset label, BOM", "text/html; Charset=\"UTF-8\"",
+	  "\xEF\xBB\xBF<title>bom</title><a href=/b>b</a>", 0, true, 1 },
 	{ "markup inside title goes to libxml2", "text/html",
 	  "<title>a<b>bold</b>c</title><a href=/t>t</a>", 0, false, 1 },
 	{ "end tag inside title goes to libxml2", "text/html",
