@@ -13,6 +13,8 @@
 # gather's ratio to each peer.  nginx is stopped at exit.  Not a test.
 #
 # Usage: tests/bench/crawl.sh [ROUNDS] [peers...]   (from the build tree)
+#   peers: wget2 wget (default), baseline (another gather binary, $BASELINE,
+#   e.g. one built from main, to measure a change)
 #   env: C (concurrency, 64), N (pages, 20000), CRAWL_BENCH_PREFIX (/tmp/gather-crawlbench)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
@@ -60,6 +62,7 @@ for _ in $(seq 50); do curl -sf -o /dev/null "$seed" && break; sleep 0.1; done
 crawl_cmd() { # NAME: the crawler's command line
   case $1 in
   gather) echo "$top/gather crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
+  baseline) echo "${BASELINE:?set BASELINE=path/to/gather} crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   wget)   echo "wget -q -r -l inf -nd --delete-after -e robots=off -P $res/w $seed";;
   wget2)  echo "wget2 -q -r -l inf -nd --delete-after --no-robots --max-threads=$C -P $res/w2 $seed";;
   esac
@@ -72,21 +75,22 @@ run() { # NAME: one crawl; appends "wall rss reqs uniq200 n404 dups found missin
   before=$(wc -l < "$pre/logs/access.log")
   s=$(date +%s.%N)
   # shellcheck disable=SC2086
-  /usr/bin/time -f '%M' -o "$res/rss" $cmd > /dev/null 2> "$res/err" || echo "  ($name exited $?)" >&2
+  /usr/bin/time -f '%M %U %S' -o "$res/rss" $cmd > /dev/null 2> "$res/err" || echo "  ($name exited $?)" >&2
   e=$(date +%s.%N)
   sleep 0.2
   tail -n +"$((before + 1))" "$pre/logs/access.log" > "$res/slice"
   awk '$1 == 200 {print $2}' "$res/slice" | sort -u > "$res/got"
-  local reqs uniq200 n404 uniq found missing
+  local reqs uniq200 n404 uniq found missing rss ut st
   reqs=$(wc -l < "$res/slice")
   uniq=$(awk '{print $2}' "$res/slice" | sort -u | wc -l)
   uniq200=$(wc -l < "$res/got")
   n404=$(awk '$1 == 404' "$res/slice" | wc -l)
   found=$(comm -12 "$res/got" <(sort "$pre/www/truth.txt") | wc -l)
   missing=$((N - found))
-  echo "$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e-s}') $(cat "$res/rss") $reqs $uniq200 $n404 $((reqs - uniq)) $found $missing" >> "$res/$name"
-  tail -n1 "$res/$name" | awk -v n="$name" '{printf "  %-7s %6.2f s  %6.0f pages/s  %d requests, %d unique 200, %d 404, %d duplicate fetches, %d/%d pages found, peak RSS %d KiB\n", n, $1, $4/$1, $3, $4, $5, $6, $7, $7+$8, $2}'
-  if [ "$name" = gather ]; then
+  read -r rss ut st < <(tail -n1 "$res/rss")
+  echo "$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e-s}') $rss $reqs $uniq200 $n404 $((reqs - uniq)) $found $missing $(awk -v u="$ut" -v t="$st" 'BEGIN{printf "%.2f", u+t}')" >> "$res/$name"
+  tail -n1 "$res/$name" | awk -v n="$name" '{printf "  %-7s %6.2f s  %6.0f pages/s  %d requests, %d unique 200, %d 404, %d duplicate fetches, %d/%d pages found, peak RSS %d KiB, CPU %.2f s\n", n, $1, $4/$1, $3, $4, $5, $6, $7, $7+$8, $2, $9}'
+  if [ "$name" = gather ] || [ "$name" = baseline ]; then
     echo "          gather records: $(wc -l < "$res/g.jsonl") lines, $(grep -c '"status":200' "$res/g.jsonl" || true) with status 200"
   fi
 }
@@ -102,13 +106,13 @@ med() { # NAME COLUMN
 }
 rate_med() { awk '{printf "%.0f\n", $4/$1}' "$res/$1" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "== medians"
-echo "  | tool | pages/s | wall s | requests | duplicate fetches | pages found / $N | 404 | peak RSS KiB |"
-echo "  |---|---|---|---|---|---|---|---|"
+echo "  | tool | pages/s | wall s | requests | duplicate fetches | pages found / $N | 404 | peak RSS KiB | CPU s (user+sys) |"
+echo "  |---|---|---|---|---|---|---|---|---|"
 for t in gather $peers; do
-  echo "  | $t | $(rate_med "$t") | $(med "$t" 1) | $(med "$t" 3) | $(med "$t" 6) | $(med "$t" 7) | $(med "$t" 5) | $(med "$t" 2) |"
+  echo "  | $t | $(rate_med "$t") | $(med "$t" 1) | $(med "$t" 3) | $(med "$t" 6) | $(med "$t" 7) | $(med "$t" 5) | $(med "$t" 2) | $(med "$t" 9) |"
 done
 # Ratios per round (same round, same machine state), then their median.
 for p in $peers; do
-  paste -d' ' "$res/gather" "$res/$p" | awk '{printf "%.3f\n", ($4/$1)/($12/$9)}' | sort -n \
+  paste -d' ' "$res/gather" "$res/$p" | awk '{printf "%.3f\n", ($4/$1)/($13/$10)}' | sort -n \
     | awk -v p="$p" '{a[NR]=$1; s=s " " $1} END{printf "  gather/%s pages/s: median %.2fx (rounds:%s)\n", p, a[int((NR+1)/2)], s}'
 done
