@@ -71,14 +71,19 @@ while [ $i -lt 1500 ]; do
 	echo "$b/drip?ms=5&n=40&i=$i"
 	i=$((i + 1))
 done > "$tmp/urls.txt"
-( cd "$tmp" && exec timeout 60 "$gather" get --concurrency 50 --warc t.warc.gz \
+# gather itself gets the signal (timeout(1) would re-raise it on itself and
+# exit 143 whatever gather did); a watchdog bounds the run instead.
+( cd "$tmp" && exec "$gather" get --concurrency 50 --warc t.warc.gz \
 	--jsonl t.jsonl --input urls.txt ) 2>"$tmp/err2" &
 gpid=$!
+( sleep 60; kill -KILL "$gpid" ) >/dev/null 2>&1 &
+watchdog=$!
 i=0
 while [ "$( (wc -l < "$tmp/t.jsonl") 2>/dev/null || echo 0)" -lt 100 ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
 kill -TERM "$gpid"
 wait "$gpid"
 rc=$?
+kill "$watchdog" 2>/dev/null
 gpid=""
 [ "$rc" -le 1 ] || bad "SIGTERM: exit $rc: $(cat "$tmp/err2")"
 lines=$(wc -l < "$tmp/t.jsonl")

@@ -40,19 +40,13 @@ static void version(void)
 void cli_print_options(FILE *f, unsigned cmd)
 {
 	for (const struct gather_optdef *d = gather_optdefs; d->name; d++) {
-		char left[64];
+		char left[64], sh[8] = "    ";
 		if (!(d->cmds & cmd))
 			continue;
-		if (d->type == GATHER_OPT_BOOL)
-			snprintf(left, sizeof left, "%s%c%s--%s", d->short_name ? "-" : "",
-			         d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
-			         d->name);
-		else
-			snprintf(left, sizeof left, "%s%c%s--%s %s", d->short_name ? "-" : "",
-			         d->short_name ? d->short_name : ' ', d->short_name ? ", " : "  ",
-			         d->name, d->arg);
-		if (!d->short_name)
-			memmove(left, left + 1, strlen(left)); /* drop the placeholder */
+		if (d->short_name)
+			snprintf(sh, sizeof sh, "-%c, ", d->short_name);
+		snprintf(left, sizeof left, "%s--%s%s%s", sh, d->name, d->arg ? " " : "",
+		         d->arg ? d->arg : "");
 		fprintf(f, "  %-28s %s\n", left, d->help);
 	}
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
