@@ -4,11 +4,9 @@
  * Reactor thread only. */
 #include "config.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
 #include "crawl-internal.h"
 #include "engine.h"
@@ -266,31 +264,12 @@ void crawl_robots_route(struct gather_crawl *c, const struct gather_frontier_ite
 
 /* ---- Retry-After ----------------------------------------------------------- */
 
-/* Retry-After delay-seconds from a raw response head, or -1. */
-static long retry_after_s(const struct gather_buf *head)
-{
-	static const char name[] = "\nretry-after:";
-	for (size_t i = 0; head->data && i + sizeof name - 1 < head->len; i++) {
-		if (strncasecmp(head->data + i, name, sizeof name - 1) != 0)
-			continue;
-		size_t j = i + sizeof name - 1;
-		while (j < head->len && (head->data[j] == ' ' || head->data[j] == '\t'))
-			j++;
-		long v = 0;
-		size_t k = j;
-		while (k < head->len && isdigit((unsigned char)head->data[k]) && v < 1000000)
-			v = v * 10 + (head->data[k++] - '0');
-		return k > j ? v : -1;
-	}
-	return -1;
-}
-
 void crawl_slow_host(struct gather_crawl *c, const struct gather_result *res, uint64_t now)
 {
 	/* The engine already retried with Retry-After; the final answer still
 	 * says "slow down", so the whole host waits (capped by the frontier at
-	 * --retry-max-wait).  The head is only kept when WARC is written. */
-	long s = retry_after_s(&res->resp_head);
-	uint64_t wait = s >= 0 ? (uint64_t)s * 1000 : CRAWL_DEFAULT_BACKOFF_MS;
+	 * --retry-max-wait) as long as the engine read from its Retry-After
+	 * (res->retry_after_ms), or a default when there was none. */
+	uint64_t wait = res->retry_after_ms ? res->retry_after_ms : CRAWL_DEFAULT_BACKOFF_MS;
 	gather_frontier_slow(c->frontier, res->url, now, now + wait);
 }

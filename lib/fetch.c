@@ -119,6 +119,7 @@ static void reset_response(struct fetch *f)
 	r->raw_body.len = 0;
 	free(r->content_type);
 	r->content_type = NULL;
+	r->retry_after_ms = 0;
 	gather_decoder_free(f->dec);
 	f->dec = NULL;
 	f->wire_bytes = 0;
@@ -458,6 +459,11 @@ static enum step step_done(struct fetch *f)
 		fetch_set_state(f, FS_RETRY);
 		return STEP_AGAIN;
 	}
+	/* The final answer still says "slow down": tell the caller how long
+	 * (lib/crawl.c slows the whole host with it). */
+	uint64_t ra;
+	if ((s == 429 || s == 503) && parse_retry_after(f->resp.retry_after, &ra))
+		f->res->retry_after_ms = ra;
 	fetch_finish(f, 0, NULL);
 	return STEP_DONE;
 }

@@ -40,7 +40,7 @@ struct fhost;
 /* A URL that is not settled.  Owned by the map mem->entries. */
 struct fentry {
 	uint64_t fp;
-	char *url;
+	char *url;               /* in the same allocation, after the struct */
 	char *parent;            /* NULL for seeds */
 	struct fhost *host;
 	unsigned depth;
@@ -280,7 +280,6 @@ static struct fhost *host_get(struct mem *m, const char *url)
 
 static void entry_free(struct fentry *e)
 {
-	free(e->url);
 	free(e->parent);
 	free(e->links);
 	free(e);
@@ -372,19 +371,20 @@ static int offer(struct mem *m, const char *url, unsigned d, const char *parent)
 		m->stackcap = cap;
 	}
 	struct fhost *h = host_get(m, url);
-	e = calloc(1, sizeof *e);
-	if (!h || !e) {
-		free(e);
+	size_t ulen = strlen(url);
+	/* one allocation for the entry and its URL: a large frontier is
+	 * mostly queued entries */
+	e = h ? calloc(1, sizeof *e + ulen + 1) : NULL;
+	if (!e)
 		return GATHER_E_NOMEM;
-	}
 	e->fp = fp;
-	e->url = strdup(url);
+	e->url = (char *)(e + 1);
+	memcpy(e->url, url, ulen + 1);
 	e->parent = parent ? strdup(parent) : NULL;
 	e->host = h;
 	e->depth = d;
 	e->state = FE_QUEUED;
-	if (!e->url || (parent && !e->parent) ||
-	    gather_u64map_put(&m->entries, fp, e)) {
+	if ((parent && !e->parent) || gather_u64map_put(&m->entries, fp, e)) {
 		entry_free(e);
 		return GATHER_E_NOMEM;
 	}

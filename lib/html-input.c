@@ -34,7 +34,7 @@
 
 /* The charset= parameter of a Content-Type value into buf (token chars
  * only, quotes removed); false when absent or implausible. */
-static bool ctype_charset(const char *ct, char *buf, size_t buflen)
+bool html_ctype_charset(const char *ct, char *buf, size_t buflen)
 {
 	const char *p;
 	size_t n = 0;
@@ -98,7 +98,7 @@ static bool usable_encoding(char *label, size_t cap)
  * UTF-8, whatever a <meta> may claim.  Text that is not UTF-8 almost never
  * happens to form valid sequences, and ASCII reads the same in every
  * encoding we accept, so UTF-8's fast path in libxml2 serves it. */
-static bool is_utf8(const char *b, size_t n)
+bool html_is_utf8(const char *b, size_t n)
 {
 	const unsigned char *u = (const unsigned char *)b;
 
@@ -178,7 +178,7 @@ static int choose_encoding(const struct gather_result *r, struct html_input *in,
 		in->encoding = *be ? "UTF-16BE" : "UTF-16LE";
 		return 2;
 	}
-	if (ctype_charset(r->content_type, in->label, sizeof(in->label)) &&
+	if (html_ctype_charset(r->content_type, in->label, sizeof(in->label)) &&
 	    usable_encoding(in->label, sizeof(in->label))) {
 		in->encoding = in->label;
 		if (strncasecmp(in->label, "utf-16", 6) == 0 || strncasecmp(in->label, "utf16", 5) == 0) {
@@ -187,7 +187,7 @@ static int choose_encoding(const struct gather_result *r, struct html_input *in,
 		}
 		return 1;
 	}
-	if (is_utf8(in->data, n)) {
+	if (html_is_utf8(in->data, n)) {
 		in->encoding = "UTF-8";
 		return 1;
 	}

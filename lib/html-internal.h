@@ -87,6 +87,11 @@ struct html_input {
  * would take hours.  Real pages have a few dozen. */
 #define HTML_MAX_ATTRS 1000
 int html_input_prepare(const struct gather_result *r, struct html_input *in);
+/* The charset= parameter of a Content-Type value into buf; false when
+ * absent or implausible. */
+bool html_ctype_charset(const char *ct, char *buf, size_t buflen);
+/* Whether b[0..n) is valid UTF-8 (pure ASCII included). */
+bool html_is_utf8(const char *b, size_t n);
 void html_input_clear(struct html_input *in);
 
 /* XPath normalize-space(): runs of space, TAB, CR, LF collapsed to one
@@ -101,6 +106,33 @@ json_t *html_json_string(const char *s, size_t n);
  * GATHER_E_NOMEM. */
 int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
                        const char *doc_url, struct gather_result *r);
+
+/* Links gathered without a tree (html-scan.c): raw references in document
+ * order and the first <base href>, resolved only at the end, when the base
+ * is known. */
+struct html_refs {
+	char **v;
+	size_t n, cap;
+	char *base;             /* raw href of the first <base href>, or NULL */
+};
+/* The links of one element (name lower case; atts name, value pairs,
+ * NULL-terminated, a value NULL for a bare attribute) into refs, as the
+ * tree walk would take them.  0 or GATHER_E_NOMEM. */
+int html_refs_element(const struct gather_extractor *x, struct html_refs *refs,
+                      const char *name, const char *const *atts);
+/* Resolve refs against the base (or doc_url; no links when doc_url is NULL)
+ * into r->links / r->n_links_found as html_links_extract does; frees refs'
+ * contents.  0 or GATHER_E_NOMEM. */
+int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
+                     const char *doc_url, struct gather_result *r);
+void html_refs_clear(struct html_refs *refs);
+
+/* html-scan.c: the title and links of an HTML body without libxml2, for
+ * the pages a plain scan reads exactly as libxml2 would (UTF-8, no NULs,
+ * ordinary markup).  1 when done (r->title, r->links filled), 0 when the
+ * page must go to libxml2 instead (nothing changed in r), or
+ * GATHER_E_NOMEM. */
+int html_scan(const struct gather_extractor *x, struct gather_result *r, const char *doc_url);
 
 /* html-fields.c */
 int html_fields_compile(struct gather_extractor *x, const struct gather_opts *o,

@@ -27,6 +27,10 @@ struct linkset {
 	size_t n, cap;
 	size_t *tab;      /* 0: empty, else index + 1 */
 	size_t tabcap;    /* power of two, > 2 n */
+	/* the base, parsed once for all the page's links */
+	struct gather_url_base *pbase;
+	const char *pbase_of;
+	int pbase_rc;
 };
 
 static uint64_t hash_str(const char *s)
@@ -88,6 +92,7 @@ nomem:
 
 static void set_free(struct linkset *ls)
 {
+	gather_url_base_free(ls->pbase);
 	for (size_t i = 0; i < ls->n; i++)
 		free(ls->v[i]);
 	free(ls->v);
@@ -99,7 +104,15 @@ static void set_free(struct linkset *ls)
 static int add_ref(struct linkset *ls, const char *base, const char *ref)
 {
 	char *abs = NULL;
-	int rc = gather_url_resolve(base, ref, &abs);
+	int rc;
+
+	if (ls->pbase_of != base) {
+		gather_url_base_free(ls->pbase);
+		ls->pbase = NULL;
+		ls->pbase_of = base;
+		ls->pbase_rc = gather_url_base_new(base, &ls->pbase);
+	}
+	rc = ls->pbase_rc ? ls->pbase_rc : gather_url_resolve_base(ls->pbase, ref, &abs);
 
 	if (rc == GATHER_E_NOMEM)
 		return rc;
@@ -142,12 +155,36 @@ static xmlNodePtr walk_next(xmlDocPtr doc, xmlNodePtr n)
 	return NULL;
 }
 
+/* One element whose links are wanted: a tree node (lib/html-links.c's
+ * walk), or a name and attribute pairs (lib/html-scan.c's scanner). */
+struct html_el {
+	const char *name;
+	xmlNodePtr node;            /* NULL: use atts */
+	const char *const *atts;    /* name, value, ..., NULL; a value may be NULL */
+};
+
+/* Where visit() puts the references it finds: resolved at once into ls
+ * against base (tree: the base is known before the walk), or kept raw in
+ * refs until the end of the scan (html-scan.c). */
+struct ref_out {
+	struct linkset *ls;
+	const char *base;
+	struct html_refs *refs;
+};
+
 /* The value of attribute name (lower case, as the HTML parser stores
  * names) of element n, or NULL when absent.  Usually points into the tree;
  * when libxml2 split the value, a copy is made and put in *owned. */
-static const char *attr_get(xmlNodePtr n, const char *name, xmlChar **owned)
+static const char *attr_get(const struct html_el *el, const char *name, xmlChar **owned)
 {
-	for (xmlAttrPtr a = n->properties; a; a = a->next) {
+	if (!el->node) {
+		/* the first of duplicates, as libxml2 keeps it */
+		for (const char *const *a = el->atts; a && a[0]; a += 2)
+			if (strcmp(a[0], name) == 0)
+				return a[1] ? a[1] : "";
+		return NULL;
+	}
+	for (xmlAttrPtr a = el->node->properties; a; a = a->next) {
 		xmlNodePtr c = a->children;
 
 		if (strcmp((const char *)a->name, name) != 0)
@@ -156,10 +193,39 @@ static const char *attr_get(xmlNodePtr n, const char *name, xmlChar **owned)
 			return "";
 		if (c->type == XML_TEXT_NODE && !c->next)
 			return c->content ? (const char *)c->content : "";
-		*owned = xmlNodeListGetString(n->doc, c, 1);
+		*owned = xmlNodeListGetString(el->node->doc, c, 1);
 		return *owned ? (const char *)*owned : "";
 	}
 	return NULL;
+}
+
+/* Keep a raw reference for later (html-scan.c). */
+static int refs_add(struct html_refs *refs, const char *ref, size_t n)
+{
+	char *s;
+
+	if (refs->n == refs->cap) {
+		size_t ncap = refs->cap ? refs->cap * 2 : 32;
+		char **nv = realloc(refs->v, ncap * sizeof(*nv));
+		if (!nv)
+			return GATHER_E_NOMEM;
+		refs->v = nv;
+		refs->cap = ncap;
+	}
+	if (!(s = strndup(ref, n)))
+		return GATHER_E_NOMEM;
+	refs->v[refs->n++] = s;
+	return 0;
+}
+
+static int out_ref_n(struct ref_out *o, const char *ref, size_t n)
+{
+	return o->refs ? refs_add(o->refs, ref, n) : add_ref_n(o->ls, o->base, ref, n);
+}
+
+static int out_ref(struct ref_out *o, const char *ref)
+{
+	return o->refs ? refs_add(o->refs, ref, strlen(ref)) : add_ref(o->ls, o->base, ref);
 }
 
 static bool is_ascii_space(char c)
@@ -233,7 +299,7 @@ static bool refresh_url(const char *c, const char **url, size_t *len)
 
 /* Every URL of a srcset attribute (HTML §4.8.4.3.1): candidates separated
  * by commas, each a URL then optional descriptors. */
-static int add_srcset(struct linkset *ls, const char *base, const char *s)
+static int add_srcset(struct ref_out *o, const char *s)
 {
 	while (*s) {
 		size_t n = 0;
@@ -246,7 +312,7 @@ static int add_srcset(struct linkset *ls, const char *base, const char *s)
 		if (n == 0)
 			break;
 		/* "a.png,b.png" without descriptors: a trailing comma ends it */
-		rc = add_ref_n(ls, base, s, (s[n - 1] == ',') ? n - 1 : n);
+		rc = out_ref_n(o, s, (s[n - 1] == ',') ? n - 1 : n);
 		if (rc < 0)
 			return rc;
 		s += n;
@@ -257,10 +323,9 @@ static int add_srcset(struct linkset *ls, const char *base, const char *s)
 }
 
 /* Add the links of one element.  Page requisites only when x->assets. */
-static int visit(const struct gather_extractor *x, struct linkset *ls,
-                 const char *base, xmlNodePtr n)
+static int visit(const struct gather_extractor *x, struct ref_out *o, const struct html_el *n)
 {
-	const char *name = (const char *)n->name;
+	const char *name = n->name;
 	const char *v = NULL, *v2 = NULL;
 	xmlChar *own = NULL, *own2 = NULL;
 	int rc = 0;
@@ -289,7 +354,7 @@ static int visit(const struct gather_extractor *x, struct linkset *ls,
 		size_t len;
 		if (he && strcasecmp(he, "refresh") == 0 &&
 		    (v2 = attr_get(n, "content", &own)) && refresh_url(v2, &url, &len))
-			rc = add_ref_n(ls, base, url, len);
+			rc = out_ref_n(o, url, len);
 		v2 = NULL;
 	} else if (x->assets && (!strcmp(name, "img") || !strcmp(name, "source"))) {
 		v = attr_get(n, "src", &own);
@@ -298,9 +363,9 @@ static int visit(const struct gather_extractor *x, struct linkset *ls,
 		v = attr_get(n, "src", &own);
 	}
 	if (v && rc == 0)
-		rc = add_ref(ls, base, v);
+		rc = out_ref(o, v);
 	if (v2 && rc == 0)
-		rc = add_srcset(ls, base, v2);
+		rc = add_srcset(o, v2);
 	xmlFree(own);
 	xmlFree(own2);
 	return rc;
@@ -318,7 +383,8 @@ static char *find_base(xmlDocPtr doc, const char *doc_url, int *rc)
 
 		if (n->type != XML_ELEMENT_NODE || strcmp((const char *)n->name, "base") != 0)
 			continue;
-		href = attr_get(n, "href", &own);
+		struct html_el el = { (const char *)n->name, n, NULL };
+		href = attr_get(&el, "href", &own);
 		if (!href)
 			continue;
 		*rc = gather_url_resolve(doc_url, href, &abs);
@@ -329,6 +395,9 @@ static char *find_base(xmlDocPtr doc, const char *doc_url, int *rc)
 	}
 	return NULL;
 }
+
+static int links_store(const struct gather_extractor *x, struct linkset *lsp, int rc,
+                       struct gather_result *r);
 
 int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
                        const char *doc_url, struct gather_result *r)
@@ -353,15 +422,28 @@ int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
 			if (!r->title)
 				rc = GATHER_E_NOMEM;
 		}
-		if (base && rc == 0)
-			rc = visit(x, &ls, base, n);
+		if (base && rc == 0) {
+			struct html_el el = { (const char *)n->name, n, NULL };
+			struct ref_out o = { &ls, base, NULL };
+			rc = visit(x, &o, &el);
+		}
 	}
 	free(base_owned);
+	return links_store(x, &ls, rc, r);
+}
+
+/* Hand the set to r (or free it when rc < 0): the first max_links are
+ * kept, the count says how many there were. */
+static int links_store(const struct gather_extractor *x, struct linkset *lsp, int rc,
+                       struct gather_result *r)
+{
+	struct linkset ls = *lsp;
+
 	if (rc < 0) {
 		set_free(&ls);
 		return rc;
 	}
-	/* Keep the first max_links; the count says how many there were. */
+	gather_url_base_free(ls.pbase);
 	r->n_links_found = ls.n;
 	while (ls.n > x->max_links)
 		free(ls.v[--ls.n]);
@@ -373,4 +455,54 @@ int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
 	r->links.v = ls.v;
 	r->links.n = ls.n;
 	return 0;
+}
+
+/* --- without a tree (html-scan.c) ------------------------------------------ */
+
+int html_refs_element(const struct gather_extractor *x, struct html_refs *refs,
+                      const char *name, const char *const *atts)
+{
+	struct html_el el = { name, NULL, atts };
+	struct ref_out o = { NULL, NULL, refs };
+
+	/* the first <base> with an href, as find_base takes it */
+	if (!refs->base && name[0] == 'b' && strcmp(name, "base") == 0) {
+		const char *href = attr_get(&el, "href", NULL);
+		if (href && !(refs->base = strdup(href)))
+			return GATHER_E_NOMEM;
+	}
+	return visit(x, &o, &el);
+}
+
+void html_refs_clear(struct html_refs *refs)
+{
+	for (size_t i = 0; i < refs->n; i++)
+		free(refs->v[i]);
+	free(refs->v);
+	free(refs->base);
+	memset(refs, 0, sizeof(*refs));
+}
+
+int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
+                     const char *doc_url, struct gather_result *r)
+{
+	struct linkset ls = { 0 };
+	char *base_owned = NULL;
+	const char *base = doc_url;
+	int rc = 0;
+
+	if (doc_url) {
+		if (refs->base) {
+			rc = gather_url_resolve(doc_url, refs->base, &base_owned);
+			if (rc != GATHER_E_NOMEM)
+				rc = 0;
+			if (base_owned)
+				base = base_owned;
+		}
+		for (size_t i = 0; i < refs->n && rc == 0; i++)
+			rc = add_ref(&ls, base, refs->v[i]);
+	}
+	free(base_owned);
+	html_refs_clear(refs);
+	return links_store(x, &ls, rc, r);
 }

@@ -1,7 +1,8 @@
 /* html.c — processing one fetched page on a worker thread: decide whether
  * the body is HTML, parse it with libxml2's HTML parser, and hand the tree
  * to html-links.c (title, links) and html-fields.c (XPath and PCRE2 fields);
- * SHA-256 of every body.
+ * SHA-256 of every body.  Without XPath fields, an ordinary UTF-8 page is
+ * read by html-scan.c's plain scan instead (same title and links, no tree).
  *
  * Thread safety: the extractor is read-only after gather_extractor_new.  A
  * call to gather_extract uses its own parser context, document and XPath
@@ -318,7 +319,13 @@ int gather_extract(const struct gather_extractor *x, struct gather_result *r)
 	if (len > (size_t)INT_MAX) {
 		rc = GATHER_E_TOO_LARGE; /* libxml2 takes an int length */
 	} else if (len > 0 && (ctype_is_html(r->content_type) || body_looks_html(body, len))) {
-		rc = parse_html(r, doc_url, &doc);
+		/* Title and links only (no XPath): most pages are read by the
+		 * plain scan of html-scan.c; the others by libxml2. */
+		rc = html_scan(x, r, doc_url);
+		if (rc == 0)
+			rc = parse_html(r, doc_url, &doc);
+		else if (rc == 1)
+			rc = 0;
 	}
 	if (doc && rc == 0)
 		rc = html_links_extract(x, doc, doc_url, r);

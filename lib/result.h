@@ -37,6 +37,10 @@ struct gather_result {
 	uint64_t time_ms;      /* from first attempt start to finish */
 	uint64_t start_unix_ms;/* wall clock at the final request (WARC-Date) */
 	char ip[48];           /* peer address of the final response, "" if none */
+	uint64_t retry_after_ms; /* the final response's Retry-After (delay-seconds
+	                          * or HTTP-date, in ms from its arrival) when its
+	                          * status is 429 or 503; 0 when absent, invalid,
+	                          * in the past, or another status */
 
 	/* kept only when asked for (GATHER_FETCH_KEEP_*), else empty */
 	struct gather_buf body;      /* content-decoded body */

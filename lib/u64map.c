@@ -32,10 +32,9 @@ void *gather_u64map_get(const struct gather_u64map *m, uint64_t key)
 	}
 }
 
-/* Called by put when the table is full past 1/2: rehash into 2x. */
-static int grow(struct gather_u64map *m)
+/* Rehash into cap slots (a power of two holding count at load <= 1/2). */
+static int resize(struct gather_u64map *m, size_t cap)
 {
-	size_t cap = m->cap ? m->cap * 2 : 16;
 	uint64_t *key = calloc(cap, sizeof *key);
 	void **val = calloc(cap, sizeof *val);
 	if (!key || !val) {
@@ -58,6 +57,12 @@ static int grow(struct gather_u64map *m)
 	m->val = val;
 	m->cap = cap;
 	return 0;
+}
+
+/* Called by put when the table is full past 1/2: rehash into 2x. */
+static int grow(struct gather_u64map *m)
+{
+	return resize(m, m->cap ? m->cap * 2 : 16);
 }
 
 int gather_u64map_put(struct gather_u64map *m, uint64_t key, void *val)
@@ -104,6 +109,15 @@ void *gather_u64map_del(struct gather_u64map *m, uint64_t key)
 	m->key[i] = 0;
 	m->val[i] = NULL;
 	m->count--;
+	/* Below 1/8 full, halve down to 1/4 full (a crawl's entry map drains
+	 * as pages settle).  The gap between 1/8 and 1/2 keeps a put/del
+	 * pair at the edge from rehashing every time; no memory, no shrink. */
+	if (m->cap > 16 && m->count * 8 < m->cap) {
+		size_t cap = m->cap;
+		while (cap > 16 && m->count * 4 < cap / 2)
+			cap /= 2;
+		(void)resize(m, cap);
+	}
 	return val;
 }
 

@@ -99,7 +99,16 @@ static int is_plain(int c)
 {
 	if (c <= 0x20 || c >= 0x7f)
 		return 0;
-	return is_unreserved(c) || strchr("!$&'()*+,;=:@/?", c) != NULL;
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	switch (c) {
+	case '-': case '.': case '_': case '~':
+	case '!': case '$': case '&': case '\'': case '(': case ')': case '*': case '+':
+	case ',': case ';': case '=': case ':': case '@': case '/': case '?':
+		return 1;
+	default:
+		return 0;
+	}
 }
 
 /* Called by url_prepare for every byte range outside the authority's host:
@@ -126,7 +135,11 @@ static void encode_part(struct sbuf *b, const char *s, size_t n, int norm)
 				sb_addn(b, s + i, 3);
 			i += 2;
 		} else if (is_plain(c)) {
-			sb_addc(b, (char)c);
+			size_t j = i + 1;
+			while (j < n && s[j] != '%' && is_plain((unsigned char)s[j]))
+				j++;
+			sb_addn(b, s + i, j - i);
+			i = j - 1;
 		} else {
 			sb_pct(b, c);
 		}
@@ -476,35 +489,72 @@ static char *clean_ref(const char *ref)
 	return out;
 }
 
+/* A base URL parsed once, for many references (a page's links). */
+struct gather_url_base {
+	UriUriA uri;
+	char *text;          /* what uri points into */
+};
+
+int gather_url_base_new(const char *base, struct gather_url_base **ret)
+{
+	if (!base)
+		return GATHER_E_BAD_URL;
+	struct gather_url_base *b = malloc(sizeof(*b));
+	if (!b)
+		return GATHER_E_NOMEM;
+	int rc = url_prepare(base, strlen(base), 0, &b->uri, &b->text);
+	if (rc) {
+		free(b);
+		return rc;
+	}
+	if (!b->uri.scheme.first) {   /* the base must be absolute */
+		gather_url_base_free(b);
+		return GATHER_E_BAD_URL;
+	}
+	*ret = b;
+	return 0;
+}
+
+void gather_url_base_free(struct gather_url_base *b)
+{
+	if (!b)
+		return;
+	uriFreeUriMembersA(&b->uri);
+	free(b->text);
+	free(b);
+}
+
 int gather_url_resolve(const char *base, const char *ref, char **ret)
+{
+	struct gather_url_base *b = NULL;
+	if (!base || !ref || strlen(ref) > URL_MAX_INPUT)
+		return GATHER_E_BAD_URL;
+	int rc = gather_url_base_new(base, &b);
+	if (rc)
+		return rc;
+	rc = gather_url_resolve_base(b, ref, ret);
+	gather_url_base_free(b);
+	return rc;
+}
+
+int gather_url_resolve_base(const struct gather_url_base *base, const char *ref, char **ret)
 {
 	if (!base || !ref || strlen(ref) > URL_MAX_INPUT)
 		return GATHER_E_BAD_URL;
 	char *cref = clean_ref(ref);
 	if (!cref)
 		return GATHER_E_NOMEM;
-	UriUriA ub, ur, abs;
-	char *tb = NULL, *tr = NULL;
+	UriUriA ur, abs;
+	char *tr = NULL;
 	int https;
 	unsigned port;
-	int rc = url_prepare(base, strlen(base), 0, &ub, &tb);
-	if (rc) {
-		free(cref);
-		return rc;
-	}
-	if (!ub.scheme.first)
-		rc = GATHER_E_BAD_URL;   /* the base must be absolute */
-	if (!rc)
-		rc = url_prepare(cref, strlen(cref), 0, &ur, &tr);
+	int rc = url_prepare(cref, strlen(cref), 0, &ur, &tr);
 	free(cref);
-	if (rc) {
-		uriFreeUriMembersA(&ub);
-		free(tb);
+	if (rc)
 		return rc;
-	}
 	/* Compat mode: "http:g" against an http base is "http://a/b/c/g", the
 	 * RFC 3986 §5.4.2 "backward compatibility" reading, which browsers use. */
-	int urc = uriAddBaseUriExA(&abs, &ur, &ub, URI_RESOLVE_IDENTICAL_SCHEME_COMPAT);
+	int urc = uriAddBaseUriExA(&abs, &ur, &base->uri, URI_RESOLVE_IDENTICAL_SCHEME_COMPAT);
 	if (urc != URI_SUCCESS) {
 		rc = urc == URI_ERROR_MALLOC ? GATHER_E_NOMEM : GATHER_E_BAD_URL;
 	} else {
@@ -552,9 +602,7 @@ int gather_url_resolve(const char *base, const char *ref, char **ret)
 		}
 		uriFreeUriMembersA(&abs);
 	}
-	uriFreeUriMembersA(&ub);
 	uriFreeUriMembersA(&ur);
-	free(tb);
 	free(tr);
 	return rc;
 }

@@ -36,6 +36,15 @@ void gather_url_clear(struct gather_url *u);
  * Returns 0 or GATHER_E_BAD_URL / GATHER_E_NOMEM. */
 int gather_url_resolve(const char *base, const char *ref, char **ret);
 
+/* The same with the base parsed once (a page's many links): new parses
+ * base (0, GATHER_E_BAD_URL when it is not absolute, GATHER_E_NOMEM);
+ * resolve_base gives what gather_url_resolve(base, ref) gives; free
+ * accepts NULL.  A parsed base is read-only: any thread may use it. */
+struct gather_url_base;
+int gather_url_base_new(const char *base, struct gather_url_base **ret);
+int gather_url_resolve_base(const struct gather_url_base *base, const char *ref, char **ret);
+void gather_url_base_free(struct gather_url_base *base);
+
 /* Normalize per RFC 3986 §6: lower-case scheme and host, default port
  * dropped, dot segments removed, percent-encoding normalized (unreserved
  * decoded, hex upper-cased), fragment dropped, empty path → "/", IDN host to

@@ -310,7 +310,8 @@ START_TEST(test_politeness)
 END_TEST
 
 /* A host answering 503 (Retry-After) is slowed: the next start on it waits
- * (here the default backoff, capped by --retry-max-wait at 400 ms). */
+ * as long as the engine read from Retry-After (the result's retry_after_ms,
+ * with or without WARC), capped by --retry-max-wait at 400 ms. */
 START_TEST(test_slowed_host)
 {
 	struct run r;
@@ -327,6 +328,30 @@ START_TEST(test_slowed_host)
 	ck_assert_int_eq(status_of(rec(&r, "/b")), 200);
 	uint64_t a = crawlsite_first_ms(r.site, "/a"), b = crawlsite_first_ms(r.site, "/b");
 	ck_assert_msg(b >= a + 350, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	ck_assert_msg(b < a + 3000, "/b started %llu ms after /a", (unsigned long long)(b - a));
+	teardown(&r);
+}
+END_TEST
+
+/* The wait is the Retry-After of the final answer (1 s here, under a 10 s
+ * cap), not the 5 s default: the crawler reads it from the result, without
+ * WARC's raw head.  A 200 does not slow its host. */
+START_TEST(test_slowed_host_retry_after)
+{
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/", 200, NULL, "<a href=/a>a</a><a href=/b>b</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 429, NULL, "slow down", 0, "Retry-After: 1");
+	crawlsite_add(r.site, "/b", 200, NULL, "b", 0, NULL);
+	r.o.robots = false;
+	r.o.retries = 0;
+	r.o.per_host = 1;
+	r.o.retry_max_wait_ms = 10000;
+	crawl(&r, root, 1, 0);
+	ck_assert_int_eq(status_of(rec(&r, "/a")), 429);
+	ck_assert_int_eq(status_of(rec(&r, "/b")), 200);
+	uint64_t a = crawlsite_first_ms(r.site, "/a"), b = crawlsite_first_ms(r.site, "/b");
+	ck_assert_msg(b >= a + 900, "/b started %llu ms after /a", (unsigned long long)(b - a));
 	ck_assert_msg(b < a + 3000, "/b started %llu ms after /a", (unsigned long long)(b - a));
 	teardown(&r);
 }
@@ -567,6 +592,7 @@ int main(void)
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_max_pages);
 	tcase_add_test(tc, test_slowed_host);
+	tcase_add_test(tc, test_slowed_host_retry_after);
 	tcase_add_test(tc, test_crawl_delay);
 	tcase_add_test(tc, test_max_time_and_stop);
 	tcase_add_test(tc, test_sitemaps);

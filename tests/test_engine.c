@@ -331,6 +331,9 @@ START_TEST(test_retry_after)
 	ck_assert_uint_eq(fr.res[1]->attempts, 3);
 	ck_assert_int_eq(fr.res[2]->status, 200);
 	ck_assert_uint_eq(fr.res[2]->attempts, 2);
+	/* a retried-then-200 answer keeps no Retry-After */
+	ck_assert_uint_eq(fr.res[2]->retry_after_ms, 0);
+	ck_assert_uint_eq(fr.res[3]->retry_after_ms, 0);
 	ck_assert_uint_ge(fr.res[2]->time_ms, 900);
 	fr_free(&fr);
 }
@@ -346,9 +349,17 @@ START_TEST(test_retry_limits)
 	fr.o.retries = 0;
 	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
 	fr_add(&fr, "/retry-after/1?s=0", 0);
-	ck_assert_uint_eq(fr_run(&fr, 5000), 1);
+	fr_add(&fr, "/retry-after/1?s=7", 0);
+	fr_add(&fr, "/retry-after/1?s=soon", 0);
+	ck_assert_uint_eq(fr_run(&fr, 5000), 3);
 	ck_assert_int_eq(fr.res[0]->status, 503);
 	ck_assert_uint_eq(fr.res[0]->attempts, 1);
+	/* the final 503's Retry-After is in the result, 0 when none or bad */
+	ck_assert_uint_eq(fr.res[0]->retry_after_ms, 0);
+	ck_assert_int_eq(fr.res[1]->status, 503);
+	ck_assert_uint_eq(fr.res[1]->retry_after_ms, 7000);
+	ck_assert_int_eq(fr.res[2]->status, 503);
+	ck_assert_uint_eq(fr.res[2]->retry_after_ms, 0);
 	fr_free(&fr);
 
 	fr_init(&fr, NULL);

@@ -113,6 +113,20 @@ START_TEST(test_resolve_table)
 		              c->ref, rc, rc == 0 ? out : "");
 		ck_assert_ptr_eq(out, (char *)0x1);  /* untouched on failure */
 	}
+	/* the same through a base parsed once */
+	struct gather_url_base *b = NULL;
+	int brc = gather_url_base_new(c->base, &b);
+	out = (char *)0x1;
+	rc = brc ? brc : gather_url_resolve_base(b, c->ref, &out);
+	if (c->want) {
+		ck_assert_msg(rc == 0 && strcmp(out, c->want) == 0, "resolve_base(%s, %s) = %d %s",
+		              c->base, c->ref, rc, rc == 0 ? out : "");
+		free(out);
+	} else {
+		ck_assert_int_eq(rc, GATHER_E_BAD_URL);
+		ck_assert_ptr_eq(out, (char *)0x1);
+	}
+	gather_url_base_free(b);
 }
 END_TEST
 

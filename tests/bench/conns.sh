@@ -11,9 +11,15 @@ top=${top_builddir:-$(pwd)}
 N=${1:-10000}; MS=${2:-4000}
 ulimit -n $((N + 1024)) 2>/dev/null || ulimit -n "$(ulimit -Hn)"
 tmp=$(mktemp -d)
-trap 'kill $srv 2>/dev/null || true; rm -rf "$tmp"' EXIT
-"$top/tests/testserver" --port-file "$tmp/port" < <(sleep 900) > /dev/null &
+# The test server runs until its stdin closes: feed it from a sleep that
+# holds none of our output open (else a pipe reading this script's output
+# waits for the sleep), and end both at exit.
+exec 3< <(exec sleep 900 2> /dev/null)
+sleeper=$!
+"$top/tests/testserver" --port-file "$tmp/port" <&3 > /dev/null &
 srv=$!
+exec 3<&-
+trap 'kill $srv $sleeper 2>/dev/null || true; rm -rf "$tmp"' EXIT
 for _ in $(seq 50); do [ -s "$tmp/port" ] && break; sleep 0.1; done
 port=$(cat "$tmp/port")
 seq 1 "$N" | awk -v p="$port" -v ms="$MS" '{print "http://127.0.0.1:" p "/slow/" ms "?i=" $1}' > "$tmp/urls"
