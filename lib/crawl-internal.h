@@ -10,6 +10,7 @@
 #include "crawl.h"
 #include "frontier.h"
 #include "result.h"
+#include "resq.h"
 
 struct event;
 struct gather_engine;
@@ -20,12 +21,6 @@ struct gather_input;
 struct gather_scope_rules;
 struct gather_robots;
 struct gather_robots_cache;
-
-/* A FIFO of results waiting for the worker queue or the sink. */
-struct crawl_resq {
-	struct gather_result **v;
-	size_t head, n, cap;
-};
 
 /* Frontier items waiting for their origin's robots.txt. */
 struct crawl_origin {
@@ -51,8 +46,8 @@ struct gather_crawl {
 	struct gather_robots_cache *robots;
 	unsigned fetch_flags;
 
-	struct crawl_resq to_work;     /* fetched, waiting for a worker slot */
-	struct crawl_resq to_sink;     /* finished, waiting for the sink */
+	struct gather_resq to_work;     /* fetched, waiting for a worker slot */
+	struct gather_resq to_sink;     /* finished, waiting for the sink */
 	struct event *kick;            /* pump() on the next loop turn */
 	struct event *retry;           /* pump() shortly (a queue was full) */
 	struct event *wake;            /* pump() when the frontier is ready */

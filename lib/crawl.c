@@ -59,47 +59,6 @@ void crawl_note_err(struct gather_crawl *c, const char *msg)
 		snprintf(c->first_err, sizeof c->first_err, "%s", msg);
 }
 
-/* ---- result FIFOs (as in runner.c) ---------------------------------------- */
-
-static int resq_push(struct crawl_resq *q, struct gather_result *r)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct gather_result **v = malloc(cap * sizeof *v);
-		if (!v)
-			return GATHER_E_NOMEM;
-		for (size_t i = 0; i < q->n; i++)
-			v[i] = q->v[(q->head + i) % q->cap];
-		free(q->v);
-		q->v = v;
-		q->cap = cap;
-		q->head = 0;
-	}
-	q->v[(q->head + q->n) % q->cap] = r;
-	q->n++;
-	return 0;
-}
-
-static struct gather_result *resq_peek(struct crawl_resq *q)
-{
-	return q->n ? q->v[q->head] : NULL;
-}
-
-static void resq_pop(struct crawl_resq *q)
-{
-	q->head = (q->head + 1) % q->cap;
-	q->n--;
-}
-
-static void resq_free(struct crawl_resq *q)
-{
-	while (q->n) {
-		gather_result_free(resq_peek(q));
-		resq_pop(q);
-	}
-	free(q->v);
-}
-
 /* Per crawl, so that pages cannot aim for fingerprint collisions. */
 static void random_key(uint8_t key[16])
 {
@@ -123,7 +82,7 @@ static void finish_record(struct gather_crawl *c, struct gather_result *res)
 	else
 		c->st.failed++;
 	c->st.bytes += res->bytes;
-	if (resq_push(&c->to_sink, res) < 0) {
+	if (gather_resq_push(&c->to_sink, res) < 0) {
 		gather_result_free(res);
 		crawl_note_err(c, "out of memory queueing a record");
 	}
@@ -207,7 +166,7 @@ static void on_fetched(struct gather_result *res, void *arg)
 	/* Links are followed from 2xx pages only, as wget does. */
 	if (!c->stopping && res->err == 0 && res->status >= 200 && res->status < 300 &&
 	    res->body.len > 0) {
-		if (resq_push(&c->to_work, res) == 0) {
+		if (gather_resq_push(&c->to_work, res) == 0) {
 			crawl_kick(c);
 			return;
 		}
@@ -368,9 +327,9 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	read_seeds(c);
-	while ((res = resq_peek(&c->to_work))) {
+	while ((res = gather_resq_peek(&c->to_work))) {
 		if (c->stopping) {   /* no processing after a stop */
-			resq_pop(&c->to_work);
+			gather_resq_pop(&c->to_work);
 			page_done(c, res);
 			continue;
 		}
@@ -378,14 +337,14 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 			blocked = true;
 			break;
 		}
-		resq_pop(&c->to_work);
+		gather_resq_pop(&c->to_work);
 	}
-	while ((res = resq_peek(&c->to_sink))) {
+	while ((res = gather_resq_peek(&c->to_sink))) {
 		if (gather_sink_put(c->sink, res) < 0) {
 			blocked = true;
 			break;
 		}
-		resq_pop(&c->to_sink);
+		gather_resq_pop(&c->to_sink);
 	}
 	if (blocked != c->paused) {
 		gather_engine_pause_reads(c->engine, blocked);
@@ -543,27 +502,20 @@ int gather_crawl_free(struct gather_crawl *c, char *err, size_t errlen)
 	gather_workq_free(c->workq);
 	c->workq = NULL;
 	struct gather_result *res;
-	while ((res = resq_peek(&c->to_work))) {
-		resq_pop(&c->to_work);
+	while ((res = gather_resq_peek(&c->to_work))) {
+		gather_resq_pop(&c->to_work);
 		page_done(c, res);
 	}
 	if (c->sink) {
-		while ((res = resq_peek(&c->to_sink))) {
-			if (gather_sink_put(c->sink, res) < 0) {
-				struct timespec ts = { 0, 1000000 };
-				nanosleep(&ts, NULL);
-				continue;
-			}
-			resq_pop(&c->to_sink);
-		}
+		gather_resq_flush_to_sink(&c->to_sink, c->sink);
 		char buf[256] = "";
 		ret = gather_sink_close(c->sink, buf, sizeof buf);
 		if (ret < 0 && err)
 			snprintf(err, errlen, "%s", buf);
 	}
 	crawl_robots_drop_waiting(c);
-	resq_free(&c->to_work);
-	resq_free(&c->to_sink);
+	gather_resq_free(&c->to_work);
+	gather_resq_free(&c->to_sink);
 	gather_strv_free(&c->sitemap_origins);
 	gather_extractor_free(c->x);
 	gather_input_free(c->input);

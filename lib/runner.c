@@ -19,17 +19,11 @@
 #include "error.h"
 #include "html.h"
 #include "input.h"
+#include "resq.h"
 #include "runner.h"
 #include "sink.h"
 #include "url.h"
 #include "workq.h"
-
-/* A FIFO of results waiting for the worker queue or the sink: bounded by
- * the fetches in flight, since nothing new starts while it is non-empty. */
-struct resq {
-	struct gather_result **v;
-	size_t head, n, cap;
-};
 
 struct gather_runner {
 	struct event_base *base;
@@ -43,8 +37,8 @@ struct gather_runner {
 	struct gather_input *input;
 	unsigned fetch_flags;
 
-	struct resq to_work;           /* fetched, waiting for a worker slot */
-	struct resq to_sink;           /* finished, waiting for the sink */
+	struct gather_resq to_work;           /* fetched, waiting for a worker slot */
+	struct gather_resq to_sink;           /* finished, waiting for the sink */
 	struct event *kick;            /* runs pump() on the next loop turn */
 	struct event *retry;           /* pump() again shortly (queue was full) */
 
@@ -75,45 +69,6 @@ static uint64_t now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-static int resq_push(struct resq *q, struct gather_result *r)
-{
-	if (q->n == q->cap) {
-		size_t cap = q->cap ? q->cap * 2 : 64;
-		struct gather_result **v = malloc(cap * sizeof *v);
-		if (!v)
-			return GATHER_E_NOMEM;
-		for (size_t i = 0; i < q->n; i++)
-			v[i] = q->v[(q->head + i) % q->cap];
-		free(q->v);
-		q->v = v;
-		q->cap = cap;
-		q->head = 0;
-	}
-	q->v[(q->head + q->n) % q->cap] = r;
-	q->n++;
-	return 0;
-}
-
-static struct gather_result *resq_peek(struct resq *q)
-{
-	return q->n ? q->v[q->head] : NULL;
-}
-
-static void resq_pop(struct resq *q)
-{
-	q->head = (q->head + 1) % q->cap;
-	q->n--;
-}
-
-static void resq_free(struct resq *q)
-{
-	while (q->n) {
-		gather_result_free(resq_peek(q));
-		resq_pop(q);
-	}
-	free(q->v);
-}
-
 static void kick(struct gather_runner *r)
 {
 	event_active(r->kick, 0, 0);
@@ -128,7 +83,7 @@ static void finish_record(struct gather_runner *r, struct gather_result *res)
 	else
 		r->st.failed++;
 	r->st.bytes += res->bytes;
-	if (resq_push(&r->to_sink, res) < 0) {
+	if (gather_resq_push(&r->to_sink, res) < 0) {
 		gather_result_free(res); /* out of memory: the count above stands */
 		if (!r->first_err[0])
 			snprintf(r->first_err, sizeof r->first_err, "out of memory queueing a record");
@@ -140,7 +95,7 @@ static void on_fetched(struct gather_result *res, void *arg)
 {
 	struct gather_runner *r = arg;
 	if (r->workq && res->err == 0 && res->body.len > 0) {
-		if (resq_push(&r->to_work, res) == 0) {
+		if (gather_resq_push(&r->to_work, res) == 0) {
 			kick(r);
 			return;
 		}
@@ -234,10 +189,10 @@ static void arm_retry(struct gather_runner *r)
 static bool drain_sink(struct gather_runner *r)
 {
 	struct gather_result *res;
-	while ((res = resq_peek(&r->to_sink))) {
+	while ((res = gather_resq_peek(&r->to_sink))) {
 		if (gather_sink_put(r->sink, res) < 0)
 			return false;
-		resq_pop(&r->to_sink);
+		gather_resq_pop(&r->to_sink);
 	}
 	return true;
 }
@@ -252,9 +207,9 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
-	while ((res = resq_peek(&r->to_work))) {
+	while ((res = gather_resq_peek(&r->to_work))) {
 		if (r->stopping) { /* no processing after a stop: write as fetched */
-			resq_pop(&r->to_work);
+			gather_resq_pop(&r->to_work);
 			finish_record(r, res);
 			continue;
 		}
@@ -262,7 +217,7 @@ static void pump(evutil_socket_t fd, short what, void *arg)
 			blocked = true;
 			break;
 		}
-		resq_pop(&r->to_work);
+		gather_resq_pop(&r->to_work);
 	}
 	if (!drain_sink(r))
 		blocked = true;
@@ -420,19 +375,11 @@ int gather_runner_free(struct gather_runner *r, char *err, size_t errlen)
 	r->workq = NULL;
 	if (r->sink) {
 		struct gather_result *res;
-		while ((res = resq_peek(&r->to_work))) {
-			resq_pop(&r->to_work);
+		while ((res = gather_resq_peek(&r->to_work))) {
+			gather_resq_pop(&r->to_work);
 			finish_record(r, res);
 		}
-		/* The writer drains as we wait; put() never blocks, so retry. */
-		while ((res = resq_peek(&r->to_sink))) {
-			if (gather_sink_put(r->sink, res) < 0) {
-				struct timespec ts = { 0, 1000000 };
-				nanosleep(&ts, NULL);
-				continue;
-			}
-			resq_pop(&r->to_sink);
-		}
+		gather_resq_flush_to_sink(&r->to_sink, r->sink);
 		char buf[256] = "";
 		ret = gather_sink_close(r->sink, buf, sizeof buf);
 		if (ret < 0 && err)
@@ -440,8 +387,8 @@ int gather_runner_free(struct gather_runner *r, char *err, size_t errlen)
 	}
 	gather_extractor_free(r->x);
 	gather_input_free(r->input);
-	resq_free(&r->to_work);
-	resq_free(&r->to_sink);
+	gather_resq_free(&r->to_work);
+	gather_resq_free(&r->to_sink);
 	if (r->kick)
 		event_free(r->kick);
 	if (r->retry)
