@@ -36,6 +36,7 @@
 
 #include "error.h"
 #include "mirror.h"
+#include "strbuf.h"
 #include "result.h"
 
 #define CONFLICT_SUFFIX "%file"
@@ -49,38 +50,6 @@ struct gather_mirror {
 };
 
 /* -- names ------------------------------------------------------------------ */
-
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void sb_add(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap * 2 : 128;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_char(struct sbuf *b, char c)
-{
-	sb_add(b, &c, 1);
-}
 
 static void sha256_hex(const char *s, size_t n, char out[65])
 {
@@ -110,7 +79,7 @@ static int hexval(char c)
 /* Append s[0..n) percent-decoded, then with every byte that could mean
  * something to a file system, '%' (so the mapping is one-to-one) and, in a
  * path segment, '@' (our query separator) encoded as %XX. */
-static void escape_into(struct sbuf *c, const char *s, size_t n, bool is_query)
+static void escape_into(struct gather_strbuf *c, const char *s, size_t n, bool is_query)
 {
 	static const char hex[] = "0123456789ABCDEF";
 
@@ -125,9 +94,9 @@ static void escape_into(struct sbuf *c, const char *s, size_t n, bool is_query)
 		if (ch < 0x20 || ch == 0x7f || ch == '/' || ch == '\\' || ch == '%' ||
 		    (ch == '@' && !is_query)) {
 			char e[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-			sb_add(c, e, 3);
+			gather_strbuf_add(c, e, 3);
 		} else
-			sb_char(c, (char)ch);
+			gather_strbuf_addc(c, (char)ch);
 	}
 }
 
@@ -135,16 +104,16 @@ static void escape_into(struct sbuf *c, const char *s, size_t n, bool is_query)
  * and "%2E%2E"; a name over GATHER_MIRROR_MAX_NAME bytes keeps a 150-byte
  * prefix (not cutting a %XX in two) followed by "~" and 32 hex digits of the
  * SHA-256 of the whole name. */
-static void add_name(struct sbuf *out, const struct sbuf *c)
+static void add_name(struct gather_strbuf *out, const struct gather_strbuf *c)
 {
 	if (c->oom) {
 		out->oom = true;
 		return;
 	}
 	if (c->len == 1 && c->p[0] == '.')
-		sb_add(out, "%2E", 3);
+		gather_strbuf_add(out, "%2E", 3);
 	else if (c->len == 2 && c->p[0] == '.' && c->p[1] == '.')
-		sb_add(out, "%2E%2E", 6);
+		gather_strbuf_add(out, "%2E%2E", 6);
 	else if (c->len > GATHER_MIRROR_MAX_NAME) {
 		char h[65];
 		size_t keep = 150;
@@ -152,17 +121,17 @@ static void add_name(struct sbuf *out, const struct sbuf *c)
 			if (c->p[k] == '%')
 				keep = k;
 		sha256_hex(c->p, c->len, h);
-		sb_add(out, c->p, keep);
-		sb_char(out, '~');
-		sb_add(out, h, 32);
+		gather_strbuf_add(out, c->p, keep);
+		gather_strbuf_addc(out, '~');
+		gather_strbuf_add(out, h, 32);
 	} else if (c->len > 0)
-		sb_add(out, c->p, c->len);
+		gather_strbuf_add(out, c->p, c->len);
 }
 
 /* escape_into + add_name for one component. */
-static void add_component(struct sbuf *out, const char *s, size_t n, bool is_query)
+static void add_component(struct gather_strbuf *out, const char *s, size_t n, bool is_query)
 {
-	struct sbuf c = { 0 };
+	struct gather_strbuf c = { 0 };
 	escape_into(&c, s, n, is_query);
 	add_name(out, &c);
 	free(c.p);
@@ -238,22 +207,22 @@ static bool is_default_port(const struct urlparts *u)
 }
 
 /* The host directory: lower-cased host, ":port" when not the default. */
-static void add_host(struct sbuf *out, const struct urlparts *u)
+static void add_host(struct gather_strbuf *out, const struct urlparts *u)
 {
-	struct sbuf h = { 0 };
+	struct gather_strbuf h = { 0 };
 	if (u->host_len == 0)
-		sb_add(&h, "_nohost", 7);
+		gather_strbuf_add(&h, "_nohost", 7);
 	if (u->ipv6)
-		sb_char(&h, '[');
+		gather_strbuf_addc(&h, '[');
 	for (size_t i = 0; i < u->host_len; i++) {
 		char c = u->host[i];
-		sb_char(&h, (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c);
+		gather_strbuf_addc(&h, (c >= 'A' && c <= 'Z') ? (char)(c - 'A' + 'a') : c);
 	}
 	if (u->ipv6)
-		sb_char(&h, ']');
+		gather_strbuf_addc(&h, ']');
 	if (!is_default_port(u)) {
-		sb_char(&h, ':');
-		sb_add(&h, u->port, u->port_len);
+		gather_strbuf_addc(&h, ':');
+		gather_strbuf_add(&h, u->port, u->port_len);
 	}
 	if (h.oom)
 		out->oom = true;
@@ -266,16 +235,16 @@ static void add_host(struct sbuf *out, const struct urlparts *u)
  * deep, and (under "_nohost") for strings that are not absolute URLs. */
 static char *long_path(const struct urlparts *u, const char *url)
 {
-	struct sbuf out = { 0 };
+	struct gather_strbuf out = { 0 };
 	char h[65];
 
 	if (u)
 		add_host(&out, u);
 	else
-		sb_add(&out, "_nohost", 7);
+		gather_strbuf_add(&out, "_nohost", 7);
 	sha256_hex(url, strlen(url), h);
-	sb_add(&out, "/_long/", 7);
-	sb_add(&out, h, 64);
+	gather_strbuf_add(&out, "/_long/", 7);
+	gather_strbuf_add(&out, h, 64);
 	if (out.oom) {
 		free(out.p);
 		return NULL;
@@ -286,7 +255,7 @@ static char *long_path(const struct urlparts *u, const char *url)
 char *gather_mirror_path(const char *url)
 {
 	struct urlparts u;
-	struct sbuf out = { 0 };
+	struct gather_strbuf out = { 0 };
 	unsigned depth = 1;
 
 	if (!split_url(url, &u))
@@ -300,7 +269,7 @@ char *gather_mirror_path(const char *url)
 		if (!slash)
 			break;
 		if (slash > p) { /* empty segments ("a//b") are skipped */
-			sb_char(&out, '/');
+			gather_strbuf_addc(&out, '/');
 			add_component(&out, p, (size_t)(slash - p), false);
 			depth++;
 		}
@@ -308,16 +277,16 @@ char *gather_mirror_path(const char *url)
 	}
 	/* the last segment: the page's name (index.html for a directory),
 	 * "@" and the query when there is one, limited as one name */
-	struct sbuf name = { 0 };
+	struct gather_strbuf name = { 0 };
 	if (p == end)
-		sb_add(&name, "index.html", 10);
+		gather_strbuf_add(&name, "index.html", 10);
 	else
 		escape_into(&name, p, (size_t)(end - p), false);
 	if (u.query_len > 0) {
-		sb_char(&name, '@');
+		gather_strbuf_addc(&name, '@');
 		escape_into(&name, u.query, u.query_len, true);
 	}
-	sb_char(&out, '/');
+	gather_strbuf_addc(&out, '/');
 	add_name(&out, &name);
 	free(name.p);
 	depth++;
@@ -335,7 +304,7 @@ char *gather_mirror_path(const char *url)
 char *gather_mirror_flat_name(const char *url)
 {
 	struct urlparts u;
-	struct sbuf stem = { 0 }, out = { 0 };
+	struct gather_strbuf stem = { 0 }, out = { 0 };
 	char h[65], ext[12] = "";
 
 	if (split_url(url, &u)) {
@@ -358,14 +327,14 @@ char *gather_mirror_flat_name(const char *url)
 			snprintf(ext, sizeof ext, "%.*s", (int)(el + 1), dot);
 			plen = (size_t)(dot - u.path);
 		}
-		sb_add(&stem, u.host, u.host_len);
-		sb_add(&stem, u.path, plen);
+		gather_strbuf_add(&stem, u.host, u.host_len);
+		gather_strbuf_add(&stem, u.path, plen);
 		if (u.query_len) {
-			sb_char(&stem, '_');
-			sb_add(&stem, u.query, u.query_len);
+			gather_strbuf_addc(&stem, '_');
+			gather_strbuf_add(&stem, u.query, u.query_len);
 		}
 	} else
-		sb_add(&stem, url, strlen(url));
+		gather_strbuf_add(&stem, url, strlen(url));
 	if (stem.oom) {
 		free(stem.p);
 		return NULL;
@@ -376,18 +345,18 @@ char *gather_mirror_flat_name(const char *url)
 		bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
 		          (c >= '0' && c <= '9') || c == '.' || c == '-';
 		if (ok && !(c == '.' && out.len == 0))
-			sb_char(&out, c);
+			gather_strbuf_addc(&out, c);
 		else if (out.len == 0 || out.p[out.len - 1] != '_')
-			sb_char(&out, '_');
+			gather_strbuf_addc(&out, '_');
 	}
 	while (out.len > 0 && out.p[out.len - 1] == '_')
 		out.p[--out.len] = '\0';
 	free(stem.p);
 	sha256_hex(url, strlen(url), h);
 	if (out.len)
-		sb_char(&out, '-');
-	sb_add(&out, h, 12);
-	sb_add(&out, ext, strlen(ext));
+		gather_strbuf_addc(&out, '-');
+	gather_strbuf_add(&out, h, 12);
+	gather_strbuf_add(&out, ext, strlen(ext));
 	if (out.oom) {
 		free(out.p);
 		return NULL;

@@ -26,6 +26,7 @@
 #include <uriparser/Uri.h>
 
 #include "error.h"
+#include "strbuf.h"
 #include "url.h"
 
 /* Longest input taken at all; far above any real URL (browsers stop near
@@ -33,48 +34,17 @@
  * crawl's own, much smaller, limit is opts->max_url_len (lib/scope.c). */
 #define URL_MAX_INPUT (1024 * 1024)
 
-/* A growable string; on allocation failure .oom is set and appends stop. */
-struct sbuf {
-	char *p;
-	size_t len, cap;
-	int oom;
-};
-
-static void sb_addn(struct sbuf *b, const char *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 64;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = 1;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void sb_add(struct sbuf *b, const char *s) { sb_addn(b, s, strlen(s)); }
-static void sb_addc(struct sbuf *b, char c) { sb_addn(b, &c, 1); }
-
-static void sb_pct(struct sbuf *b, unsigned char c)
+static void sb_pct(struct gather_strbuf *b, unsigned char c)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	char t[3] = { '%', hex[c >> 4], hex[c & 15] };
-	sb_addn(b, t, 3);
+	gather_strbuf_add(b, t, 3);
 }
 
-static void sb_range(struct sbuf *b, const UriTextRangeA *r)
+static void sb_range(struct gather_strbuf *b, const UriTextRangeA *r)
 {
 	if (r->first && r->afterLast > r->first)
-		sb_addn(b, r->first, (size_t)(r->afterLast - r->first));
+		gather_strbuf_add(b, r->first, (size_t)(r->afterLast - r->first));
 }
 
 static int hexval(int c)
@@ -115,7 +85,7 @@ static int is_plain(int c)
  * copies s[0..n) into b, percent-encoding what uriparser would reject and,
  * when norm, decoding %XX of unreserved characters and upper-casing the hex
  * of the others (RFC 3986 §6.2.2.1-2). */
-static void encode_part(struct sbuf *b, const char *s, size_t n, int norm)
+static void encode_part(struct gather_strbuf *b, const char *s, size_t n, int norm)
 {
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
@@ -128,17 +98,17 @@ static void encode_part(struct sbuf *b, const char *s, size_t n, int norm)
 			}
 			int v = h * 16 + l;
 			if (norm && is_unreserved(v))
-				sb_addc(b, (char)v);
+				gather_strbuf_addc(b, (char)v);
 			else if (norm)
 				sb_pct(b, (unsigned char)v);
 			else
-				sb_addn(b, s + i, 3);
+				gather_strbuf_add(b, s + i, 3);
 			i += 2;
 		} else if (is_plain(c)) {
 			size_t j = i + 1;
 			while (j < n && s[j] != '%' && is_plain((unsigned char)s[j]))
 				j++;
-			sb_addn(b, s + i, j - i);
+			gather_strbuf_add(b, s + i, j - i);
 			i = j - 1;
 		} else {
 			sb_pct(b, c);
@@ -150,7 +120,7 @@ static void encode_part(struct sbuf *b, const char *s, size_t n, int norm)
  * no port): percent-decodes it, converts IDN to punycode, lower-cases, and
  * accepts only LDH names plus '_' (seen in the wild).  Empty is allowed
  * here (callers decide).  0, GATHER_E_BAD_URL or GATHER_E_NOMEM. */
-static int encode_host(struct sbuf *b, const char *s, size_t n)
+static int encode_host(struct gather_strbuf *b, const char *s, size_t n)
 {
 	char *raw = malloc(n + 1);
 	if (!raw)
@@ -197,7 +167,7 @@ static int encode_host(struct sbuf *b, const char *s, size_t n)
 				free(raw);
 			return GATHER_E_BAD_URL;
 		}
-		sb_addc(b, (char)c);
+		gather_strbuf_addc(b, (char)c);
 	}
 	if (ascii)
 		idn2_free(raw);
@@ -209,7 +179,7 @@ static int encode_host(struct sbuf *b, const char *s, size_t n)
 /* Called by url_prepare for "//authority": userinfo (encoded like a path),
  * host (encode_host, or an IP literal in brackets copied for uriparser to
  * check) and ":port" (copied; checked after parsing). */
-static int encode_authority(struct sbuf *b, const char *s, size_t n, int norm)
+static int encode_authority(struct gather_strbuf *b, const char *s, size_t n, int norm)
 {
 	const char *at = NULL;
 	for (size_t i = 0; i < n; i++)
@@ -217,7 +187,7 @@ static int encode_authority(struct sbuf *b, const char *s, size_t n, int norm)
 			at = s + i;
 	if (at) {
 		encode_part(b, s, (size_t)(at - s), norm);
-		sb_addc(b, '@');
+		gather_strbuf_addc(b, '@');
 		n -= (size_t)(at + 1 - s);
 		s = at + 1;
 	}
@@ -228,7 +198,7 @@ static int encode_authority(struct sbuf *b, const char *s, size_t n, int norm)
 			return GATHER_E_BAD_URL;
 		hl = (size_t)(rb + 1 - s);
 		for (size_t i = 0; i < hl; i++)
-			sb_addc(b, (char)tolower((unsigned char)s[i]));
+			gather_strbuf_addc(b, (char)tolower((unsigned char)s[i]));
 	} else {
 		const char *colon = memchr(s, ':', n);
 		hl = colon ? (size_t)(colon - s) : n;
@@ -239,7 +209,7 @@ static int encode_authority(struct sbuf *b, const char *s, size_t n, int norm)
 	for (size_t i = hl; i < n; i++) {
 		if (i == hl ? s[i] != ':' : !isdigit((unsigned char)s[i]))
 			return GATHER_E_BAD_URL;
-		sb_addc(b, s[i]);
+		gather_strbuf_addc(b, s[i]);
 	}
 	return 0;
 }
@@ -270,19 +240,19 @@ static int url_prepare(const char *s, size_t n, int norm, UriUriA *uri, char **t
 	const char *hash = memchr(s, '#', n);
 	if (hash)
 		n = (size_t)(hash - s);
-	struct sbuf b = { 0 };
+	struct gather_strbuf b = { 0 };
 	size_t i = scheme_len(s, n);
 	if (i) {
 		for (size_t k = 0; k < i; k++)
-			sb_addc(&b, (char)tolower((unsigned char)s[k]));
-		sb_addc(&b, ':');
+			gather_strbuf_addc(&b, (char)tolower((unsigned char)s[k]));
+		gather_strbuf_addc(&b, ':');
 		i++;
 	}
 	if (n - i >= 2 && s[i] == '/' && s[i + 1] == '/') {
 		size_t end = i + 2;
 		while (end < n && s[end] != '/' && s[end] != '?')
 			end++;
-		sb_add(&b, "//");
+		gather_strbuf_adds(&b, "//");
 		int rc = encode_authority(&b, s + i + 2, end - i - 2, norm);
 		if (rc) {
 			free(b.p);
@@ -291,7 +261,7 @@ static int url_prepare(const char *s, size_t n, int norm, UriUriA *uri, char **t
 		i = end;
 	}
 	encode_part(&b, s + i, n - i, norm);
-	sb_add(&b, "");
+	gather_strbuf_adds(&b, "");
 	if (b.oom) {
 		free(b.p);
 		return GATHER_E_NOMEM;
@@ -344,16 +314,16 @@ static int check_http(const UriUriA *uri, int *https, unsigned *port)
 /* Appends path ["?" query] of uri; an empty path becomes "/" when slash
  * (a request-target or a normalized URL), stays empty otherwise (resolve
  * keeps RFC 3986 §5.4's "http://g"). */
-static void add_target(struct sbuf *b, const UriUriA *uri, bool slash)
+static void add_target(struct gather_strbuf *b, const UriUriA *uri, bool slash)
 {
 	if (!uri->pathHead && slash)
-		sb_addc(b, '/');
+		gather_strbuf_addc(b, '/');
 	for (const UriPathSegmentA *seg = uri->pathHead; seg; seg = seg->next) {
-		sb_addc(b, '/');
+		gather_strbuf_addc(b, '/');
 		sb_range(b, &seg->text);
 	}
 	if (uri->query.first) {
-		sb_addc(b, '?');
+		gather_strbuf_addc(b, '?');
 		sb_range(b, &uri->query);
 	}
 }
@@ -397,7 +367,7 @@ int gather_url_parse(const char *s, struct gather_url *ret)
 	int rc = url_normal_uri(s, &uri, &text, &https, &port);
 	if (rc)
 		return rc;
-	struct sbuf host = { 0 }, target = { 0 };
+	struct gather_strbuf host = { 0 }, target = { 0 };
 	sb_range(&host, &uri.hostText);
 	add_target(&target, &uri, true);
 	struct gather_url u = {
@@ -439,21 +409,21 @@ int gather_url_normalize(const char *s, char **ret)
 	int rc = url_normal_uri(s, &uri, &text, &https, &port);
 	if (rc)
 		return rc;
-	struct sbuf b = { 0 };
-	sb_add(&b, https ? "https://" : "http://");
+	struct gather_strbuf b = { 0 };
+	gather_strbuf_adds(&b, https ? "https://" : "http://");
 	if (uri.userInfo.first) {
 		sb_range(&b, &uri.userInfo);
-		sb_addc(&b, '@');
+		gather_strbuf_addc(&b, '@');
 	}
 	if (uri.hostData.ip6)
-		sb_addc(&b, '[');
+		gather_strbuf_addc(&b, '[');
 	sb_range(&b, &uri.hostText);
 	if (uri.hostData.ip6)
-		sb_addc(&b, ']');
+		gather_strbuf_addc(&b, ']');
 	if (port != (https ? 443u : 80u)) {
 		char p[8];
 		snprintf(p, sizeof p, ":%u", port);
-		sb_add(&b, p);
+		gather_strbuf_adds(&b, p);
 	}
 	add_target(&b, &uri, true);
 	uriFreeUriMembersA(&uri);
@@ -558,7 +528,7 @@ int gather_url_resolve_base(const struct gather_url_base *base, const char *ref,
 	if (urc != URI_SUCCESS) {
 		rc = urc == URI_ERROR_MALLOC ? GATHER_E_NOMEM : GATHER_E_BAD_URL;
 	} else {
-		struct sbuf b = { 0 };
+		struct gather_strbuf b = { 0 };
 		if (check_http(&abs, &https, &port) != 0) {
 			/* Any other absolute URI (mailto:, "g:h", http with a
 			 * bad port...): as uriparser writes it; callers that
@@ -578,18 +548,18 @@ int gather_url_resolve_base(const struct gather_url_base *base, const char *ref,
 			/* uriparser keeps the port text as written, so compose
 			 * here rather than with uriToStringA. */
 			sb_range(&b, &abs.scheme);
-			sb_add(&b, "://");
+			gather_strbuf_adds(&b, "://");
 			if (abs.userInfo.first) {
 				sb_range(&b, &abs.userInfo);
-				sb_addc(&b, '@');
+				gather_strbuf_addc(&b, '@');
 			}
 			if (abs.hostData.ip6)
-				sb_addc(&b, '[');
+				gather_strbuf_addc(&b, '[');
 			sb_range(&b, &abs.hostText);
 			if (abs.hostData.ip6)
-				sb_addc(&b, ']');
+				gather_strbuf_addc(&b, ']');
 			if (abs.portText.first) {
-				sb_addc(&b, ':');
+				gather_strbuf_addc(&b, ':');
 				sb_range(&b, &abs.portText);
 			}
 			add_target(&b, &abs, false);

@@ -44,6 +44,7 @@
 #include "error.h"
 #include "options.h"
 #include "result.h"
+#include "strbuf.h"
 #include "warc.h"
 
 /* Pieces of one record: header, block parts, trailer. */
@@ -62,72 +63,24 @@ struct gather_warc {
 	char *req_body;       /* o->data, stored after a request head that asks for it */
 };
 
-/* A growable byte buffer for building records. */
-struct dbuf {
-	char *p;
-	size_t len, cap;
-	bool oom;
-};
-
-static void db_add(struct dbuf *b, const void *s, size_t n)
-{
-	if (b->oom)
-		return;
-	if (b->len + n + 1 > b->cap) {
-		size_t cap = b->cap ? b->cap : 256;
-		while (cap < b->len + n + 1)
-			cap *= 2;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void db_str(struct dbuf *b, const char *s)
-{
-	db_add(b, s, strlen(s));
-}
-
-static void db_printf(struct dbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void db_printf(struct dbuf *b, const char *fmt, ...)
-{
-	char tmp[512];
-	va_list ap;
-	va_start(ap, fmt);
-	int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
-	va_end(ap);
-	if (n < 0 || (size_t)n >= sizeof tmp) {
-		b->oom = true; /* only used for short, bounded fields */
-		return;
-	}
-	db_add(b, tmp, (size_t)n);
-}
-
 /* A header field value from a string we do not control (a URL): bytes that
  * could break the record's framing or are not URI characters (controls,
  * space, DEL, non-ASCII) are percent-encoded. */
-static void db_uri(struct dbuf *b, const char *s)
+static void db_uri(struct gather_strbuf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p <= 0x20 || *p >= 0x7f)
-			db_printf(b, "%%%02X", *p);
+			gather_strbuf_printf(b, "%%%02X", *p);
 		else
-			db_add(b, p, 1);
+			gather_strbuf_add(b, p, 1);
 	}
 }
 
 /* A warcinfo value: CR and LF would end the line early; they become spaces. */
-static void db_field_value(struct dbuf *b, const char *s)
+static void db_field_value(struct gather_strbuf *b, const char *s)
 {
 	for (const char *p = s; *p; p++)
-		db_add(b, (*p == '\r' || *p == '\n') ? " " : p, 1);
+		gather_strbuf_add(b, (*p == '\r' || *p == '\n') ? " " : p, 1);
 }
 
 /* "sha1:" + base32 of the digest md (20 bytes). */
@@ -201,10 +154,10 @@ static void warc_date(uint64_t unix_ms, char out[64])
 
 /* One record, ready to write: the header in hdr, the block in parts. */
 struct record {
-	struct dbuf hdr;
+	struct gather_strbuf hdr;
 	struct iovec iov[WARC_MAX_PARTS];
 	size_t n_iov;          /* hdr + block parts + trailer */
-	struct dbuf gz;        /* the gzip member, when the file is .gz */
+	struct gather_strbuf gz;        /* the gzip member, when the file is .gz */
 	uint64_t size;         /* bytes this record takes in the file */
 };
 
@@ -264,17 +217,17 @@ static int record_build(struct gather_warc *w, struct record *rec, const char *t
 	sha1_parts(block, n_block, bd);
 	if (!bd[0])
 		return GATHER_E_NOMEM;
-	db_printf(&rec->hdr, "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\n"
+	gather_strbuf_printf(&rec->hdr, "WARC/1.1\r\nWARC-Type: %s\r\nWARC-Record-ID: %s\r\n"
 	          "WARC-Date: %s\r\n", type, id, date);
-	db_str(&rec->hdr, fields);
-	db_printf(&rec->hdr, "WARC-Block-Digest: %s\r\n", bd);
+	gather_strbuf_adds(&rec->hdr, fields);
+	gather_strbuf_printf(&rec->hdr, "WARC-Block-Digest: %s\r\n", bd);
 	if (payload) {
 		sha1_parts(payload, 1, pd);
 		if (!pd[0])
 			return GATHER_E_NOMEM;
-		db_printf(&rec->hdr, "WARC-Payload-Digest: %s\r\n", pd);
+		gather_strbuf_printf(&rec->hdr, "WARC-Payload-Digest: %s\r\n", pd);
 	}
-	db_printf(&rec->hdr, "Content-Type: %s\r\nContent-Length: %llu\r\n\r\n",
+	gather_strbuf_printf(&rec->hdr, "Content-Type: %s\r\nContent-Length: %llu\r\n\r\n",
 	          content_type, (unsigned long long)blen);
 	if (rec->hdr.oom)
 		return GATHER_E_NOMEM;
@@ -340,40 +293,40 @@ static int record_write(struct gather_warc *w, struct record *rec, char *err, si
 }
 
 /* The warcinfo block: what wrote the file and with which options. */
-static void info_from_opts(struct dbuf *b, const struct gather_opts *o, unsigned cmd)
+static void info_from_opts(struct gather_strbuf *b, const struct gather_opts *o, unsigned cmd)
 {
-	db_printf(b, "software: gather/%s\r\n", VERSION);
-	db_str(b, "format: WARC File Format 1.1\r\n");
-	db_str(b, "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n");
+	gather_strbuf_printf(b, "software: gather/%s\r\n", VERSION);
+	gather_strbuf_adds(b, "format: WARC File Format 1.1\r\n");
+	gather_strbuf_adds(b, "conformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\n");
 	for (const struct gather_optdef *d = gather_optdefs; o && d->name; d++) {
 		const char *base = (const char *)o + d->offset;
 		if (cmd && !(d->cmds & cmd))
 			continue;
 		switch (d->type) {
 		case GATHER_OPT_BOOL:
-			db_printf(b, "%s: %s\r\n", d->name, *(const bool *)base ? "true" : "false");
+			gather_strbuf_printf(b, "%s: %s\r\n", d->name, *(const bool *)base ? "true" : "false");
 			break;
 		case GATHER_OPT_UINT:
-			db_printf(b, "%s: %u\r\n", d->name, *(const unsigned *)base);
+			gather_strbuf_printf(b, "%s: %u\r\n", d->name, *(const unsigned *)base);
 			break;
 		case GATHER_OPT_U64:
 		case GATHER_OPT_SIZE:
 		case GATHER_OPT_MS:
-			db_printf(b, "%s: %llu\r\n", d->name,
+			gather_strbuf_printf(b, "%s: %llu\r\n", d->name,
 			          (unsigned long long)*(const uint64_t *)base);
 			break;
 		case GATHER_OPT_SECONDS: {
 			uint64_t ms = *(const uint64_t *)base;
-			db_printf(b, "%s: %llu.%03u\r\n", d->name, (unsigned long long)(ms / 1000),
+			gather_strbuf_printf(b, "%s: %llu.%03u\r\n", d->name, (unsigned long long)(ms / 1000),
 			          (unsigned)(ms % 1000));
 			break;
 		}
 		case GATHER_OPT_STR: {
 			const char *s = *(char *const *)base;
 			if (s) {
-				db_printf(b, "%s: ", d->name);
+				gather_strbuf_printf(b, "%s: ", d->name);
 				db_field_value(b, s);
-				db_str(b, "\r\n");
+				gather_strbuf_adds(b, "\r\n");
 			}
 			break;
 		}
@@ -381,21 +334,21 @@ static void info_from_opts(struct dbuf *b, const struct gather_opts *o, unsigned
 			const struct gather_strv *sv = (const struct gather_strv *)base;
 			for (size_t i = 0; i < sv->n; i++) {
 				const char *s = sv->v[i];
-				db_printf(b, "%s: ", d->name);
+				gather_strbuf_printf(b, "%s: ", d->name);
 				/* credentials stay out of the archive's description */
 				if (d->offset == offsetof(struct gather_opts, headers) &&
 				    (!strncasecmp(s, "authorization:", 14) || !strncasecmp(s, "cookie:", 7) ||
 				     !strncasecmp(s, "proxy-authorization:", 20))) {
-					db_add(b, s, (size_t)(strchr(s, ':') - s));
-					db_str(b, ": (redacted)");
+					gather_strbuf_add(b, s, (size_t)(strchr(s, ':') - s));
+					gather_strbuf_adds(b, ": (redacted)");
 				} else
 					db_field_value(b, s);
-				db_str(b, "\r\n");
+				gather_strbuf_adds(b, "\r\n");
 			}
 			break;
 		}
 		case GATHER_OPT_SCOPE:
-			db_printf(b, "%s: %s\r\n", d->name,
+			gather_strbuf_printf(b, "%s: %s\r\n", d->name,
 			          gather_scope_name(*(const enum gather_scope *)base));
 			break;
 		}
@@ -405,7 +358,7 @@ static void info_from_opts(struct dbuf *b, const struct gather_opts *o, unsigned
 static int write_warcinfo(struct gather_warc *w, char *err, size_t errlen)
 {
 	struct record rec = { 0 };
-	struct dbuf fields = { 0 };
+	struct gather_strbuf fields = { 0 };
 	char id[48], date[64];
 	const char *slash = strrchr(w->cur_name, '/');
 
@@ -414,9 +367,9 @@ static int write_warcinfo(struct gather_warc *w, char *err, size_t errlen)
 		return GATHER_E_IO;
 	}
 	warc_date(0, date);
-	db_str(&fields, "WARC-Filename: ");
+	gather_strbuf_adds(&fields, "WARC-Filename: ");
 	db_uri(&fields, slash ? slash + 1 : w->cur_name);
-	db_str(&fields, "\r\n");
+	gather_strbuf_adds(&fields, "\r\n");
 	struct iovec block = { w->info.data, w->info.len };
 	int rc = fields.oom ? GATHER_E_NOMEM
 	         : record_build(w, &rec, "warcinfo", id, date, fields.p,
@@ -495,7 +448,7 @@ struct gather_warc *gather_warc_open(const char *path, uint64_t max_size,
                                      char *err, size_t errlen)
 {
 	struct gather_warc *w = calloc(1, sizeof *w);
-	struct dbuf info = { 0 };
+	struct gather_strbuf info = { 0 };
 	size_t len = strlen(path);
 
 	if (!w || !(w->path = strdup(path)) ||
@@ -575,17 +528,17 @@ static bool head_is_chunked(const char *h, size_t len)
 
 /* The head to store for r into out (see the file comment): as received, or
  * rewritten without chunked framing; always ending in an empty line. */
-static void stored_head(const struct gather_result *r, struct dbuf *out)
+static void stored_head(const struct gather_result *r, struct gather_strbuf *out)
 {
 	const char *h = r->resp_head.data;
 	size_t len = r->resp_head.len;
 
 	if (!head_is_chunked(h, len)) {
-		db_add(out, h, len);
+		gather_strbuf_add(out, h, len);
 		/* a head cut short still ends in CRLF CRLF, so readers find the body */
 		if (!(len >= 2 && h[len - 1] == '\n' && (h[len - 2] == '\n' ||
 		      (len >= 4 && memcmp(h + len - 4, "\r\n\r\n", 4) == 0))))
-			db_str(out, len && h[len - 1] == '\n' ? "\r\n" : "\r\n\r\n");
+			gather_strbuf_adds(out, len && h[len - 1] == '\n' ? "\r\n" : "\r\n\r\n");
 		return;
 	}
 	bool dropping = false;
@@ -607,10 +560,10 @@ static void stored_head(const struct gather_result *r, struct dbuf *out)
 			           field_is(l, t, "content-length:");
 		if (dropping)
 			continue;
-		db_add(out, l, t);
-		db_str(out, "\r\n");
+		gather_strbuf_add(out, l, t);
+		gather_strbuf_adds(out, "\r\n");
 	}
-	db_printf(out, "Content-Length: %zu\r\n\r\n", r->raw_body.len);
+	gather_strbuf_printf(out, "Content-Length: %zu\r\n\r\n", r->raw_body.len);
 }
 
 /* The request body when the request head announces one of its length. */
@@ -656,7 +609,7 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
                       char *err, size_t errlen)
 {
 	struct record req = { 0 }, resp = { 0 };
-	struct dbuf head = { 0 }, fields = { 0 }, rfields = { 0 };
+	struct gather_strbuf head = { 0 }, fields = { 0 }, rfields = { 0 };
 	char req_id[48], resp_id[48], date[64];
 	int rc;
 
@@ -673,16 +626,16 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 	warc_date(r->start_unix_ms, date);
 
 	/* fields shared by both records */
-	db_str(&fields, "WARC-Target-URI: ");
+	gather_strbuf_adds(&fields, "WARC-Target-URI: ");
 	db_uri(&fields, r->final_url ? r->final_url : r->url ? r->url : "");
-	db_str(&fields, "\r\n");
+	gather_strbuf_adds(&fields, "\r\n");
 	if (r->ip[0] && strspn(r->ip, "0123456789abcdefABCDEF.:") == strlen(r->ip))
-		db_printf(&fields, "WARC-IP-Address: %s\r\n", r->ip);
-	db_add(&rfields, fields.p, fields.len);
-	db_printf(&fields, "WARC-Concurrent-To: %s\r\n", resp_id);
+		gather_strbuf_printf(&fields, "WARC-IP-Address: %s\r\n", r->ip);
+	gather_strbuf_add(&rfields, fields.p, fields.len);
+	gather_strbuf_printf(&fields, "WARC-Concurrent-To: %s\r\n", resp_id);
 	const char *why = truncated_reason(r->err);
 	if (why)
-		db_printf(&rfields, "WARC-Truncated: %s\r\n", why);
+		gather_strbuf_printf(&rfields, "WARC-Truncated: %s\r\n", why);
 
 	stored_head(r, &head);
 	rc = GATHER_E_NOMEM;
