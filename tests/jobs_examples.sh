@@ -18,20 +18,8 @@ printf '<html><head><title>A</title></head><body><h2>A1</h2><a href="../index.ht
 printf '<html><head><title>Other</title></head><body>other</body></html>\n' > "$tmp/site/other.html"
 printf '%%PDF-1.4\n' > "$tmp/site/docs/manual.pdf"
 
-python3 - "$tmp/site" > "$tmp/port" 2>/dev/null <<'PY' &
-import functools, http.server, sys, threading
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(s.server_address[1], flush=True)
-threading.Timer(120, s.shutdown).start()  # never outlives the test
-s.serve_forever()
-PY
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(cat "$tmp/port")
-[ -n "$port" ] || { echo "test server did not start" >&2; exit 99; }
-base="http://127.0.0.1:$port"
+. "$top_srcdir/tests/pyserve.sh"
+pyserve "$tmp/site" "$tmp"
 
 # site-crawl.conf: prefix scope, .pdf denied, title and h2 fields, WARC.
 ( cd "$tmp/run" && GATHER_SITE="$base/docs/" timeout 60 "$gather" run "$top_srcdir/conf/jobs/site-crawl.conf" ) 2>"$tmp/err1"

@@ -3,7 +3,7 @@
 # sequential and --parallel jobs, summaries, exit codes 0 / 1 / 2, and
 # nothing run when any job file has a fault.
 set -u
-: "${top_builddir:=.}"
+: "${top_builddir:=.}" "${top_srcdir:=.}"
 gather="$top_builddir/gather"
 
 if "$gather" run /dev/null 2>&1 | grep -q 'not available in this build yet'; then
@@ -22,19 +22,8 @@ printf '<html><head><title>Home</title></head><body><a href="a.html">a</a> <a hr
 printf '<html><head><title>A</title></head><body><h2>x</h2><a href="b.html">b</a></body></html>\n' > "$tmp/site/a.html"
 printf '<html><head><title>B</title></head><body>b</body></html>\n' > "$tmp/site/b.html"
 
-python3 - "$tmp/site" > "$tmp/port" 2>/dev/null <<'PY' &
-import functools, http.server, sys
-h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
-s = http.server.ThreadingHTTPServer(("127.0.0.1", 0), h)
-print(s.server_address[1], flush=True)
-s.serve_forever()
-PY
-srv=$!
-i=0
-while [ ! -s "$tmp/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-port=$(cat "$tmp/port")
-[ -n "$port" ] || { echo "test server did not start" >&2; exit 99; }
-base="http://127.0.0.1:$port"
+. "$top_srcdir/tests/pyserve.sh"
+pyserve "$tmp/site" "$tmp"
 
 printf '%s/a.html\n%s/b.html\n' "$base" "$base" > "$tmp/urls.txt"
 cat > "$tmp/jobs.conf" <<EOF2
