@@ -249,7 +249,10 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 			continue;
 		}
 		in->lineno++;
-		char *t = trim(line);
+		char *t = line;
+		if (in->lineno == 1 && strncmp(t, "\xef\xbb\xbf", 3) == 0)
+			t += 3; /* a UTF-8 byte order mark (files saved by Windows editors) */
+		t = trim(t);
 		if (*t == '\0' || *t == '#') {
 			free(line);
 			continue;

@@ -64,6 +64,11 @@ field "$tmp/o1" "not a url" .message | grep -q "list.txt:7" || bad "bad line: me
 	"$(printf '200\t\t\t11\ttext/plain\t1')" ] || bad "200 record: $(field "$tmp/o1" "$b/status/200" .)"
 [ -s "$tmp/e1" ] && bad "mixed inputs: unexpected stderr: $(cat "$tmp/e1")"
 
+# a UTF-8 byte order mark before the first line is not part of the URL
+printf '\xef\xbb\xbf%s/status/200?bom=1\r\n' "$b" > "$tmp/bom.txt"
+G -i "$tmp/bom.txt" >"$tmp/o17" 2>/dev/null; rc=$?
+[ $rc -eq 0 ] && [ "$(jq -r .url "$tmp/o17")" = "$b/status/200?bom=1" ] || bad "BOM: exit $rc, $(cat "$tmp/o17")"
+
 # '--' ends options: a URL that looks like an option is a (bad) URL
 G -c 2 -- "$b/status/200" --timeout >"$tmp/o2" 2>"$tmp/e2"; rc=$?
 [ $rc -eq 1 ] || bad "after --: exit $rc, want 1"
