@@ -115,6 +115,10 @@ G -i /dev/null >"$tmp/o13" 2>&1; rc=$?
 G -i "$tmp" "$b/status/200" >"$tmp/o14" 2>"$tmp/e14"; rc=$?
 [ $rc -eq 1 ] && grep -q "Is a directory" "$tmp/e14" && [ "$(jq -r .status "$tmp/o14")" = 200 ] || bad "-i DIR: exit $rc, '$(cat "$tmp/e14")'"
 
+# stdin is shared with whatever reads it next: left blocking as found
+echo "$b/status/200" | { G -i - >/dev/null 2>&1; python3 -c 'import fcntl, os; print("nonblock" if fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK else "blocking")'; } >"$tmp/o18"
+[ "$(cat "$tmp/o18")" = blocking ] || bad "stdin left O_NONBLOCK after the run"
+
 # exit codes: 0 when every response is below 400
 G "$b/status/200" "$b/status/301" "$b/status/399" >/dev/null 2>&1; rc=$?
 [ $rc -eq 0 ] || bad "all < 400: exit $rc, want 0"
