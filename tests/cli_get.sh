@@ -5,6 +5,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "${top_srcdir:-.}/tests/cli_lib.sh"
+need python3
 
 start_server port
 b="http://127.0.0.1:$port"
@@ -159,7 +160,6 @@ G -i - "$b/status/201" <&- >"$tmp/o16" 2>"$tmp/e16"; rc=$?
 G --jsonl "$tmp/no/such/dir/x.jsonl" "$b/status/200" 2>"$tmp/e15"; rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/e15")" -eq 1 ] && grep -q "x.jsonl: No such file" "$tmp/e15" || bad "--jsonl in a missing dir: exit $rc, '$(cat "$tmp/e15")'"
 
-need python3
 mkdir -p "$tmp/www"
 cat > "$tmp/www/page.html" <<'EOF'
 <!doctype html><html><head><title>The Title</title></head>
