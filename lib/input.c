@@ -28,6 +28,7 @@ struct gather_input {
 	int fd;                       /* -1 when none is open */
 	bool fd_is_stdin;
 	bool fd_nonblocking;          /* a pipe or tty: read through ev */
+	int fd_flags;                 /* stdin's file status flags before us, or -1 */
 	bool eof;                     /* no more bytes from fd */
 	struct event *ev;             /* EV_READ on fd when non-blocking */
 	struct evbuffer *buf;         /* bytes read, not yet split into lines */
@@ -77,6 +78,10 @@ static void close_file(struct gather_input *in)
 	}
 	if (in->fd >= 0 && !in->fd_is_stdin)
 		close(in->fd);
+	/* stdin's open file description is shared with our parent (a terminal,
+	 * the shell's pipe): leave it blocking as we found it. */
+	if (in->fd >= 0 && in->fd_is_stdin && in->fd_flags >= 0 && !(in->fd_flags & O_NONBLOCK))
+		fcntl(in->fd, F_SETFL, in->fd_flags);
 	in->fd = -1;
 	evbuffer_drain(in->buf, evbuffer_get_length(in->buf));
 }
@@ -115,6 +120,7 @@ static int open_next_file(struct gather_input *in, const char **ret_src)
 	struct stat st;
 
 	in->fd_is_stdin = strcmp(name, "-") == 0;
+	in->fd_flags = -1;
 	in->fd = in->fd_is_stdin ? STDIN_FILENO : open(name, O_RDONLY | O_CLOEXEC);
 	in->eof = false;
 	in->lineno = 0;
@@ -127,6 +133,7 @@ static int open_next_file(struct gather_input *in, const char **ret_src)
 	in->fd_nonblocking = fstat(in->fd, &st) == 0 && !S_ISREG(st.st_mode);
 	if (in->fd_nonblocking) {
 		int fl = fcntl(in->fd, F_GETFL);
+		in->fd_flags = fl;
 		if (fl >= 0)
 			fcntl(in->fd, F_SETFL, fl | O_NONBLOCK);
 		in->ev = event_new(in->base, in->fd, EV_READ, on_readable, in);
@@ -249,7 +256,10 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 			continue;
 		}
 		in->lineno++;
-		char *t = trim(line);
+		char *t = line;
+		if (in->lineno == 1 && strncmp(t, "\xef\xbb\xbf", 3) == 0)
+			t += 3; /* a UTF-8 byte order mark (files saved by Windows editors) */
+		t = trim(t);
 		if (*t == '\0' || *t == '#') {
 			free(line);
 			continue;

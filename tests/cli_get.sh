@@ -5,6 +5,7 @@
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "${top_srcdir:-.}/tests/cli_lib.sh"
+need python3
 
 start_server port
 b="http://127.0.0.1:$port"
@@ -64,6 +65,11 @@ field "$tmp/o1" "not a url" .message | grep -q "list.txt:7" || bad "bad line: me
 	"$(printf '200\t\t\t11\ttext/plain\t1')" ] || bad "200 record: $(field "$tmp/o1" "$b/status/200" .)"
 [ -s "$tmp/e1" ] && bad "mixed inputs: unexpected stderr: $(cat "$tmp/e1")"
 
+# a UTF-8 byte order mark before the first line is not part of the URL
+printf '\xef\xbb\xbf%s/status/200?bom=1\r\n' "$b" > "$tmp/bom.txt"
+G -i "$tmp/bom.txt" >"$tmp/o17" 2>/dev/null; rc=$?
+[ $rc -eq 0 ] && [ "$(jq -r .url "$tmp/o17")" = "$b/status/200?bom=1" ] || bad "BOM: exit $rc, $(cat "$tmp/o17")"
+
 # '--' ends options: a URL that looks like an option is a (bad) URL
 G -c 2 -- "$b/status/200" --timeout >"$tmp/o2" 2>"$tmp/e2"; rc=$?
 [ $rc -eq 1 ] || bad "after --: exit $rc, want 1"
@@ -110,6 +116,10 @@ G -i /dev/null >"$tmp/o13" 2>&1; rc=$?
 G -i "$tmp" "$b/status/200" >"$tmp/o14" 2>"$tmp/e14"; rc=$?
 [ $rc -eq 1 ] && grep -q "Is a directory" "$tmp/e14" && [ "$(jq -r .status "$tmp/o14")" = 200 ] || bad "-i DIR: exit $rc, '$(cat "$tmp/e14")'"
 
+# stdin is shared with whatever reads it next: left blocking as found
+echo "$b/status/200" | { G -i - >/dev/null 2>&1; python3 -c 'import fcntl, os; print("nonblock" if fcntl.fcntl(0, fcntl.F_GETFL) & os.O_NONBLOCK else "blocking")'; } >"$tmp/o18"
+[ "$(cat "$tmp/o18")" = blocking ] || bad "stdin left O_NONBLOCK after the run"
+
 # exit codes: 0 when every response is below 400
 G "$b/status/200" "$b/status/301" "$b/status/399" >/dev/null 2>&1; rc=$?
 [ $rc -eq 0 ] || bad "all < 400: exit $rc, want 0"
@@ -150,7 +160,6 @@ G -i - "$b/status/201" <&- >"$tmp/o16" 2>"$tmp/e16"; rc=$?
 G --jsonl "$tmp/no/such/dir/x.jsonl" "$b/status/200" 2>"$tmp/e15"; rc=$?
 [ $rc -eq 2 ] && [ "$(wc -l < "$tmp/e15")" -eq 1 ] && grep -q "x.jsonl: No such file" "$tmp/e15" || bad "--jsonl in a missing dir: exit $rc, '$(cat "$tmp/e15")'"
 
-need python3
 mkdir -p "$tmp/www"
 cat > "$tmp/www/page.html" <<'EOF'
 <!doctype html><html><head><title>The Title</title></head>

@@ -92,6 +92,10 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
 
 	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL)) {
 		fprintf(stderr, "gather: cannot set up signal handling\n");
+		if (sigint)
+			event_free(sigint);
+		if (sigterm)
+			event_free(sigterm);
 		return -1;
 	}
 	if (progress) {
@@ -101,7 +105,9 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
 	}
 	for (size_t i = 0; i < n; i++)
 		gather_runner_start(runners[i], on_done, &c);
-	if (n)
+	/* A runner may finish inside start (nothing to do): loopbreak before
+	 * the loop runs is forgotten by libevent, so do not enter it then. */
+	if (c.finished < n)
 		event_base_dispatch(base);
 	if (c.tick) {
 		on_tick(-1, 0, &c);
@@ -166,7 +172,11 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	run_runners(base, &r, 1, o.progress);
+	if (run_runners(base, &r, 1, o.progress) < 0) {
+		gather_runner_free(r, NULL, 0);
+		ret = EXIT_USAGE;
+		goto out;
+	}
 	gather_runner_stats(r, &st);
 	ret = st.failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
 	if (gather_runner_error(r)) { /* an unreadable -i file, ...: not all done */
