@@ -223,7 +223,10 @@ void crawl_dispatch(struct gather_crawl *c, const struct gather_frontier_item *i
 	}
 	if (rules && !gather_robots_allowed(rules, it->url)) {
 		refuse(c, it->url, it->depth, it->parent, GATHER_E_ROBOTS,
-		       "disallowed by robots.txt");
+		       gather_robots_blocks_all(rules)
+		       ? "robots.txt unreachable (5xx, 429 or network error): the site is "
+		         "treated as disallowed for now (RFC 9309 section 2.3.1.4)"
+		       : "disallowed by robots.txt");
 		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
 		return;
 	}

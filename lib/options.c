@@ -58,12 +58,12 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "max-url-length", 0, GATHER_OPT_UINT, OFF(max_url_len), C, "N", "longest URL followed (default 2048)" },
 	/* input and output */
 	{ "input", 'i', GATHER_OPT_STRV, OFF(input), A, "FILE", "read URLs from FILE, one a line; - is stdin (repeatable)" },
-	{ "jsonl", 0, GATHER_OPT_STR, OFF(jsonl), A, "FILE", "write JSON lines to FILE (default stdout)" },
+	{ "jsonl", 0, GATHER_OPT_STR, OFF(jsonl), A, "FILE", "write JSON lines to FILE (default and -: stdout)" },
 	{ "warc", 0, GATHER_OPT_STR, OFF(warc), A, "FILE", "write WARC/1.1 records to FILE (.gz: gzip per record)" },
 	{ "warc-max-size", 0, GATHER_OPT_SIZE, OFF(warc_max_size), A, "SIZE", "rotate WARC files at SIZE (default 1G)" },
 	{ "mirror", 0, GATHER_OPT_STR, OFF(mirror), A, "DIR", "save pages under DIR/host/path like wget" },
 	{ "output-dir", 'o', GATHER_OPT_STR, OFF(outdir), G, "DIR", "save each body in DIR under a safe file name" },
-	{ "progress", 0, GATHER_OPT_BOOL, OFF(progress), A, NULL, "show the progress line even when stderr is not a terminal" },
+	{ "progress", 0, GATHER_OPT_BOOL, OFF(progress), A, NULL, "progress line on stderr (default: on a terminal, unless the records go there too)" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
 

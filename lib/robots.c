@@ -358,6 +358,11 @@ static struct gather_robots *robots_new(enum robots_mode mode)
 struct gather_robots *gather_robots_allow_all(void) { return robots_new(R_ALLOW_ALL); }
 struct gather_robots *gather_robots_disallow_all(void) { return robots_new(R_DISALLOW_ALL); }
 
+bool gather_robots_blocks_all(const struct gather_robots *r)
+{
+	return r && r->mode == R_DISALLOW_ALL;
+}
+
 void gather_robots_free(struct gather_robots *r)
 {
 	if (!r)

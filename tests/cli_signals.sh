@@ -116,6 +116,12 @@ if command -v script >/dev/null 2>&1; then
 	jsonl_check "$tmp/tty.jsonl" 2
 	timeout 30 script -qfec "$gather get --no-progress --jsonl /dev/null $b/slow/600" /dev/null >"$tmp/pr4" 2>&1
 	grep -q "in flight" "$tmp/pr4" && bad "terminal: --no-progress still shows the line"
+	# records to the terminal itself: no progress line cutting them (as curl)
+	timeout 30 script -qfec "$gather get $b/slow/600" /dev/null >"$tmp/pr5" 2>&1
+	grep -q "in flight" "$tmp/pr5" && bad "terminal: progress line drawn over records on the same terminal"
+	grep -q '"status":200' "$tmp/pr5" || bad "terminal: no record on stdout: $(od -c "$tmp/pr5" | head -n 3)"
+	timeout 30 script -qfec "$gather get --progress $b/slow/600" /dev/null >"$tmp/pr6" 2>&1
+	grep -q "in flight" "$tmp/pr6" || bad "terminal: --progress did not force the line"
 else
 	echo "script(1) missing: terminal progress not checked" >&2
 fi

@@ -517,6 +517,8 @@ START_TEST(test_robots_unreachable)
 	crawl(&r, root, 1, 0);
 	ck_assert_uint_eq(crawlsite_hits(r.site, "/"), 0);
 	ck_assert_str_eq(error_of(rec(&r, "/")), "robots");
+	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(rec(&r, "/"), "message")),
+	                             "robots.txt unreachable"));
 	teardown(&r);
 
 	/* Only refusals left to make: the crawl still ends (every record
@@ -527,6 +529,8 @@ START_TEST(test_robots_unreachable)
 	crawl(&r, root, 1, 0);
 	ck_assert_uint_eq(r.nrec, 4);
 	ck_assert_str_eq(error_of(rec(&r, "/x3")), "robots");
+	ck_assert_str_eq(json_string_value(json_object_get(rec(&r, "/x3"), "message")),
+	                 "disallowed by robots.txt");
 	teardown(&r);
 
 	/* --no-robots: not even asked */

@@ -132,6 +132,24 @@ struct event_base *new_reactor(void)
 	return base;
 }
 
+/* Whether --progress or --no-progress was given (before any "--"). */
+static bool progress_asked(int argc, char **argv)
+{
+	for (int i = 1; i < argc && strcmp(argv[i], "--") != 0; i++)
+		if (strcmp(argv[i], "--progress") == 0 || strcmp(argv[i], "--no-progress") == 0)
+			return true;
+	return false;
+}
+
+/* The progress line is on by default when stderr is a terminal, unless the
+ * records go to that same terminal, where it would cut them (curl turns its
+ * meter off likewise). */
+static bool progress_default(const struct gather_opts *o)
+{
+	bool records_to_stdout = !o->jsonl || strcmp(o->jsonl, "-") == 0;
+	return isatty(STDERR_FILENO) && !(records_to_stdout && isatty(STDOUT_FILENO));
+}
+
 static int fetch_main(int argc, char **argv, unsigned cmd)
 {
 	struct gather_opts o;
@@ -143,10 +161,9 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	int ret;
 
 	gather_opts_init(&o, cmd);
-	/* The progress line is on by default on a terminal; --progress and
-	 * --no-progress override that either way. */
-	o.progress = isatty(STDERR_FILENO);
 	ret = cli_parse(argc, argv, cmd, &o, &pos);
+	if (ret == 0 && !progress_asked(argc, argv))
+		o.progress = progress_default(&o);
 	if (ret != 0) {
 		ret = ret < 0 ? EXIT_ALL_OK : ret;
 		goto out;
