@@ -47,6 +47,21 @@ static void sb_range(struct gather_strbuf *b, const UriTextRangeA *r)
 		gather_strbuf_add(b, r->first, (size_t)(r->afterLast - r->first));
 }
 
+/* "userinfo@" when there is one, then the host, an IPv6 literal in
+ * brackets, as uriparser holds them. */
+static void add_userinfo_host(struct gather_strbuf *b, const UriUriA *u)
+{
+	if (u->userInfo.first) {
+		sb_range(b, &u->userInfo);
+		gather_strbuf_addc(b, '@');
+	}
+	if (u->hostData.ip6)
+		gather_strbuf_addc(b, '[');
+	sb_range(b, &u->hostText);
+	if (u->hostData.ip6)
+		gather_strbuf_addc(b, ']');
+}
+
 static int hexval(int c)
 {
 	if (c >= '0' && c <= '9')
@@ -411,15 +426,7 @@ int gather_url_normalize(const char *s, char **ret)
 		return rc;
 	struct gather_strbuf b = { 0 };
 	gather_strbuf_adds(&b, https ? "https://" : "http://");
-	if (uri.userInfo.first) {
-		sb_range(&b, &uri.userInfo);
-		gather_strbuf_addc(&b, '@');
-	}
-	if (uri.hostData.ip6)
-		gather_strbuf_addc(&b, '[');
-	sb_range(&b, &uri.hostText);
-	if (uri.hostData.ip6)
-		gather_strbuf_addc(&b, ']');
+	add_userinfo_host(&b, &uri);
 	if (port != (https ? 443u : 80u)) {
 		char p[8];
 		snprintf(p, sizeof p, ":%u", port);
@@ -549,15 +556,7 @@ int gather_url_resolve_base(const struct gather_url_base *base, const char *ref,
 			 * here rather than with uriToStringA. */
 			sb_range(&b, &abs.scheme);
 			gather_strbuf_adds(&b, "://");
-			if (abs.userInfo.first) {
-				sb_range(&b, &abs.userInfo);
-				gather_strbuf_addc(&b, '@');
-			}
-			if (abs.hostData.ip6)
-				gather_strbuf_addc(&b, '[');
-			sb_range(&b, &abs.hostText);
-			if (abs.hostData.ip6)
-				gather_strbuf_addc(&b, ']');
+			add_userinfo_host(&b, &abs);
 			if (abs.portText.first) {
 				gather_strbuf_addc(&b, ':');
 				sb_range(&b, &abs.portText);
