@@ -222,11 +222,23 @@ void crawl_dispatch(struct gather_crawl *c, const struct gather_frontier_item *i
 		return;
 	}
 	if (rules && !gather_robots_allowed(rules, it->url)) {
-		refuse(c, it->url, it->depth, it->parent, GATHER_E_ROBOTS,
-		       gather_robots_blocks_all(rules)
-		       ? "robots.txt unreachable (5xx, 429 or network error): the site is "
-		         "treated as disallowed for now (RFC 9309 section 2.3.1.4)"
-		       : "disallowed by robots.txt");
+		int why_err = 0, why_status = 0, err = GATHER_E_ROBOTS;
+		char msg[200] = "disallowed by robots.txt";
+		if (gather_robots_blocks_all(rules, &why_err, &why_status)) {
+			/* RFC 9309 §2.3.1.4: an unreachable robots.txt disallows the
+			 * site for a while.  When the host itself cannot be reached,
+			 * the page could not have been fetched either: say so with
+			 * the fetch's own error code. */
+			if (why_err < 0)
+				err = why_err;
+			if (why_err < 0)
+				snprintf(msg, sizeof msg, "robots.txt unreachable (%s): site not fetched",
+				         gather_err_text(why_err));
+			else
+				snprintf(msg, sizeof msg, "robots.txt answered %d: the site is treated "
+				         "as disallowed for now (RFC 9309 section 2.3.1.4)", why_status);
+		}
+		refuse(c, it->url, it->depth, it->parent, err, msg);
 		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
 		return;
 	}

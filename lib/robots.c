@@ -40,6 +40,8 @@ enum robots_mode { R_RULES, R_ALLOW_ALL, R_DISALLOW_ALL };
 
 struct gather_robots {
 	enum robots_mode mode;
+	int why_err;           /* disallow_all from a fetch error: its code */
+	int why_status;        /* ... or from this HTTP status */
 	struct rules use;      /* the group(s) that apply */
 	char **sitemap;
 	size_t nsitemap;
@@ -358,9 +360,13 @@ static struct gather_robots *robots_new(enum robots_mode mode)
 struct gather_robots *gather_robots_allow_all(void) { return robots_new(R_ALLOW_ALL); }
 struct gather_robots *gather_robots_disallow_all(void) { return robots_new(R_DISALLOW_ALL); }
 
-bool gather_robots_blocks_all(const struct gather_robots *r)
+bool gather_robots_blocks_all(const struct gather_robots *r, int *ret_err, int *ret_status)
 {
-	return r && r->mode == R_DISALLOW_ALL;
+	if (!r || r->mode != R_DISALLOW_ALL)
+		return false;
+	*ret_err = r->why_err;
+	*ret_status = r->why_status;
+	return true;
 }
 
 void gather_robots_free(struct gather_robots *r)
@@ -446,7 +452,12 @@ struct gather_robots *gather_robots_for_response(int err, int status, const char
 	if (err == 0 && status >= 300 && status < 500 && status != 429)
 		return gather_robots_allow_all();
 	*ret_ttl_ms = GATHER_ROBOTS_RETRY_MS;
-	return gather_robots_disallow_all();
+	struct gather_robots *r = gather_robots_disallow_all();
+	if (r) {
+		r->why_err = err;
+		r->why_status = status;
+	}
+	return r;
 }
 
 /* ---- cache ---------------------------------------------------------------- */

@@ -34,9 +34,11 @@ struct gather_robots *gather_robots_parse(const char *body, size_t len,
 /* Fixed policies: everything allowed / everything disallowed. */
 struct gather_robots *gather_robots_allow_all(void);
 struct gather_robots *gather_robots_disallow_all(void);
-/* True for the rules of an unreachable robots.txt (disallow_all), so a
+/* True for the rules of an unreachable robots.txt (disallow_all), with
+ * why: the fetch's error code (dns, connect, ...) or else its HTTP status
+ * (0 when the rules were made by gather_robots_disallow_all directly), so a
  * refusal can say why. */
-bool gather_robots_blocks_all(const struct gather_robots *r);
+bool gather_robots_blocks_all(const struct gather_robots *r, int *ret_err, int *ret_status);
 void gather_robots_free(struct gather_robots *r);   /* accepts NULL */
 
 /* Does r allow url?  url is a request-target ("/path?query") or an

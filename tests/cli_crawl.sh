@@ -304,5 +304,14 @@ timeout 10 "$gather" crawl --deny '(' "$H/" >/dev/null 2>"$tmp/s.err"; rc=$?
 timeout 30 "$gather" crawl --depth 1 --extract 'h=//h1' "$H/" >"$tmp/x.jsonl" 2>/dev/null
 [ "$(jq -r --arg u "$H/a/one.html" 'select(.url == $u) | .fields.h' "$tmp/x.jsonl")" = "H /a/one.html" ] || bad "crawl --extract: $(head -n 2 "$tmp/x.jsonl")"
 
+# robots.txt unreachable because the host is: the seed's record carries the
+# fetch's own error (connect), and says robots.txt could not be had.
+closed=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
+timeout 30 "$gather" crawl --retries 0 "http://127.0.0.1:$closed/" >"$tmp/down.jsonl" 2>/dev/null
+rc=$?
+[ "$rc" -eq 1 ] || bad "crawl of a closed port: exit $rc, want 1"
+[ "$(jq -r '.error' "$tmp/down.jsonl")" = connect ] || bad "crawl of a closed port: $(cat "$tmp/down.jsonl")"
+jq -r '.message' "$tmp/down.jsonl" | grep -q 'robots.txt unreachable' || bad "crawl of a closed port: message $(cat "$tmp/down.jsonl")"
+
 [ -n "${KEEP:-}" ] && cp -r "$tmp" /tmp/cli_crawl.keep
 exit $fail

@@ -518,7 +518,7 @@ START_TEST(test_robots_unreachable)
 	ck_assert_uint_eq(crawlsite_hits(r.site, "/"), 0);
 	ck_assert_str_eq(error_of(rec(&r, "/")), "robots");
 	ck_assert_ptr_nonnull(strstr(json_string_value(json_object_get(rec(&r, "/"), "message")),
-	                             "robots.txt unreachable"));
+	                             "robots.txt answered 500"));
 	teardown(&r);
 
 	/* Only refusals left to make: the crawl still ends (every record
