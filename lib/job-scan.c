@@ -15,34 +15,7 @@
 
 #include "error.h"
 #include "job-internal.h"
-
-struct sbuf {
-	char *p;
-	size_t n, cap;
-	bool oom;
-};
-
-static void sb_putc(struct sbuf *b, char c)
-{
-	if (b->n + 2 > b->cap) {
-		size_t cap = b->cap ? 2 * b->cap : 64;
-		char *p = realloc(b->p, cap);
-		if (!p) {
-			b->oom = true;
-			return;
-		}
-		b->p = p;
-		b->cap = cap;
-	}
-	b->p[b->n++] = c;
-	b->p[b->n] = '\0';
-}
-
-static void sb_puts(struct sbuf *b, const char *s)
-{
-	while (*s)
-		sb_putc(b, *s++);
-}
+#include "strbuf.h"
 
 /* A character of a bare word (lexer.l's unquoted-string class). */
 static bool is_bare(char c)
@@ -69,11 +42,11 @@ static int push_mark(struct job_scan_mark **v, size_t *n, const char *name, size
  * libconfuse does, notes an undefined variable, and returns the index after
  * the closing brace, or i + 1 when there is none (then '$' is literal). */
 static size_t expand_var(struct job_scan *s, const char *text, size_t len, size_t i,
-                         unsigned line, struct sbuf *out, int *err)
+                         unsigned line, struct gather_strbuf *out, int *err)
 {
 	const char *end = memchr(text + i + 2, '}', len - i - 2);
 	if (!end) {
-		sb_putc(out, '$');
+		gather_strbuf_addc(out, '$');
 		return i + 1;
 	}
 	size_t nlen = (size_t)(end - (text + i + 2));
@@ -91,7 +64,7 @@ static size_t expand_var(struct job_scan *s, const char *text, size_t len, size_
 	if (!v && dflt)
 		v = dflt;
 	if (v)
-		sb_puts(out, v);
+		gather_strbuf_adds(out, v);
 	else if (push_mark(&s->undef, &s->nundef, name, strlen(name), line) < 0)
 		*err = GATHER_E_NOMEM;
 	free(name);
@@ -121,27 +94,27 @@ static void tok_shift(struct tok t[2], enum tok_kind kind, char *s, unsigned lin
  * removed: a title's newlines are kept after it). */
 static int retitle(struct job_scan *s, const size_t *range)
 {
-	struct sbuf b = { 0 };
+	struct gather_strbuf b = { 0 };
 	size_t at = 0;
 	for (size_t k = 0; k < s->njobs; k++) {
 		char num[32];
 		for (; at < range[2 * k]; at++)
-			sb_putc(&b, s->text[at]);
+			gather_strbuf_addc(&b, s->text[at]);
 		snprintf(num, sizeof num, "\"\001%zu\"", k);
-		sb_puts(&b, num);
+		gather_strbuf_adds(&b, num);
 		for (; at < range[2 * k + 1]; at++)
 			if (s->text[at] == '\n')
-				sb_putc(&b, '\n');
+				gather_strbuf_addc(&b, '\n');
 	}
 	for (; at < s->len; at++)
-		sb_putc(&b, s->text[at]);
+		gather_strbuf_addc(&b, s->text[at]);
 	if (b.oom || !b.p) {
 		free(b.p);
 		return b.oom ? GATHER_E_NOMEM : 0;
 	}
 	free(s->text);
 	s->text = b.p;
-	s->len = b.n;
+	s->len = b.len;
 	return 0;
 }
 
@@ -162,7 +135,7 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 
 	while (i < len && err == 0) {
 		char c = text[i];
-		struct sbuf b = { 0 };
+		struct gather_strbuf b = { 0 };
 		unsigned tline = line;
 
 		if (c == '\n') {
@@ -194,22 +167,22 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 					if (e == '\n')
 						line++;
 					else if (c == '\'' && e != '\\' && e != '\'')
-						sb_putc(&b, '\\'), sb_putc(&b, e);
+						gather_strbuf_addc(&b, '\\'), gather_strbuf_addc(&b, e);
 					else
-						sb_putc(&b, e == 'n' && c == '"' ? '\n' : e == 't' && c == '"' ? '\t' : e);
+						gather_strbuf_addc(&b, e == 'n' && c == '"' ? '\n' : e == 't' && c == '"' ? '\t' : e);
 					i += 2;
 				} else if (c == '"' && text[i] == '$' && i + 1 < len && text[i + 1] == '{') {
 					i = expand_var(&s, text, len, i, line, &b, &err);
 				} else {
 					if (text[i] == '\n')
 						line++;
-					sb_putc(&b, text[i++]);
+					gather_strbuf_addc(&b, text[i++]);
 				}
 			}
 			if (c == '"' && i >= len && !s.unterminated)
 				s.unterminated = tline;
 			i++;
-			sb_putc(&b, '\0');
+			gather_strbuf_addc(&b, '\0');
 			tok_shift(t, TOK_STR, b.p, tline, start, i);
 			b.p = NULL;
 		} else if (c == '$' && i + 1 < len && text[i + 1] == '{' &&
@@ -217,7 +190,7 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 			/* A bare ${VAR}: libconfuse takes it as a whole value. */
 			size_t start = i;
 			i = expand_var(&s, text, len, i, line, &b, &err);
-			sb_putc(&b, '\0');
+			gather_strbuf_addc(&b, '\0');
 			tok_shift(t, TOK_STR, b.p, tline, start, i);
 			b.p = NULL;
 		} else if (is_bare(c)) {
