@@ -100,6 +100,20 @@ run() { # NAME: one crawl; appends "wall rss reqs uniq200 n404 dups found missin
   fi
 }
 
+# The origin's ceiling: wrk (one thread, no parsing, no link following)
+# fetching the same pages as fast as this nginx serves them.  A crawler
+# can't be faster than this; it bounds every ratio below.
+ceiling=""
+if command -v wrk >/dev/null 2>&1; then
+  cat > "$pre/urls.lua" <<EOF
+local paths, i = {}, 0
+for line in io.lines("$pre/www/truth.txt") do paths[#paths + 1] = line end
+request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
+EOF
+  ceiling=$(wrk -t1 -c"$C" -d2s -s "$pre/urls.lua" "http://localhost:$port/" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+  kill -USR1 "$(cat "$pre/nginx.pid")"   # its log lines out before the first slice
+  sleep 0.3
+fi
 echo "== crawl of $N pages ($(du -sh "$pre/www/p" | cut -f1), deepest page $(cat "$pre/depth") hops from the seed), concurrency $C, $ROUNDS rounds; load: $(cut -d' ' -f1-3 /proc/loadavg)"
 for t in gather $peers; do echo "  $t: $(crawl_cmd "$t")"; done
 for r in $(seq "$ROUNDS"); do
@@ -111,6 +125,7 @@ med() { # NAME COLUMN
 }
 rate_med() { awk '{printf "%.0f\n", $4/$1}' "$res/$1" | sort -n | awk '{a[NR]=$1} END{print a[int((NR+1)/2)]}'; }
 echo "== medians"
+[ -n "$ceiling" ] && echo "  origin ceiling (wrk -t1 -c$C, no parsing): $ceiling req/s"
 echo "  | tool | pages/s | wall s | requests | duplicate fetches | pages found / $N | 404 | peak RSS KiB | CPU s (user+sys) |"
 echo "  |---|---|---|---|---|---|---|---|---|"
 for t in gather $peers; do
