@@ -29,8 +29,10 @@
 
 #include "engine.h"
 #include "error.h"
+#include "jsonl.h"
 #include "mirror.h"
 #include "sink.h"
+#include "strbuf.h"
 #include "warc.h"
 
 /* Records waiting for the writer, at most; and bytes of bodies and heads
@@ -66,8 +68,7 @@ struct gather_sink {
 	/* writer thread only until joined, then the closing thread */
 	int err;                 /* first error, 0 or GATHER_E_IO / _NOMEM */
 	char errmsg[1024];
-	char *lines;             /* the batch's JSON lines */
-	size_t lines_len, lines_cap;
+	struct gather_strbuf lines; /* the batch's JSON lines */
 };
 
 /* Bytes a record holds that count against SINK_QUEUE_BYTES. */
@@ -85,46 +86,37 @@ static void sink_fail(struct gather_sink *s, int err, const char *msg)
 	snprintf(s->errmsg, sizeof s->errmsg, "%s", msg);
 }
 
-/* Append r's JSON line to the batch buffer (writer thread). */
+/* Append r's JSON line to the batch buffer (writer thread): encoded in
+ * place, no copy and no malloc once the buffer has grown. */
 static void add_line(struct gather_sink *s, const struct gather_result *r)
 {
-	char *j = gather_record_json(r, s->cmd);
-	size_t n = j ? strlen(j) : 0;
-	if (j && s->lines_len + n + 1 > s->lines_cap) {
-		size_t cap = s->lines_cap ? s->lines_cap : 4096;
-		while (cap < s->lines_len + n + 1)
-			cap *= 2;
-		char *p = realloc(s->lines, cap);
-		if (p) {
-			s->lines = p;
-			s->lines_cap = cap;
-		} else {
-			free(j);
-			j = NULL;
-		}
+	size_t start = s->lines.len;
+
+	if (gather_jsonl_record(&s->lines, r, s->cmd) == 0) {
+		gather_strbuf_addc(&s->lines, '\n');
+		if (!s->lines.oom)
+			return;
+		/* no room for the newline: drop the line, keep the batch */
+		s->lines.oom = false;
+		s->lines.len = start;
+		s->lines.p[start] = '\0';
 	}
-	if (!j) {
-		char m[600];
-		snprintf(m, sizeof m, "%s: out of memory formatting the record of %.400s",
-		         s->jsonl_name, r->url ? r->url : "?");
-		sink_fail(s, GATHER_E_NOMEM, m);
-		return;
-	}
-	memcpy(s->lines + s->lines_len, j, n);
-	s->lines[s->lines_len + n] = '\n';
-	s->lines_len += n + 1;
-	free(j);
+	char m[600];
+	snprintf(m, sizeof m, "%s: out of memory formatting the record of %.400s",
+	         s->jsonl_name, r->url ? r->url : "?");
+	sink_fail(s, GATHER_E_NOMEM, m);
 }
 
 /* Write the batch's lines whole (writer thread).  A failed write leaves a
- * regular file as it was before the batch. */
+ * regular file as it was before the batch: the batch started where the
+ * file offset is now less what was written of it (asked only on failure,
+ * which saves an lseek per batch). */
 static void flush_lines(struct gather_sink *s)
 {
-	const char *p = s->lines;
-	size_t n = s->lines_len;
-	off_t start = s->jsonl_regular ? lseek(s->jsonl_fd, 0, SEEK_CUR) : -1;
+	const char *p = s->lines.p;
+	size_t n = s->lines.len, done = 0;
 
-	s->lines_len = 0;
+	s->lines.len = 0;
 	while (n > 0) {
 		ssize_t k = write(s->jsonl_fd, p, n);
 		if (k < 0 && errno == EINTR)
@@ -133,12 +125,17 @@ static void flush_lines(struct gather_sink *s)
 			char m[600];
 			snprintf(m, sizeof m, "%s: %s", s->jsonl_name, k < 0 ? strerror(errno) : "short write");
 			sink_fail(s, GATHER_E_IO, m);
-			if (start >= 0 && ftruncate(s->jsonl_fd, start) == 0)
-				lseek(s->jsonl_fd, start, SEEK_SET);
+			off_t now = s->jsonl_regular ? lseek(s->jsonl_fd, 0, SEEK_CUR) : -1;
+			if (now >= 0 && (uint64_t)now >= done) {
+				off_t start = now - (off_t)done;
+				if (ftruncate(s->jsonl_fd, start) == 0)
+					lseek(s->jsonl_fd, start, SEEK_SET);
+			}
 			return;
 		}
 		p += k;
 		n -= (size_t)k;
+		done += (size_t)k;
 	}
 }
 
@@ -234,7 +231,7 @@ static int sink_free(struct gather_sink *s, char *err, size_t errlen)
 	pthread_mutex_destroy(&s->mu);
 	pthread_cond_destroy(&s->cv);
 	free(s->jsonl_name);
-	free(s->lines);
+	free(s->lines.p);
 	free(s);
 	return rc;
 }
