@@ -231,9 +231,13 @@ int gather_jsonl_record(struct gather_strbuf *b, const struct gather_result *r, 
 
 char *gather_record_json(const struct gather_result *r, unsigned cmd)
 {
-	struct gather_strbuf b = { 0 };
+	/* room for a typical crawl line at once (about 350 bytes) */
+	struct gather_strbuf b = { .p = malloc(512), .cap = 512 };
 
-	if (gather_jsonl_record(&b, r, cmd) < 0 || !b.p) {
+	if (!b.p)
+		return NULL;
+	b.p[0] = '\0';
+	if (gather_jsonl_record(&b, r, cmd) < 0) {
 		free(b.p);
 		return NULL;
 	}

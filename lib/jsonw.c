@@ -52,6 +52,27 @@ static void put_escape(struct gather_strbuf *b, unsigned char c)
 	}
 }
 
+/* The first i' >= i such that u[i'..i'+8) holds a byte that is not plain
+ * ASCII (below 0x20, '"', '\\' or 0x80 and up), or fewer than 8 bytes are
+ * left: eight bytes per step (the "has a zero byte" trick of Bit Twiddling
+ * Hacks, exact as a yes/no, which is all that is asked of it). */
+static inline size_t skip_plain8(const unsigned char *u, size_t i, size_t len)
+{
+	const uint64_t ones = UINT64_C(0x0101010101010101);
+	const uint64_t highs = UINT64_C(0x8080808080808080);
+
+	while (len - i >= 8) {
+		uint64_t x, q, bs;
+		memcpy(&x, u + i, 8);
+		q = x ^ (ones * '"');
+		bs = x ^ (ones * '\\');
+		if ((x | ((x - ones * 0x20) & ~x) | ((q - ones) & ~q) | ((bs - ones) & ~bs)) & highs)
+			break;
+		i += 8;
+	}
+	return i;
+}
+
 /* s[0..len) quoted: runs of bytes that need nothing are copied whole. */
 static void put_string(struct gather_strbuf *b, const char *s, size_t len)
 {
@@ -60,6 +81,9 @@ static void put_string(struct gather_strbuf *b, const char *s, size_t len)
 
 	put1(b, '"');
 	for (size_t i = 0; i < len;) {
+		i = skip_plain8(u, i, len);
+		if (i == len)
+			break;
 		unsigned char c = u[i];
 		if (c >= 0x20 && c < 0x80 && c != '"' && c != '\\') {
 			i++;
