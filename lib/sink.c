@@ -4,7 +4,8 @@
  * directories, in the order they were put.
  *
  * The writer takes whatever is queued (up to SINK_BATCH records) at each
- * wake-up, writes the WARC records and files first, then all the batch's
+ * wake-up — having lingered up to SINK_LINGER_MS for a full batch — writes
+ * the WARC records and files first, then all the batch's
  * JSON lines with one write() — so a line never appears before the record's
  * other outputs, the file only ever holds whole lines (a failed write is cut
  * back off a regular file), and a reader doing `tail -f` sees each batch as
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -41,6 +43,14 @@
 #define SINK_QUEUE_BYTES (256ull << 20)
 /* Records written per wake-up. */
 #define SINK_BATCH 64
+/* How long the writer, woken by a record put into an empty queue, waits for
+ * more to come (or SINK_BATCH of them) before writing.  Encoding a record
+ * takes well under a microsecond, so without this a writer keeping up with
+ * a fast crawl sleeps after nearly every record and each put pays a futex
+ * wake and a context switch (measured: 7,000 wake-ups for 20,000 records);
+ * 1 ms makes batches of tens of records at thousands of pages/s and is
+ * nothing next to a fetch.  Close does not wait for it. */
+#define SINK_LINGER_MS 1
 
 struct gather_sink {
 	/* set by gather_sink_open, read-only afterwards (any thread) */
@@ -59,11 +69,13 @@ struct gather_sink {
 
 	/* the queue: under mu, shared by the putting thread and the writer */
 	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* signalled on put and on close */
+	pthread_cond_t cv;       /* signalled on put into an empty queue, when
+	                          * a batch is full, and on close; CLOCK_MONOTONIC */
 	struct gather_result *q[SINK_QUEUE_MAX];
 	size_t head, count;
 	uint64_t q_bytes;
 	bool closing;
+	bool hurry;              /* a put was refused: write without lingering */
 
 	/* writer thread only until joined, then the closing thread */
 	int err;                 /* first error, 0 or GATHER_E_IO / _NOMEM */
@@ -154,6 +166,25 @@ static void write_record(struct gather_sink *s, struct gather_result *r)
 	add_line(s, r);
 }
 
+/* Wait (mu held) up to SINK_LINGER_MS for a full batch, unless closing or
+ * a put was refused (writer thread). */
+static void linger(struct gather_sink *s)
+{
+	struct timespec until;
+
+	if (s->count >= SINK_BATCH || s->closing || s->hurry)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += SINK_LINGER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (s->count < SINK_BATCH && !s->closing && !s->hurry)
+		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
+			break;
+}
+
 /* The writer thread: wait for records, write them in batches, end when
  * closing and the queue is empty. */
 static void *writer_main(void *arg)
@@ -167,7 +198,9 @@ static void *writer_main(void *arg)
 			pthread_cond_wait(&s->cv, &s->mu);
 		if (s->count == 0)
 			break; /* closing, everything written */
+		linger(s);
 		size_t n = 0;
+		s->hurry = false;
 		while (s->count > 0 && n < SINK_BATCH) {
 			struct gather_result *r = s->q[s->head];
 			s->q[s->head] = NULL;
@@ -280,7 +313,11 @@ struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
 	s->cmd = cmd;
 	s->jsonl_fd = -1;
 	pthread_mutex_init(&s->mu, NULL);
-	pthread_cond_init(&s->cv, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&s->cv, &ca);
+	pthread_condattr_destroy(&ca);
 	if (open_jsonl(s, o->jsonl, err, errlen) < 0)
 		goto fail;
 	if (o->warc) {
@@ -337,14 +374,18 @@ int gather_sink_put(struct gather_sink *s, struct gather_result *r)
 	pthread_mutex_lock(&s->mu);
 	if (s->closing || s->count == SINK_QUEUE_MAX ||
 	    (s->count > 0 && s->q_bytes + bytes > SINK_QUEUE_BYTES)) {
+		if (!s->closing && !s->hurry) {
+			s->hurry = true; /* full by bytes before SINK_BATCH records */
+			pthread_cond_signal(&s->cv);
+		}
 		pthread_mutex_unlock(&s->mu);
 		return GATHER_E_AGAIN;
 	}
 	s->q[(s->head + s->count) % SINK_QUEUE_MAX] = r;
 	s->count++;
 	s->q_bytes += bytes;
-	if (s->count == 1)
-		pthread_cond_signal(&s->cv); /* the writer waits only when empty */
+	if (s->count == 1 || s->count == SINK_BATCH)
+		pthread_cond_signal(&s->cv); /* the writer waits when empty, or lingers */
 	pthread_mutex_unlock(&s->mu);
 	return 0;
 }
