@@ -4,8 +4,8 @@
  * directories, in the order they were put.
  *
  * The writer takes whatever is queued (up to SINK_BATCH records) at each
- * wake-up — having lingered up to SINK_LINGER_MS for a full batch — writes
- * the WARC records and files first, then all the batch's
+ * wake-up — after a lull, having lingered up to SINK_LINGER_MS for a full
+ * batch — writes the WARC records and files first, then all the batch's
  * JSON lines with one write() — so a line never appears before the record's
  * other outputs, the file only ever holds whole lines (a failed write is cut
  * back off a regular file), and a reader doing `tail -f` sees each batch as
@@ -44,7 +44,8 @@
 /* Records written per wake-up. */
 #define SINK_BATCH 64
 /* How long the writer, woken by a record put into an empty queue, waits for
- * more to come (or SINK_BATCH of them) before writing.  Encoding a record
+ * more to come (or SINK_BATCH of them) before writing: a record is never
+ * later than this (after the batch before it is written).  Encoding a record
  * takes well under a microsecond, so without this a writer keeping up with
  * a fast crawl sleeps after nearly every record and each put pays a futex
  * wake and a context switch (measured: 7,000 wake-ups for 20,000 records);
@@ -167,7 +168,10 @@ static void write_record(struct gather_sink *s, struct gather_result *r)
 }
 
 /* Wait (mu held) up to SINK_LINGER_MS for a full batch, unless closing or
- * a put was refused (writer thread). */
+ * a put was refused (writer thread; called when the first record after a
+ * lull woke it, rather than waking, and preempting the reactor, once per
+ * record).  A timed wait on cv, not a sleep: a full batch, a refused put
+ * or close end it early. */
 static void linger(struct gather_sink *s)
 {
 	struct timespec until;
@@ -194,11 +198,15 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (s->count == 0 && !s->closing)
+		bool slept = false;
+		while (s->count == 0 && !s->closing) {
 			pthread_cond_wait(&s->cv, &s->mu);
+			slept = true;
+		}
+		if (slept)
+			linger(s); /* woken after a lull: let a batch gather */
 		if (s->count == 0)
 			break; /* closing, everything written */
-		linger(s);
 		size_t n = 0;
 		s->hurry = false;
 		while (s->count > 0 && n < SINK_BATCH) {
