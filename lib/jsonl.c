@@ -26,8 +26,8 @@
 #include "sink.h"
 #include "strbuf.h"
 
-/* Nesting of a record's "fields" object we copy; deeper values become null
- * (fields are flat: NAME -> string or array of strings). */
+/* Nesting of a record's "fields" object we write; deeper values become
+ * null (fields are flat: NAME -> string or array of strings). */
 #define JSONL_MAX_DEPTH 8
 
 size_t gather_jsonl_utf8_seq(const unsigned char *s, size_t len)
