@@ -1,13 +1,16 @@
 /* jsonl.c — one result record as one JSON line.
  *
  * Strings that come from the network (URLs, titles, header values, messages,
- * extracted field values) may hold any bytes; jansson's json_string() refuses
- * invalid UTF-8, so every such string goes through gather_jsonl_string(),
- * which replaces each byte that is not part of a well-formed UTF-8 sequence
- * by U+FFFD (the WHATWG decoder's choice; Latin-1 mapping would be lossless
- * but would silently change the meaning of the valid UTF-8 around it).
- * Key order is fixed by the order of the json_object_set calls below
- * (jansson >= 2.8 keeps insertion order; JSON_PRESERVE_ORDER says so). */
+ * extracted field values) may hold any bytes: each byte that is not part of
+ * a well-formed UTF-8 sequence becomes U+FFFD (the WHATWG decoder's choice;
+ * Latin-1 mapping would be lossless but would silently change the meaning of
+ * the valid UTF-8 around it).  gather_jsonl_string() does that for jansson
+ * values; records are written straight into a buffer by lib/jsonw.c, which
+ * does the same without copying — a record used to be a jansson tree of
+ * copies dumped by json_dumps(JSON_COMPACT | JSON_PRESERVE_ORDER), and the
+ * line is still exactly what that wrote (tests/test_jsonl.c keeps the old
+ * code as a reference and compares).  Key order is the order of the
+ * gather_jsonw_keyz calls below. */
 #include "config.h"
 
 #include <stdbool.h>
@@ -17,12 +20,14 @@
 
 #include "error.h"
 #include "jsonl.h"
+#include "jsonw.h"
 #include "options.h"
 #include "result.h"
 #include "sink.h"
+#include "strbuf.h"
 
-/* Nesting of a record's "fields" object we copy; deeper values become null
- * (fields are flat: NAME -> string or array of strings). */
+/* Nesting of a record's "fields" object we write; deeper values become
+ * null (fields are flat: NAME -> string or array of strings). */
 #define JSONL_MAX_DEPTH 8
 
 size_t gather_jsonl_utf8_seq(const unsigned char *s, size_t len)
@@ -101,153 +106,140 @@ json_t *gather_jsonl_string_or_null(const char *s)
 	return s ? gather_jsonl_string(s, strlen(s)) : json_null();
 }
 
-/* A copy of v with every string (and object key) made valid UTF-8; called
- * for a record's extracted fields, which a worker may have built with the
- * _nocheck jansson calls from document bytes. */
-static json_t *copy_sanitized(json_t *v, int depth)
-{
-	if (!v || depth > JSONL_MAX_DEPTH)
-		return json_null();
-	switch (json_typeof(v)) {
-	case JSON_STRING:
-		return gather_jsonl_string(json_string_value(v), json_string_length(v));
-	case JSON_ARRAY: {
-		json_t *a = json_array();
-		size_t i;
-		json_t *e;
-		if (!a)
-			return NULL;
-		json_array_foreach(v, i, e) {
-			if (json_array_append_new(a, copy_sanitized(e, depth + 1)) < 0) {
-				json_decref(a);
-				return NULL;
-			}
-		}
-		return a;
-	}
-	case JSON_OBJECT: {
-		json_t *o = json_object();
-		const char *k;
-		json_t *e;
-		if (!o)
-			return NULL;
-		json_object_foreach(v, k, e) {
-			json_t *ks = gather_jsonl_string(k, strlen(k));
-			int rc = ks ? json_object_set_new_nocheck(o, json_string_value(ks),
-			                                          copy_sanitized(e, depth + 1)) : -1;
-			json_decref(ks);
-			if (rc < 0) {
-				json_decref(o);
-				return NULL;
-			}
-		}
-		return o;
-	}
-	default:
-		return json_deep_copy(v);
-	}
-}
-
-static json_t *sha256_hex(const struct gather_result *r)
+static void put_sha256(struct gather_jsonw *w, const struct gather_result *r)
 {
 	static const char hex[] = "0123456789abcdef";
-	char s[65];
+	char s[64];
 
-	if (!r->has_sha256)
-		return json_null();
+	if (!r->has_sha256) {
+		gather_jsonw_null(w);
+		return;
+	}
 	for (size_t i = 0; i < 32; i++) {
 		s[2 * i] = hex[r->sha256[i] >> 4];
 		s[2 * i + 1] = hex[r->sha256[i] & 15];
 	}
-	s[64] = '\0';
-	return json_string(s);
+	gather_jsonw_string(w, s, sizeof s);
 }
 
-static json_t *message_of(const struct gather_result *r)
+static void put_common_head(struct gather_jsonw *w, const struct gather_result *r)
 {
-	if (r->err == 0 && !r->message)
-		return json_null();
+	gather_jsonw_keyz(w, "status");
+	if (r->status > 0)
+		gather_jsonw_int(w, r->status);
+	else
+		gather_jsonw_null(w);
+	gather_jsonw_keyz(w, "error");
+	gather_jsonw_string_or_null(w, r->err ? gather_err_name(r->err) : NULL);
+	gather_jsonw_keyz(w, "message");
 	if (r->message)
-		return gather_jsonl_string_or_null(r->message);
-	return json_string(gather_err_text(r->err));
+		gather_jsonw_string_or_null(w, r->message);
+	else
+		gather_jsonw_string_or_null(w, r->err ? gather_err_text(r->err) : NULL);
 }
 
-/* json_object_set_new that remembers a failure (OOM) in *ok. */
-static void put(json_t *o, const char *k, json_t *v, bool *ok)
+static void get_record(struct gather_jsonw *w, const struct gather_result *r)
 {
-	if (!v || json_object_set_new_nocheck(o, k, v) < 0)
-		*ok = false;
-}
-
-static json_t *u64(uint64_t v)
-{
-	return json_integer(v > INT64_MAX ? INT64_MAX : (json_int_t)v);
-}
-
-static void put_common_head(json_t *o, const struct gather_result *r, bool *ok)
-{
-	put(o, "status", r->status > 0 ? json_integer(r->status) : json_null(), ok);
-	put(o, "error", r->err ? json_string(gather_err_name(r->err)) : json_null(), ok);
-	put(o, "message", message_of(r), ok);
-}
-
-static json_t *get_record(const struct gather_result *r, bool *ok)
-{
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
-	put(o, "url", gather_jsonl_string_or_null(r->url), ok);
-	put(o, "final_url", gather_jsonl_string_or_null(r->final_url), ok);
-	put_common_head(o, r, ok);
-	put(o, "bytes", u64(r->bytes), ok);
-	put(o, "content_type", gather_jsonl_string_or_null(r->content_type), ok);
-	put(o, "redirects", json_integer(r->redirects), ok);
-	put(o, "attempts", json_integer(r->attempts), ok);
-	put(o, "time_ms", u64(r->time_ms), ok);
+	gather_jsonw_begin_object(w);
+	gather_jsonw_keyz(w, "url");
+	gather_jsonw_string_or_null(w, r->url);
+	gather_jsonw_keyz(w, "final_url");
+	gather_jsonw_string_or_null(w, r->final_url);
+	put_common_head(w, r);
+	gather_jsonw_keyz(w, "bytes");
+	gather_jsonw_uint(w, r->bytes);
+	gather_jsonw_keyz(w, "content_type");
+	gather_jsonw_string_or_null(w, r->content_type);
+	gather_jsonw_keyz(w, "redirects");
+	gather_jsonw_uint(w, r->redirects);
+	gather_jsonw_keyz(w, "attempts");
+	gather_jsonw_uint(w, r->attempts);
+	gather_jsonw_keyz(w, "time_ms");
+	gather_jsonw_uint(w, r->time_ms);
 	if (r->processed) {
-		put(o, "title", gather_jsonl_string_or_null(r->title), ok);
-		put(o, "links", u64(r->n_links_found), ok);
-		put(o, "sha256", sha256_hex(r), ok);
-		if (r->fields)
-			put(o, "fields", copy_sanitized(r->fields, 0), ok);
+		gather_jsonw_keyz(w, "title");
+		gather_jsonw_string_or_null(w, r->title);
+		gather_jsonw_keyz(w, "links");
+		gather_jsonw_uint(w, r->n_links_found);
+		gather_jsonw_keyz(w, "sha256");
+		put_sha256(w, r);
+		if (r->fields) {
+			gather_jsonw_keyz(w, "fields");
+			gather_jsonw_json(w, r->fields, JSONL_MAX_DEPTH);
+		}
 	}
-	return o;
+	gather_jsonw_end_object(w);
 }
 
-static json_t *crawl_record(const struct gather_result *r, bool *ok)
+static void crawl_record(struct gather_jsonw *w, const struct gather_result *r)
 {
-	json_t *o = json_object();
-	if (!o)
-		return NULL;
 	bool redirected = r->redirects > 0 ||
 		(r->final_url && r->url && strcmp(r->final_url, r->url) != 0);
 
-	put(o, "url", gather_jsonl_string_or_null(r->url), ok);
+	gather_jsonw_begin_object(w);
+	gather_jsonw_keyz(w, "url");
+	gather_jsonw_string_or_null(w, r->url);
 	if (redirected) {
-		put(o, "final_url", gather_jsonl_string_or_null(r->final_url), ok);
-		put(o, "redirects", json_integer(r->redirects), ok);
+		gather_jsonw_keyz(w, "final_url");
+		gather_jsonw_string_or_null(w, r->final_url);
+		gather_jsonw_keyz(w, "redirects");
+		gather_jsonw_uint(w, r->redirects);
 	}
-	put_common_head(o, r, ok);
-	put(o, "depth", json_integer(r->depth), ok);
-	put(o, "parent", gather_jsonl_string_or_null(r->parent), ok);
-	put(o, "bytes", u64(r->bytes), ok);
-	put(o, "content_type", gather_jsonl_string_or_null(r->content_type), ok);
-	put(o, "title", gather_jsonl_string_or_null(r->processed ? r->title : NULL), ok);
-	put(o, "links", u64(r->processed ? r->n_links_found : 0), ok);
-	put(o, "fields", r->processed && r->fields ? copy_sanitized(r->fields, 0) : json_null(), ok);
-	put(o, "sha256", sha256_hex(r), ok);
-	put(o, "time_ms", u64(r->time_ms), ok);
-	return o;
+	put_common_head(w, r);
+	gather_jsonw_keyz(w, "depth");
+	gather_jsonw_uint(w, r->depth);
+	gather_jsonw_keyz(w, "parent");
+	gather_jsonw_string_or_null(w, r->parent);
+	gather_jsonw_keyz(w, "bytes");
+	gather_jsonw_uint(w, r->bytes);
+	gather_jsonw_keyz(w, "content_type");
+	gather_jsonw_string_or_null(w, r->content_type);
+	gather_jsonw_keyz(w, "title");
+	gather_jsonw_string_or_null(w, r->processed ? r->title : NULL);
+	gather_jsonw_keyz(w, "links");
+	gather_jsonw_uint(w, r->processed ? r->n_links_found : 0);
+	gather_jsonw_keyz(w, "fields");
+	gather_jsonw_json(w, r->processed ? r->fields : NULL, JSONL_MAX_DEPTH);
+	gather_jsonw_keyz(w, "sha256");
+	put_sha256(w, r);
+	gather_jsonw_keyz(w, "time_ms");
+	gather_jsonw_uint(w, r->time_ms);
+	gather_jsonw_end_object(w);
+}
+
+int gather_jsonl_record(struct gather_strbuf *b, const struct gather_result *r, unsigned cmd)
+{
+	size_t start = b->len;
+	struct gather_jsonw w;
+
+	if (b->oom)
+		return GATHER_E_NOMEM;
+	gather_jsonw_init(&w, b);
+	if (cmd == GATHER_CMD_CRAWL)
+		crawl_record(&w, r);
+	else
+		get_record(&w, r);
+	if (gather_jsonw_ok(&w))
+		return 0;
+	/* as it was: the line is whole or absent */
+	b->oom = false;
+	b->len = start;
+	if (b->p)
+		b->p[start] = '\0';
+	return GATHER_E_NOMEM;
 }
 
 char *gather_record_json(const struct gather_result *r, unsigned cmd)
 {
-	bool ok = true;
-	json_t *o = cmd == GATHER_CMD_CRAWL ? crawl_record(r, &ok) : get_record(r, &ok);
-	char *s = NULL;
+	/* room for a typical crawl line at once (about 350 bytes) */
+	struct gather_strbuf b = { .p = malloc(512), .cap = 512 };
 
-	if (o && ok)
-		s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
-	json_decref(o);
-	return s;
+	if (!b.p)
+		return NULL;
+	b.p[0] = '\0';
+	if (gather_jsonl_record(&b, r, cmd) < 0) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
 }

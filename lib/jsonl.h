@@ -2,13 +2,24 @@
  * JSON strings.  Internal to libgather (gather_record_json, the public entry,
  * is declared in sink.h).
  *
- * Thread-safe: pure functions, callable from any thread. */
+ * Thread-safe: pure functions, callable from any thread (a buffer passed in
+ * belongs to the calling thread). */
 #ifndef GATHER_JSONL_H
 #define GATHER_JSONL_H
 
 #include <stddef.h>
 
 #include <jansson.h>
+
+#include "strbuf.h"
+
+struct gather_result;
+
+/* Append r's JSON line (no newline) for command cmd (GATHER_CMD_GET or
+ * GATHER_CMD_CRAWL) to b: the same bytes as gather_record_json() returns,
+ * without a malloc per record once b has grown.  0, or GATHER_E_NOMEM with
+ * b as it was before the call (.oom cleared, nothing appended). */
+int gather_jsonl_record(struct gather_strbuf *b, const struct gather_result *r, unsigned cmd);
 
 /* A JSON string for the bytes s[0..len) whatever they hold: every byte that
  * is not part of a well-formed UTF-8 sequence (Unicode 15 table 3-7: no

@@ -39,7 +39,9 @@ void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, vo
  * Returns 0 or the first write error (GATHER_E_IO) with err filled. */
 int gather_sink_close(struct gather_sink *s, char *err, size_t errlen);
 
-/* The JSON line (no newline) for r, as the sink writes it; malloc'ed. */
+/* The JSON line (no newline) for r, as the sink writes it; malloc'ed,
+ * NULL on OOM.  (The sink itself appends lines to its batch buffer with
+ * gather_jsonl_record, lib/jsonl.h, without a malloc per record.) */
 char *gather_record_json(const struct gather_result *r, unsigned cmd);
 
 #endif

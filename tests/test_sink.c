@@ -270,6 +270,50 @@ START_TEST(test_flushed_without_close)
 }
 END_TEST
 
+struct batches {
+	const char *jsonl;
+	off_t last_size;
+	int n;  /* distinct file sizes seen: batches written */
+};
+
+static void on_written_batch(const struct gather_result *r, void *arg)
+{
+	struct batches *b = arg;
+	struct stat st;
+	if (stat(b->jsonl, &st) == 0 && st.st_size != b->last_size) {
+		b->last_size = st.st_size;
+		b->n++;
+	}
+}
+
+/* Records trickling in (one per 100 us or so, as in a fast crawl) are written in
+ * batches, not one write and one wake-up each: the writer lingers
+ * (SINK_LINGER_MS) after a put into an empty queue. */
+START_TEST(test_trickle_batched)
+{
+	char err[256];
+	opts.jsonl = in_top("trickle.jsonl");
+	struct batches b = { opts.jsonl, 0, 0 };
+	struct gather_sink *s = gather_sink_open(&opts, GATHER_CMD_GET, err, sizeof err);
+	gather_sink_on_written(s, on_written_batch, &b);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < 40; i++) {
+		put_wait(s, record(i, 0));
+		struct timespec ts = { 0, 100000 };
+		nanosleep(&ts, NULL);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), 0);
+	ck_assert_uint_eq(check_lines(opts.jsonl), 40);
+	long ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	/* each batch spans at least the 1 ms linger, so at most ms + 1 of
+	 * them; without lingering about 40 (the check means something when
+	 * the loop took well under 40 ms, i.e. unless the machine is swamped) */
+	ck_assert_msg(b.n <= ms + 2 || ms >= 30, "%d batches for 40 records in %ld ms", b.n, ms);
+}
+END_TEST
+
 struct drain {
 	int fd;
 	size_t lines;
@@ -598,6 +642,7 @@ int main(void)
 	tcase_add_test(tc, test_flags);
 	tcase_add_test(tc, test_many_records_all_outputs);
 	tcase_add_test(tc, test_flushed_without_close);
+	tcase_add_test(tc, test_trickle_batched);
 	tcase_add_test(tc, test_again_when_full);
 	tcase_add_test(tc, test_again_on_bytes);
 	tcase_add_test(tc, test_close_drains);
