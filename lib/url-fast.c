@@ -287,6 +287,17 @@ int url_resolve_pair(const struct gather_url_base *b, const char *ref, size_t n,
 	return 0;
 }
 
+/* Whether s[0..n) has a %2E ('.'), which resolving as given and then
+ * normalizing treats as a plain segment, but normalizing first as a dot
+ * segment. */
+bool url_has_pct_dot(const char *s, size_t n)
+{
+	for (size_t i = 0; i + 2 < n; i++)
+		if (s[i] == '%' && s[i + 1] == '2' && (s[i + 2] == 'e' || s[i + 2] == 'E'))
+			return true;
+	return false;
+}
+
 /* The definition itself: resolve, then normalize. */
 static int resolve_then_normalize(const struct gather_url_base *b, const char *ref, size_t n,
                                   char **ret)
@@ -314,7 +325,7 @@ int url_resolve_norm(const struct gather_url_base *b, const char *ref, size_t n,
 	/* Where the resolved string could pass URL_MAX_INPUT (normalize's
 	 * limit; encoding triples bytes, punycode grows a host), or the base
 	 * only parses as given, take the long way, which knows. */
-	if (b->nuri_bad || 8 * (b->len + n) + 64 > URL_MAX_INPUT)
+	if (b->nuri_bad || 8 * (b->len + n) + 64 > URL_MAX_INPUT || url_has_pct_dot(ref, n))
 		return resolve_then_normalize(b, ref, n, ret);
 	char *cref = url_clean_ref(ref, n);
 	if (!cref)
@@ -343,7 +354,15 @@ int url_resolve_norm(const struct gather_url_base *b, const char *ref, size_t n,
 			rc = url_normal_finish(&abs, &https, &port);
 			if (!rc)
 				rc = url_compose_normal(&abs, https, port, ret);
+			/* "https:..///h": no host, but the resolved string
+			 * "https://h" has one when read again: compose */
+			bool again = rc == GATHER_E_BAD_URL && !abs.hostText.first;
 			uriFreeUriMembersA(&abs);
+			if (again) {
+				uriFreeUriMembersA(&ur);
+				free(tr);
+				return resolve_then_normalize(b, ref, n, ret);
+			}
 		}
 	}
 	uriFreeUriMembersA(&ur);

@@ -26,7 +26,8 @@ struct gather_url_base {
 	UriUriA nuri;        /* prepared with norm 1 (resolve_norm's slow path), */
 	char *ntext;         /* only when the base has a '%' and it parsed */
 	bool has_nuri;       /* else uri serves (same text) */
-	bool nuri_bad;       /* norm 1 did not parse: slow path composes */
+	bool nuri_bad;       /* norm 1 did not parse, or the base has a %2E:
+	                      * the slow path composes */
 	size_t len;          /* strlen of the base as given */
 	/* The fast path (url-fast.c), only when the base is its own
 	 * normalization (gather_url_normalize(base) == base): */
@@ -57,6 +58,9 @@ int url_compose_normal(const UriUriA *uri, int https, unsigned port, char **ret)
  * trimmed, TAB/CR/LF removed): a new string, NULL on OOM. */
 char *url_clean_ref(const char *ref, size_t n);
 
+/* url-fast.c: whether s[0..n) has a "%2E" (any case): resolve_norm's
+ * slow path must then resolve before it decodes, as the composition does. */
+bool url_has_pct_dot(const char *s, size_t n);
 /* url-fast.c: base_new's part: decide whether b->norm (the normalization
  * of the base, taken over) equals the base, and set the offsets. */
 void url_fast_base_init(struct gather_url_base *b, const char *base, char *norm);

@@ -494,7 +494,7 @@ int gather_url_base_new(const char *base, struct gather_url_base **ret)
 			return rc;
 		}
 		b->has_nuri = rc == 0;
-		b->nuri_bad = rc != 0;
+		b->nuri_bad = rc != 0 || url_has_pct_dot(base, b->len);
 	}
 	char *norm = NULL;
 	rc = gather_url_normalize(base, &norm);

@@ -527,11 +527,18 @@ START_TEST(test_resolve_norm_differential)
 		"http://xn--BCHER-kva.example/",
 	};
 	static const char plain[] = "abcXYZ019-._~/";
+	/* what longer runs of this test found once */
+	static const char *const found[] = {
+		"%2E%2E/..?", "https:..///host", "HTTP:.///host", "%68ttp:x", "../..//b",
+		"..///HOST:80/HTTP://LOCALHOST:18081/", "https:.///HOST:80/?/%68ttp:",
+	};
 	uint32_t seed = 0x9e3779b9u;
 	int fast = 0, total = 0;
 	for (size_t bi = 0; bi < sizeof bases / sizeof bases[0]; bi++) {
 		struct gather_url_base *b = NULL;
 		ck_assert_int_eq(gather_url_base_new(bases[bi], &b), 0);
+		for (size_t i = 0; i < sizeof found / sizeof found[0]; i++)
+			check_one(b, bases[bi], found[i]);
 		for (int i = 0; i < 400; i++) {
 			char ref[512] = "";
 			size_t len = 0;
