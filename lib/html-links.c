@@ -5,7 +5,9 @@
  * first <base href>, HTML §4.2.3), the second takes the title and, in
  * document order, every link kind we follow, resolves it against the base
  * with gather_url_resolve (which strips whitespace and drops the fragment),
- * keeps http/https ones only, and each URL once.
+ * keeps http/https ones only, and each URL once.  For a crawl
+ * (gather_extractor_normalize_links) each also comes normalized, in the
+ * same pass (url_resolve_pair, lib/url-fast.c).
  *
  * Runs on a worker thread; touches only the document and the result it is
  * given. */
