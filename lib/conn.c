@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -25,6 +26,7 @@ void conn_init(struct conn *c, struct event_base *base, struct host *host)
 	c->base = base;
 	c->host = host;
 	c->fd = -1;
+	c->sock = -1;
 }
 
 void conn_set_handler(struct conn *c, conn_fn cb, void *arg)
@@ -35,34 +37,97 @@ void conn_set_handler(struct conn *c, conn_fn cb, void *arg)
 
 struct evbuffer *conn_input(struct conn *c)
 {
-	return bufferevent_get_input(c->bev);
+	return c->bev ? bufferevent_get_input(c->bev) : c->in;
 }
 
 struct evbuffer *conn_output(struct conn *c)
 {
-	return bufferevent_get_output(c->bev);
+	return c->bev ? bufferevent_get_output(c->bev) : c->out;
+}
+
+bool conn_is_open(const struct conn *c)
+{
+	return c->bev || c->sock >= 0;
+}
+
+static struct timeval ms_tv(uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	return tv;
+}
+
+/* Plain TCP: (re)add ev_read with the current read timeout.  Re-adding a
+ * pending event only moves its timeout (no system call); dropping a
+ * timeout needs a delete first (event_add with NULL keeps the old one). */
+static void raw_arm_read(struct conn *c, bool drop_timeout)
+{
+	struct timeval tv = ms_tv(c->read_ms);
+	if (drop_timeout && c->reading)
+		event_del(&c->ev_read);
+	event_add(&c->ev_read, c->read_ms ? &tv : NULL);
+	c->reading = true;
 }
 
 void conn_set_read_timeout(struct conn *c, uint64_t ms)
 {
-	if (!c->bev)
+	if (c->bev) {
+		struct timeval tv = ms_tv(ms);
+		bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, NULL);
 		return;
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-	bufferevent_set_timeouts(c->bev, ms ? &tv : NULL, NULL);
+	}
+	if (c->sock < 0)
+		return;
+	bool drop = c->read_ms && !ms;
+	c->read_ms = ms;
+	if (c->reading)
+		raw_arm_read(c, drop);
 }
 
 void conn_reading(struct conn *c, bool on)
 {
-	if (!c->bev)
+	if (c->bev) {
+		if (on)
+			bufferevent_enable(c->bev, EV_READ);
+		else
+			bufferevent_disable(c->bev, EV_READ);
+		return;
+	}
+	if (c->sock < 0 || on == c->reading)
 		return;
 	if (on)
-		bufferevent_enable(c->bev, EV_READ);
-	else
-		bufferevent_disable(c->bev, EV_READ);
+		raw_arm_read(c, false);
+	else {
+		event_del(&c->ev_read);
+		c->reading = false;
+	}
+}
+
+void conn_flush(struct conn *c)
+{
+	if (c->sock < 0 || evbuffer_get_length(c->out) == 0)
+		return;
+	/* Whatever the outcome: the rest, or the error, is the write event's. */
+	if (evbuffer_write(c->out, c->sock) < 0 || evbuffer_get_length(c->out) > 0)
+		event_add(&c->ev_write, NULL);
 }
 
 void conn_shutdown(struct conn *c)
 {
+	if (c->sock >= 0) {
+		event_del(&c->ev_read);
+		event_del(&c->ev_write);
+		evutil_closesocket(c->sock);
+		c->sock = -1;
+		c->reading = false;
+	}
+	if (c->in) {
+		evbuffer_free(c->in);
+		c->in = NULL;
+	}
+	if (c->out) {
+		evbuffer_free(c->out);
+		c->out = NULL;
+	}
 	if (c->fd >= 0) {
 		event_del(&c->ev_connect);
 		evutil_closesocket(c->fd);
@@ -142,6 +207,85 @@ static void bev_event_cb(struct bufferevent *bev, short what, void *arg)
 	c->cb(c, CONN_ERROR, GATHER_E_CONNECT, msg, c->arg);
 }
 
+/* Most bytes taken from the socket per read: a whole page of a typical
+ * size in one system call. */
+#define CONN_READ_MAX 65536
+
+/* Plain TCP: the socket is readable, or the read timeout passed.  One read
+ * per wake-up (the level-triggered event fires again if more is waiting),
+ * and c's handler is called last: it may close and free c. */
+static void raw_read_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	struct evbuffer_iovec v[2];
+	char msg[256];
+
+	if (what & EV_TIMEOUT) {
+		/* as the bufferevent did: a timeout turns reading off */
+		event_del(&c->ev_read);
+		c->reading = false;
+		c->cb(c, CONN_TIMEOUT, 0, NULL, c->arg);
+		return;
+	}
+	int nv = evbuffer_reserve_space(c->in, CONN_READ_MAX, v, 2);
+	if (nv < 1) {
+		c->cb(c, CONN_ERROR, GATHER_E_NOMEM, "out of memory", c->arg);
+		return;
+	}
+	struct iovec iov[2];
+	for (int i = 0; i < nv; i++) {
+		iov[i].iov_base = v[i].iov_base;
+		iov[i].iov_len = v[i].iov_len;
+	}
+	ssize_t n = readv(fd, iov, nv);
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+		evbuffer_commit_space(c->in, v, 0);
+		return;
+	}
+	if (n <= 0) {
+		int e = n < 0 ? errno : 0;
+		evbuffer_commit_space(c->in, v, 0);
+		event_del(&c->ev_read);
+		c->reading = false;
+		if (e == 0) {
+			c->cb(c, CONN_EOF, 0, NULL, c->arg);
+			return;
+		}
+		errno_msg(e, msg, sizeof(msg), NULL);
+		c->cb(c, CONN_ERROR, GATHER_E_CONNECT, msg, c->arg);
+		return;
+	}
+	/* Commit what arrived: the first vector, then the rest of it in the
+	 * second. */
+	size_t left = (size_t)n;
+	for (int i = 0; i < nv; i++) {
+		size_t k = left < v[i].iov_len ? left : v[i].iov_len;
+		v[i].iov_len = k;
+		left -= k;
+	}
+	evbuffer_commit_space(c->in, v, nv);
+	c->cb(c, CONN_READ, 0, NULL, c->arg);
+}
+
+/* Plain TCP: the socket takes more of what conn_flush could not send. */
+static void raw_write_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct conn *c = arg;
+	char msg[256];
+	(void)what;
+
+	int n = evbuffer_write(c->out, fd);
+	if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
+		int e = errno;
+		event_del(&c->ev_write);
+		errno_msg(e, msg, sizeof(msg), NULL);
+		c->cb(c, CONN_ERROR, GATHER_E_CONNECT, msg, c->arg);
+		return;
+	}
+	if (evbuffer_get_length(c->out) == 0)
+		event_del(&c->ev_write);
+}
+
 static void set_ip(struct conn *c, const struct sockaddr_storage *sa)
 {
 	const void *a = sa->ss_family == AF_INET ? (const void *)&((const struct sockaddr_in *)sa)->sin_addr
@@ -208,13 +352,25 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	c->fd = -1;
-	if (c->ssl) {
-		c->bev = bufferevent_openssl_socket_new(c->base, fd, c->ssl, BUFFEREVENT_SSL_CONNECTING,
-		                                        BEV_OPT_CLOSE_ON_FREE);
-		if (c->bev)
-			bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
-	} else
-		c->bev = bufferevent_socket_new(c->base, fd, BEV_OPT_CLOSE_ON_FREE);
+	if (!c->ssl) {
+		c->in = evbuffer_new();
+		c->out = evbuffer_new();
+		if (!c->in || !c->out) {
+			evutil_closesocket(fd);
+			c->cb(c, CONN_ERROR, GATHER_E_NOMEM, "out of memory", c->arg);
+			return;
+		}
+		c->sock = fd;
+		event_assign(&c->ev_read, c->base, fd, EV_READ | EV_PERSIST, raw_read_cb, c);
+		event_assign(&c->ev_write, c->base, fd, EV_WRITE | EV_PERSIST, raw_write_cb, c);
+		raw_arm_read(c, false);
+		c->cb(c, CONN_CONNECTED, 0, NULL, c->arg);
+		return;
+	}
+	c->bev = bufferevent_openssl_socket_new(c->base, fd, c->ssl, BUFFEREVENT_SSL_CONNECTING,
+	                                        BEV_OPT_CLOSE_ON_FREE);
+	if (c->bev)
+		bufferevent_openssl_set_allow_dirty_shutdown(c->bev, 1);
 	if (!c->bev) {
 		evutil_closesocket(fd);
 		c->cb(c, CONN_ERROR, GATHER_E_NOMEM, "out of memory", c->arg);

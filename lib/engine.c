@@ -349,7 +349,7 @@ void gather_engine_pause_reads(struct gather_engine *e, int paused)
 	struct conn *c;
 	e->paused = paused != 0;
 	TAILQ_FOREACH(c, &e->conns, all)
-		if (c->f && c->bev && c->f->state >= FS_HEAD)
+		if (c->f && conn_is_open(c) && c->f->state >= FS_HEAD)
 			conn_reading(c, !e->paused);
 }
 

@@ -341,6 +341,7 @@ static enum step step_send(struct fetch *f)
 	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, data,
 	                  data ? strlen(data) : 0, raw ? &r->req_head : NULL) < 0)
 		return fail(f, GATHER_E_NOMEM, NULL);
+	conn_flush(f->conn);
 	http1_resp_init(&f->resp, O(f)->max_head, O(f)->max_headers, f->head_request, on_body, f,
 	                raw ? &r->resp_head : NULL);
 	f->got_byte = false;

@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "engine.h"
@@ -39,6 +40,10 @@
 #define SINK_QUEUE_BYTES (256ull << 20)
 /* Records written per wake-up. */
 #define SINK_BATCH 64
+/* How long the writer, woken by a record after the queue ran empty, waits
+ * for more before writing: a record is never later than this, and a busy
+ * crawl wakes the writer about once per this period instead of per page. */
+#define SINK_LINGER_NS 1000000
 
 struct gather_sink {
 	/* set by gather_sink_open, read-only afterwards (any thread) */
@@ -166,8 +171,20 @@ static void *writer_main(void *arg)
 
 	pthread_mutex_lock(&s->mu);
 	for (;;) {
-		while (s->count == 0 && !s->closing)
+		bool slept = false;
+		while (s->count == 0 && !s->closing) {
 			pthread_cond_wait(&s->cv, &s->mu);
+			slept = true;
+		}
+		if (slept && !s->closing && s->count < SINK_BATCH) {
+			/* Woken by the first record after a lull: let a batch
+			 * gather before writing, rather than waking (and
+			 * preempting the reactor) once per record. */
+			pthread_mutex_unlock(&s->mu);
+			struct timespec ts = { 0, SINK_LINGER_NS };
+			nanosleep(&ts, NULL);
+			pthread_mutex_lock(&s->mu);
+		}
 		if (s->count == 0)
 			break; /* closing, everything written */
 		size_t n = 0;

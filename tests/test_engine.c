@@ -575,6 +575,32 @@ START_TEST(test_request_head)
 }
 END_TEST
 
+/* A request far larger than the socket buffer: the first write takes
+ * part of it, the rest goes out as the socket drains (conn.c's write
+ * event), and the server gets every byte in order. */
+START_TEST(test_large_request_body)
+{
+	struct fetchrun fr;
+	char err[256];
+	const size_t n = 8u << 20;
+	fr_init(&fr, NULL);
+	fr.o.data = malloc(n + 1);
+	ck_assert_ptr_nonnull(fr.o.data);
+	for (size_t i = 0; i < n; i++)
+		fr.o.data[i] = (char)('a' + (i * 7 + i / 4093) % 26);
+	fr.o.data[n] = '\0';
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	fr_add(&fr, "/echo", GATHER_FETCH_KEEP_BODY | GATHER_FETCH_KEEP_RAW);
+	ck_assert_uint_eq(fr_run(&fr, 20000), 1);
+	struct gather_result *r = fr.res[0];
+	ck_assert_int_eq(r->err, 0);
+	ck_assert_int_eq(r->status, 200);
+	ck_assert_uint_eq(r->body.len, r->req_head.len + n);
+	ck_assert(memcmp(r->body.data + r->req_head.len, fr.o.data, n) == 0);
+	fr_free(&fr);
+}
+END_TEST
+
 /* 303 (and 302 after POST) turns the request into a GET without a body. */
 START_TEST(test_redirect_post_to_get)
 {
@@ -795,6 +821,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_cancel_all);
 	tcase_add_test(tc, test_free_cancels);
 	tcase_add_test(tc, test_request_head);
+	tcase_add_test(tc, test_large_request_body);
 	tcase_add_test(tc, test_redirect_post_to_get);
 	tcase_add_test(tc, test_head_request);
 	tcase_add_test(tc, test_redirect_hook);
