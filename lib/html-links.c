@@ -7,7 +7,7 @@
  * with gather_url_resolve (which strips whitespace and drops the fragment),
  * keeps http/https ones only, and each URL once.  For a crawl
  * (gather_extractor_normalize_links) each also comes normalized, in the
- * same pass (url_resolve_pair, lib/url-fast.c).
+ * same pass (gather_url_resolve_pair, lib/url-fast.c).
  *
  * Runs on a worker thread; touches only the document and the result it is
  * given. */
@@ -21,7 +21,6 @@
 #include "error.h"
 #include "html-internal.h"
 #include "url.h"
-#include "url-internal.h"
 
 /* The distinct links of one page in document order, with a hash set (open
  * addressing, indices into v) to find duplicates.  Distinct as resolved
@@ -126,12 +125,12 @@ static void set_free(struct linkset *ls)
 
 /* Resolve ref[0..n) against base and keep it when it is a new http(s)
  * URL; anything unresolvable (mailto:, javascript:, garbage) is skipped.
- * When ls->norm, its normalized form comes along (url_resolve_pair: one
- * pass, most often without uriparser). */
+ * When ls->norm, its normalized form comes along (gather_url_resolve_pair:
+ * one pass, most often without uriparser). */
 static int add_ref(struct linkset *ls, const char *base, const char *ref, size_t n)
 {
 	char *abs = NULL, *nabs = NULL;
-	int rc, fast;
+	int rc;
 
 	if (ls->pbase_of != base) {
 		gather_url_base_free(ls->pbase);
@@ -142,7 +141,7 @@ static int add_ref(struct linkset *ls, const char *base, const char *ref, size_t
 	if (ls->pbase_rc)
 		rc = ls->pbase_rc;
 	else if (ls->norm)
-		rc = url_resolve_pair(ls->pbase, ref, n, &abs, &nabs, &fast);
+		rc = gather_url_resolve_pair(ls->pbase, ref, n, &abs, &nabs);
 	else
 		rc = gather_url_resolve_base_n(ls->pbase, ref, n, &abs);
 

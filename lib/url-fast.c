@@ -376,3 +376,10 @@ int gather_url_resolve_norm(const struct gather_url_base *base, const char *ref,
 	int fast;
 	return url_resolve_norm(base, ref, n, ret, &fast);
 }
+
+int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref, size_t n,
+                            char **res, char **norm)
+{
+	int fast;
+	return url_resolve_pair(base, ref, n, res, norm, &fast);
+}

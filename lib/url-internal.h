@@ -65,12 +65,9 @@ bool url_has_pct_dot(const char *s, size_t n);
  * of the base, taken over) equals the base, and set the offsets. */
 void url_fast_base_init(struct gather_url_base *b, const char *base, char *norm);
 
-/* Resolve and normalize ref[0..n) against b: *res = what
- * gather_url_resolve_base gives (NULL on failure), *norm = what
- * gather_url_normalize(*res) gives (NULL on failure; the same pointer as
- * *res when they are equal: free it once).  *fast = 1 when the string
- * fast path made them (no uriparser), else 0.  Returns 0 (*res set),
- * GATHER_E_BAD_URL (resolve failed, both NULL) or GATHER_E_NOMEM. */
+/* gather_url_resolve_pair, and *fast = 1 when the string fast path made
+ * the strings (no uriparser), else 0.  The slow path is the composition
+ * itself: resolve_base, then normalize. */
 int url_resolve_pair(const struct gather_url_base *b, const char *ref, size_t n,
                      char **res, char **norm, int *fast);
 

@@ -57,6 +57,14 @@ int gather_url_resolve_base_n(const struct gather_url_base *base, const char *re
  * built by string concatenation, without uriparser (lib/url-fast.c). */
 int gather_url_resolve_norm(const struct gather_url_base *base, const char *ref, size_t n,
                             char **ret);
+/* Both at once, for callers that need the resolved string as well (a
+ * page's links are told apart as resolved, lib/html-links.c): *res gets
+ * what gather_url_resolve_base gives, *norm what gather_url_resolve_norm
+ * gives or NULL where that fails.  Both are the caller's; *norm may be the
+ * same pointer as *res (free it once).  Returns 0 (*res set),
+ * GATHER_E_BAD_URL (resolution failed; both NULL) or GATHER_E_NOMEM. */
+int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref, size_t n,
+                            char **res, char **norm);
 
 /* Normalize per RFC 3986 §6: lower-case scheme and host, default port
  * dropped, dot segments removed, percent-encoding normalized (unreserved

@@ -624,8 +624,7 @@ START_TEST(test_resolve_norm_fast)
 	/* the pair: "%30" gives two strings, a plain ref one */
 	char *res = NULL, *norm = NULL;
 	int fast = 0;
-	ck_assert_int_eq(url_resolve_pair(b, "%30", 3, &res, &norm, &fast), 0);
-	ck_assert_int_eq(fast, 1);
+	ck_assert_int_eq(gather_url_resolve_pair(b, "%30", 3, &res, &norm), 0);
 	ck_assert_str_eq(res, "http://example.com/a/%30");
 	ck_assert_str_eq(norm, "http://example.com/a/0");
 	free(res);
@@ -634,6 +633,14 @@ START_TEST(test_resolve_norm_fast)
 	ck_assert_int_eq(fast, 1);
 	ck_assert_ptr_eq(res, norm);
 	free(res);
+	ck_assert_int_eq(gather_url_resolve_pair(b, "mailto:x", 8, &res, &norm), 0);
+	ck_assert_str_eq(res, "mailto:x");
+	ck_assert_ptr_null(norm);
+	free(res);
+	ck_assert_int_eq(gather_url_resolve_pair(b, "http://[::1/", 12, &res, &norm),
+	                 GATHER_E_BAD_URL);
+	ck_assert_ptr_null(res);
+	ck_assert_ptr_null(norm);
 	ck_assert_int_eq(gather_url_resolve_norm(NULL, "x", 1, &res), GATHER_E_BAD_URL);
 	ck_assert_int_eq(gather_url_resolve_norm(b, NULL, 1, &res), GATHER_E_BAD_URL);
 	gather_url_base_free(b);
