@@ -325,14 +325,18 @@ int url_resolve_norm(const struct gather_url_base *b, const char *ref, size_t n,
 	/* Where the resolved string could pass URL_MAX_INPUT (normalize's
 	 * limit; encoding triples bytes, punycode grows a host), or the base
 	 * only parses as given, take the long way, which knows. */
-	if (b->nuri_bad || 8 * (b->len + n) + 64 > URL_MAX_INPUT || url_has_pct_dot(ref, n))
+	if (b->nuri_bad || 8 * (b->len + n) + 64 > URL_MAX_INPUT)
 		return resolve_then_normalize(b, ref, n, ret);
 	char *cref = url_clean_ref(ref, n);
 	if (!cref)
 		return GATHER_E_NOMEM;
+	size_t cl = strlen(cref);
+	if (url_has_pct_dot(cref, cl)) {   /* "%2\tE" is one once cleaned */
+		free(cref);
+		return resolve_then_normalize(b, ref, n, ret);
+	}
 	UriUriA ur, abs;
 	char *tr = NULL;
-	size_t cl = strlen(cref);
 	size_t sl = url_scheme_len(cref, cl);
 	rc = url_prepare(cref, cl, 1, &ur, &tr);
 	free(cref);

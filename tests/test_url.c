@@ -519,7 +519,7 @@ START_TEST(test_resolve_norm_differential)
 	static const char *const piece[] = {
 		"/", "/", "/", ".", "..", "a", "B", "z9", "x.y", "-", "_", "~", "./", "../",
 		"%41", "%7e", "%7E", "%2F", "%2f", "%2e", "%2E%2E", "%20", "%00", "%3", "%",
-		"%68ttp:", "?", "?", "#", "&", "=", ":", "@", ";", "!", "'", "(", "*", "+", ",",
+		"%68ttp:", "%2", "%6", "E", "e", "?", "?", "#", "&", "=", ":", "@", ";", "!", "'", "(", "*", "+", ",",
 		"$", "[", "]", "\\", " ", "\t", "\n", "\xc3\xa9", "\xff", "//host", "//HOST:80/",
 		"HTTP:", "http:", "https:", "mailto:", "javascript:", "http://a", "HTTP://A/",
 		"http://localhost:18081", "HTTP://LOCALHOST:18081/", "http://example.com/",
@@ -531,6 +531,7 @@ START_TEST(test_resolve_norm_differential)
 	static const char *const found[] = {
 		"%2E%2E/..?", "https:..///host", "HTTP:.///host", "%68ttp:x", "../..//b",
 		"..///HOST:80/HTTP://LOCALHOST:18081/", "https:.///HOST:80/?/%68ttp:",
+		"%2\tE%2\nE/..?", "%6\t8ttp:x",
 	};
 	uint32_t seed = 0x9e3779b9u;
 	int fast = 0, total = 0;
