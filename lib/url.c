@@ -11,6 +11,8 @@
  * reference resolution (§5.2) and dot-segment removal (§6.2.2.3); the
  * normalized string is composed here so that the port can be
  * canonicalized (§6.2.3: default port and empty port dropped).
+ * Resolving and normalizing in one pass (a crawl's links) is in
+ * lib/url-fast.c; what the two share is in lib/url-internal.h.
  *
  * Thread-safe: no state outside the call. */
 #include "config.h"
