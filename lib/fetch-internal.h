@@ -131,6 +131,9 @@ struct conn *engine_pool_take(struct gather_engine *e, struct host *h);
 struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err);
 /* Back to the pool (idle, watched for the peer closing). */
 void engine_pool_put(struct gather_engine *e, struct conn *c);
+/* The TLS client context, made on first use (NULL with msg on failure;
+ * the next call tries again). */
+SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen);
 /* Closes and frees c, freeing its slot (wakes a waiting fetch). */
 void engine_conn_close(struct gather_engine *e, struct conn *c);
 /* Queue f until h has a free slot. */

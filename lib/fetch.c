@@ -314,8 +314,13 @@ static enum step step_connect(struct fetch *f)
 	if (f->connecting)
 		return STEP_WAIT;
 	SSL *ssl = NULL;
-	if (f->url.https && !(ssl = tls_new(f->e->ssl_ctx, f->url.host, O(f)->insecure, &f->host->session)))
-		return fail(f, GATHER_E_NOMEM, NULL);
+	if (f->url.https) {
+		SSL_CTX *ctx = engine_ssl_ctx(f->e, m, sizeof(m));
+		if (!ctx)
+			return fail(f, GATHER_E_TLS, m);
+		if (!(ssl = tls_new(ctx, f->url.host, O(f)->insecure, &f->host->session)))
+			return fail(f, GATHER_E_NOMEM, NULL);
+	}
 	int rc = conn_connect(f->conn, &f->addrs, ssl, m, sizeof(m));
 	if (rc < 0)
 		return fail(f, rc, m);

@@ -330,6 +330,7 @@ struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
 		snprintf(err, errlen, "writer thread: %s", strerror(rc));
 		goto fail;
 	}
+	(void)pthread_setname_np(s->thread, "gather-sink"); /* for top -H; best effort */
 	return s;
 fail:
 	sink_free(s, NULL, 0);

@@ -343,6 +343,8 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		rc = pthread_create(&q->threads[started], NULL, workq_thread, q);
 		if (rc != 0)
 			break;
+		/* for top -H, ps -L and perf --comm; best effort */
+		(void)pthread_setname_np(q->threads[started], "gather-work");
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
 	if (rc != 0) {

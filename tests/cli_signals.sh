@@ -101,6 +101,29 @@ reap $gp
 t=$(($(now_ms) - t0))
 [ $rc -eq 130 ] || bad "second signal: exit $rc, want 130"
 [ $t -lt 1000 ] || bad "second signal: took $t ms"
+
+# the same once every fetch is over and only the output is left to drain
+# (the reactor's loop has ended; the job is in the background, so its
+# inherited SIGINT disposition is "ignore"): the first signal lets the drain
+# go on, the second leaves at once.  For get and for run.
+for i in $(seq 1 300); do echo "$b/bytes/2000?drain=$i"; done > "$tmp/drain.txt"
+printf 'job "drain" {\n  mode = "get"\n  urls-file = "%s"\n  output { jsonl = "%s" }\n}\n' \
+	"$tmp/drain.txt" "$tmp/stuck" > "$tmp/drain.conf"
+for how in get run; do
+	if [ $how = get ]; then "$gather" get -c 20 -i "$tmp/drain.txt" >"$tmp/stuck" 2>"$tmp/drain.err" &
+	else "$gather" run "$tmp/drain.conf" >/dev/null 2>"$tmp/drain.err" & fi
+	gp=$!
+	sleep 2 # 300 local fetches are long over; 75 kB of records fill the fifo
+	kill -INT $gp
+	sleep 0.5
+	kill -0 $gp 2>/dev/null || bad "$how drain: the first signal ended a blocked drain (test broken): $(cat "$tmp/drain.err")"
+	t0=$(now_ms)
+	kill -INT $gp
+	reap $gp
+	t=$(($(now_ms) - t0))
+	[ $rc -eq 130 ] || bad "$how drain, second signal: exit $rc, want 130"
+	[ $t -lt 1000 ] || bad "$how drain, second signal: took $t ms"
+done
 exec {hold}<&-
 
 # --- 2. progress line -----------------------------------------------------------

@@ -31,6 +31,18 @@ struct event_base *new_reactor(void);
 int run_runners(struct event_base *base, struct gather_runner **runners, size_t n,
                 bool progress);
 
+/* SIGINT/SIGTERM (cmd/gather/signals.c): the first calls cb(sig, arg) on
+ * base's thread; the second ends the process at once with status 130, from
+ * the handler itself, wherever the reactor's thread is (blocked draining
+ * output, or past its loop).  Open at most one at a time; close frees the
+ * event (the handler stays for the rest of the process). */
+struct cli_signals;
+typedef void (*cli_signal_fn)(int sig, void *arg);
+struct cli_signals *cli_signals_open(struct event_base *base, cli_signal_fn cb, void *arg);
+void cli_signals_close(struct cli_signals *s);
+/* Signals received so far. */
+unsigned cli_signals_seen(void);
+
 int cmd_get(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
 int cmd_run(int argc, char **argv);

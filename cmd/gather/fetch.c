@@ -33,16 +33,13 @@ static void on_done(struct gather_runner *r, void *arg)
 		event_base_loopbreak(c->base);
 }
 
-/* SIGINT/SIGTERM: the first stops the runners cleanly (records flushed);
- * a second one leaves at once. */
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+/* SIGINT/SIGTERM, the first (signals.c ends the process on a second):
+ * stop the runners cleanly, records flushed. */
+static void on_signal(int sig, void *arg)
 {
 	struct run_ctx *c = arg;
-	(void)what;
-	if (++c->signals > 1) {
-		fprintf(stderr, "\ngather: %s again, leaving now\n", strsignal((int)sig));
-		_exit(130);
-	}
+	(void)sig;
+	c->signals++;
 	for (size_t i = 0; i < c->n; i++)
 		gather_runner_stop(c->runners[i]);
 }
@@ -86,16 +83,11 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
                 bool progress)
 {
 	struct run_ctx c = { .base = base, .runners = runners, .n = n, .progress = progress };
-	struct event *sigint = evsignal_new(base, SIGINT, on_signal, &c);
-	struct event *sigterm = evsignal_new(base, SIGTERM, on_signal, &c);
+	struct cli_signals *sig = cli_signals_open(base, on_signal, &c);
 	struct timeval tv = { 0, 250000 };
 
-	if (!sigint || !sigterm || evsignal_add(sigint, NULL) || evsignal_add(sigterm, NULL)) {
+	if (!sig) {
 		fprintf(stderr, "gather: cannot set up signal handling\n");
-		if (sigint)
-			event_free(sigint);
-		if (sigterm)
-			event_free(sigterm);
 		return -1;
 	}
 	if (progress) {
@@ -114,8 +106,7 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
 		fputc('\n', stderr);
 		event_free(c.tick);
 	}
-	event_free(sigint);
-	event_free(sigterm);
+	cli_signals_close(sig);
 	return (int)c.signals;
 }
 

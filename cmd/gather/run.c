@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "error.h"
@@ -42,6 +43,7 @@ struct run {
 	size_t next;                   /* first job not started */
 	size_t active;
 	bool parallel, stopping;
+	unsigned signals;              /* SIGINT/SIGTERM seen */
 	int exit;
 };
 
@@ -128,13 +130,14 @@ static void start_next(struct run *run)
 
 /* SIGINT / SIGTERM: start nothing new; every running job ends its fetches
  * as cancelled and flushes its records, then on_done follows. */
-static void on_signal(evutil_socket_t sig, short what, void *arg)
+static void on_signal(int sig, void *arg)
 {
 	struct run *run = arg;
-	(void)what;
+	run->signals++;
 	if (run->stopping)
 		return;
 	fprintf(stderr, "gather run: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
+
 	run->stopping = true;
 	run->exit = EXIT_SOME_FAILED;
 	for (size_t i = 0; i < run->n; i++)
@@ -182,7 +185,7 @@ static int load_all(struct run *run, int nfiles, char **paths)
 int cmd_run(int argc, char **argv)
 {
 	struct run run = { .exit = EXIT_ALL_OK };
-	struct event *sigint = NULL, *sigterm = NULL;
+	struct cli_signals *sig = NULL;
 	int first = 1, ret;
 
 	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
@@ -214,9 +217,9 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	sigint = evsignal_new(run.base, SIGINT, on_signal, &run);
-	sigterm = evsignal_new(run.base, SIGTERM, on_signal, &run);
-	if (!sigint || !sigterm || evsignal_add(sigint, NULL) < 0 || evsignal_add(sigterm, NULL) < 0) {
+	/* A second signal leaves at once, even while a job's end (inside
+	 * the loop) drains outputs that block. */
+	if (!(sig = cli_signals_open(run.base, on_signal, &run))) {
 		fprintf(stderr, "gather run: cannot catch signals\n");
 		ret = EXIT_USAGE;
 		goto out;
@@ -226,13 +229,10 @@ int cmd_run(int argc, char **argv)
 		event_base_dispatch(run.base);
 	ret = run.exit;
 out:
+	cli_signals_close(sig);
 	for (size_t i = 0; run.jobs && i < run.n; i++) /* NULL after a load fault */
 		if (run.jobs[i].r)
 			gather_runner_free(run.jobs[i].r, NULL, 0);
-	if (sigint)
-		event_free(sigint);
-	if (sigterm)
-		event_free(sigterm);
 	if (run.base)
 		event_base_free(run.base);
 	for (size_t f = 0; f < run.nfiles; f++)

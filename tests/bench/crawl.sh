@@ -15,13 +15,14 @@
 # Usage: tests/bench/crawl.sh [ROUNDS] [peers...]   (from the build tree)
 #   peers: wget2 wget (default), baseline (another gather binary, $BASELINE,
 #   e.g. one built from main, to measure a change)
-#   env: C (concurrency, 64), N (pages, 20000), CRAWL_BENCH_PREFIX (/tmp/gather-crawlbench)
+#   env: C (concurrency, 64), N (pages, 20000), PORT (18081),
+#   CRAWL_BENCH_PREFIX (/tmp/gather-crawlbench; one per concurrent user)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=${top_builddir:-$(pwd)}
 ROUNDS=${1:-3}; shift $(( $# < 1 ? $# : 1 ))
 peers=${*:-wget2 wget}
-C=${C:-64}; N=${N:-20000}; port=18081
+C=${C:-64}; N=${N:-20000}; port=${PORT:-18081}
 pre=${CRAWL_BENCH_PREFIX:-/tmp/gather-crawlbench}
 seed=http://localhost:$port/p/00000.html
 
@@ -38,7 +39,7 @@ error_log error.log warn;
 events { worker_connections 16384; }
 http {
     log_format uri '\$status \$uri \$request_uri';
-    access_log logs/access.log uri;
+    access_log logs/access.log uri buffer=256k;
     sendfile on;
     tcp_nopush on;
     keepalive_requests 100000;
@@ -77,7 +78,11 @@ run() { # NAME: one crawl; appends "wall rss reqs uniq200 n404 dups found missin
   # shellcheck disable=SC2086
   /usr/bin/time -f '%M %U %S' -o "$res/rss" $cmd > /dev/null 2> "$res/err" || echo "  ($name exited $?)" >&2
   e=$(date +%s.%N)
-  sleep 0.2
+  # The log is buffered (an unbuffered one costs nginx a write() per
+  # request, which it would charge to every crawler alike); USR1 makes the
+  # worker flush and reopen it.
+  kill -USR1 "$(cat "$pre/nginx.pid")"
+  sleep 0.3
   tail -n +"$((before + 1))" "$pre/logs/access.log" > "$res/slice"
   awk '$1 == 200 {print $2}' "$res/slice" | sort -u > "$res/got"
   local reqs uniq200 n404 uniq found missing rss ut st
