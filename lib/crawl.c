@@ -139,22 +139,18 @@ static void page_done(struct gather_crawl *c, struct gather_result *res)
 	finish_record(c, res);
 }
 
-/* Worker thread, after extraction: res->links becomes the links to follow,
- * normalized and in scope (records carry only the count found,
+/* Worker thread, after extraction: res->links (normalized already: the
+ * extractor was told to, gather_extractor_normalize_links) becomes the
+ * links to follow, those in scope (records carry only the count found,
  * n_links_found, which stays as it was). */
 static void filter_links(struct gather_crawl *c, struct gather_result *res)
 {
 	size_t k = 0;
 	for (size_t i = 0; i < res->links.n; i++) {
-		char *n = NULL;
-		if (gather_url_normalize(res->links.v[i], &n) == 0 &&
-		    gather_scope_rules_check(c->scope, n) == 0) {
+		if (gather_scope_rules_check(c->scope, res->links.v[i]) == 0)
+			res->links.v[k++] = res->links.v[i];
+		else
 			free(res->links.v[i]);
-			res->links.v[k++] = n;
-		} else {
-			free(res->links.v[i]);
-			free(n);
-		}
 	}
 	res->links.n = k;
 }
@@ -440,6 +436,7 @@ struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gath
 	c->x = gather_extractor_new(o, err, errlen);
 	if (!c->x)
 		goto fail;
+	gather_extractor_normalize_links(c->x);   /* filter_links wants them so */
 	c->workq = gather_workq_new(base, o->workers, 2 * (size_t)o->concurrency + 16,
 	                            process, on_processed, c, err, errlen);
 	if (!c->workq)

@@ -42,6 +42,7 @@ struct html_regex {
  * XPath step on first use; every thread stores the same pointer there.) */
 struct gather_extractor {
 	bool assets;
+	bool norm_links;          /* links normalized (gather_extractor_normalize_links) */
 	unsigned max_links;
 	struct html_field *fields;
 	size_t n_fields;

@@ -5,7 +5,9 @@
  * first <base href>, HTML §4.2.3), the second takes the title and, in
  * document order, every link kind we follow, resolves it against the base
  * with gather_url_resolve (which strips whitespace and drops the fragment),
- * keeps http/https ones only, and each URL once.
+ * keeps http/https ones only, and each URL once.  For a crawl
+ * (gather_extractor_normalize_links) each also comes normalized, in the
+ * same pass (gather_url_resolve_pair, lib/url-fast.c).
  *
  * Runs on a worker thread; touches only the document and the result it is
  * given. */
@@ -21,9 +23,14 @@
 #include "url.h"
 
 /* The distinct links of one page in document order, with a hash set (open
- * addressing, indices into v) to find duplicates. */
+ * addressing, indices into v) to find duplicates.  Distinct as resolved
+ * (n_links_found counts those); when norm (a crawl), nv[i] is v[i]
+ * normalized (NULL when that fails; the same pointer when equal), and
+ * links_store hands out nv. */
 struct linkset {
 	char **v;
+	char **nv;        /* when norm: as many as v */
+	bool norm;
 	size_t n, cap;
 	size_t *tab;      /* 0: empty, else index + 1 */
 	size_t tabcap;    /* power of two, > 2 n */
@@ -61,8 +68,17 @@ static int set_grow(struct linkset *ls)
 	return 0;
 }
 
-/* Takes ownership of url (freed when a duplicate or on error). */
-static int set_add(struct linkset *ls, char *url)
+/* Frees a resolved link and its normalized form (NULL, or the same). */
+static void pair_free(char *url, char *nurl)
+{
+	if (nurl != url)
+		free(nurl);
+	free(url);
+}
+
+/* Takes ownership of url and nurl (when ls->norm; freed when a duplicate
+ * or on error). */
+static int set_add(struct linkset *ls, char *url, char *nurl)
 {
 	size_t j;
 
@@ -70,7 +86,7 @@ static int set_add(struct linkset *ls, char *url)
 		goto nomem;
 	for (j = hash_str(url) & (ls->tabcap - 1); ls->tab[j]; j = (j + 1) & (ls->tabcap - 1)) {
 		if (strcmp(ls->v[ls->tab[j] - 1], url) == 0) {
-			free(url);
+			pair_free(url, nurl);
 			return 0;
 		}
 	}
@@ -80,13 +96,20 @@ static int set_add(struct linkset *ls, char *url)
 		if (!nv)
 			goto nomem;
 		ls->v = nv;
+		if (ls->norm) {
+			if (!(nv = realloc(ls->nv, ncap * sizeof(*nv))))
+				goto nomem;
+			ls->nv = nv;
+		}
 		ls->cap = ncap;
 	}
+	if (ls->norm)
+		ls->nv[ls->n] = nurl;
 	ls->v[ls->n++] = url;
 	ls->tab[j] = ls->n;
 	return 0;
 nomem:
-	free(url);
+	pair_free(url, nurl);
 	return GATHER_E_NOMEM;
 }
 
@@ -94,16 +117,19 @@ static void set_free(struct linkset *ls)
 {
 	gather_url_base_free(ls->pbase);
 	for (size_t i = 0; i < ls->n; i++)
-		free(ls->v[i]);
+		pair_free(ls->v[i], ls->norm ? ls->nv[i] : NULL);
 	free(ls->v);
+	free(ls->nv);
 	free(ls->tab);
 }
 
-/* Resolve ref against base and keep it when it is a new http(s) URL;
- * anything unresolvable (mailto:, javascript:, garbage) is skipped. */
-static int add_ref(struct linkset *ls, const char *base, const char *ref)
+/* Resolve ref[0..n) against base and keep it when it is a new http(s)
+ * URL; anything unresolvable (mailto:, javascript:, garbage) is skipped.
+ * When ls->norm, its normalized form comes along (gather_url_resolve_pair:
+ * one pass, most often without uriparser). */
+static int add_ref(struct linkset *ls, const char *base, const char *ref, size_t n)
 {
-	char *abs = NULL;
+	char *abs = NULL, *nabs = NULL;
 	int rc;
 
 	if (ls->pbase_of != base) {
@@ -112,7 +138,12 @@ static int add_ref(struct linkset *ls, const char *base, const char *ref)
 		ls->pbase_of = base;
 		ls->pbase_rc = gather_url_base_new(base, &ls->pbase);
 	}
-	rc = ls->pbase_rc ? ls->pbase_rc : gather_url_resolve_base(ls->pbase, ref, &abs);
+	if (ls->pbase_rc)
+		rc = ls->pbase_rc;
+	else if (ls->norm)
+		rc = gather_url_resolve_pair(ls->pbase, ref, n, &abs, &nabs);
+	else
+		rc = gather_url_resolve_base_n(ls->pbase, ref, n, &abs);
 
 	if (rc == GATHER_E_NOMEM)
 		return rc;
@@ -121,22 +152,10 @@ static int add_ref(struct linkset *ls, const char *base, const char *ref)
 	/* gather_url_resolve gives any scheme (RFC 3986 §5.4.1 "g:h"): keep
 	 * http(s) only. */
 	if (strncasecmp(abs, "http://", 7) != 0 && strncasecmp(abs, "https://", 8) != 0) {
-		free(abs);
+		pair_free(abs, nabs);
 		return 0;
 	}
-	return set_add(ls, abs);
-}
-
-static int add_ref_n(struct linkset *ls, const char *base, const char *ref, size_t n)
-{
-	char *s = strndup(ref, n);
-	int rc;
-
-	if (!s)
-		return GATHER_E_NOMEM;
-	rc = add_ref(ls, base, s);
-	free(s);
-	return rc;
+	return set_add(ls, abs, nabs);
 }
 
 /* --- the tree ------------------------------------------------------------- */
@@ -220,12 +239,12 @@ static int refs_add(struct html_refs *refs, const char *ref, size_t n)
 
 static int out_ref_n(struct ref_out *o, const char *ref, size_t n)
 {
-	return o->refs ? refs_add(o->refs, ref, n) : add_ref_n(o->ls, o->base, ref, n);
+	return o->refs ? refs_add(o->refs, ref, n) : add_ref(o->ls, o->base, ref, n);
 }
 
 static int out_ref(struct ref_out *o, const char *ref)
 {
-	return o->refs ? refs_add(o->refs, ref, strlen(ref)) : add_ref(o->ls, o->base, ref);
+	return out_ref_n(o, ref, strlen(ref));
 }
 
 static bool is_ascii_space(char c)
@@ -402,7 +421,7 @@ static int links_store(const struct gather_extractor *x, struct linkset *lsp, in
 int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
                        const char *doc_url, struct gather_result *r)
 {
-	struct linkset ls = { 0 };
+	struct linkset ls = { .norm = x->norm_links };
 	char *base_owned = NULL;
 	const char *base = doc_url;
 	int rc = 0;
@@ -445,9 +464,24 @@ static int links_store(const struct gather_extractor *x, struct linkset *lsp, in
 	}
 	gather_url_base_free(ls.pbase);
 	r->n_links_found = ls.n;
-	while (ls.n > x->max_links)
-		free(ls.v[--ls.n]);
+	while (ls.n > x->max_links) {
+		ls.n--;
+		pair_free(ls.v[ls.n], ls.norm ? ls.nv[ls.n] : NULL);
+	}
 	free(ls.tab);
+	if (ls.norm) {
+		/* the normalized forms, those that have one, in order */
+		size_t k = 0;
+		for (size_t i = 0; i < ls.n; i++) {
+			if (ls.nv[i] != ls.v[i])
+				free(ls.v[i]);
+			if (ls.nv[i])
+				ls.nv[k++] = ls.nv[i];
+		}
+		free(ls.v);
+		ls.v = ls.nv;
+		ls.n = k;
+	}
 	if (ls.n == 0) {
 		free(ls.v);
 		ls.v = NULL;
@@ -486,7 +520,7 @@ void html_refs_clear(struct html_refs *refs)
 int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
                      const char *doc_url, struct gather_result *r)
 {
-	struct linkset ls = { 0 };
+	struct linkset ls = { .norm = x->norm_links };
 	char *base_owned = NULL;
 	const char *base = doc_url;
 	int rc = 0;
@@ -500,7 +534,7 @@ int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
 				base = base_owned;
 		}
 		for (size_t i = 0; i < refs->n && rc == 0; i++)
-			rc = add_ref(&ls, base, refs->v[i]);
+			rc = add_ref(&ls, base, refs->v[i], strlen(refs->v[i]));
 	}
 	free(base_owned);
 	html_refs_clear(refs);

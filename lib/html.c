@@ -246,6 +246,11 @@ nomem:
 	return NULL;
 }
 
+void gather_extractor_normalize_links(struct gather_extractor *x)
+{
+	x->norm_links = true;
+}
+
 void gather_extractor_free(struct gather_extractor *x)
 {
 	if (!x)

@@ -23,6 +23,14 @@ struct gather_extractor *gather_extractor_new(const struct gather_opts *o,
                                               char *err, size_t errlen);
 void gather_extractor_free(struct gather_extractor *x); /* accepts NULL */
 
+/* From now on r->links come out normalized (gather_url_normalize's form,
+ * made in one pass with the resolution: gather_url_resolve_norm), links
+ * whose resolution does not normalize left out; n_links_found still counts
+ * the distinct links as resolved, and max_links applies to those, as
+ * before.  What a crawl wants.  Call before x is shared (it is then
+ * read-only). */
+void gather_extractor_normalize_links(struct gather_extractor *x);
+
 /* Process r->body (HTML when the Content-Type or a sniff says so) with base
  * URL r->final_url (or r->url): fills r->title, r->links, r->n_links_found,
  * r->fields, r->sha256 and sets r->processed.  Never crashes on any input.

@@ -11,6 +11,8 @@
  * reference resolution (§5.2) and dot-segment removal (§6.2.2.3); the
  * normalized string is composed here so that the port can be
  * canonicalized (§6.2.3: default port and empty port dropped).
+ * Resolving and normalizing in one pass (a crawl's links) is in
+ * lib/url-fast.c; what the two share is in lib/url-internal.h.
  *
  * Thread-safe: no state outside the call. */
 #include "config.h"
@@ -28,11 +30,7 @@
 #include "error.h"
 #include "strbuf.h"
 #include "url.h"
-
-/* Longest input taken at all; far above any real URL (browsers stop near
- * 2 MB, servers near 8 KB) and keeps every pass here cheaply bounded.  The
- * crawl's own, much smaller, limit is opts->max_url_len (lib/scope.c). */
-#define URL_MAX_INPUT (1024 * 1024)
+#include "url-internal.h"
 
 static void sb_pct(struct gather_strbuf *b, unsigned char c)
 {
@@ -229,8 +227,7 @@ static int encode_authority(struct gather_strbuf *b, const char *s, size_t n, in
 	return 0;
 }
 
-/* Length of a scheme at s followed by ':' (RFC 3986 §3.1), or 0. */
-static size_t scheme_len(const char *s, size_t n)
+size_t url_scheme_len(const char *s, size_t n)
 {
 	if (n == 0 || !isalpha((unsigned char)s[0]))
 		return 0;
@@ -245,10 +242,8 @@ static size_t scheme_len(const char *s, size_t n)
 }
 
 /* Turns s[0..n) (a URI or relative reference) into a string uriparser
- * accepts, as described at the top of this file, and parses it into *uri.
- * On success *text holds the buffer *uri points into (free it after
- * uriFreeUriMembersA).  0, GATHER_E_BAD_URL or GATHER_E_NOMEM. */
-static int url_prepare(const char *s, size_t n, int norm, UriUriA *uri, char **text)
+ * accepts, as described at the top of this file. */
+int url_prepare(const char *s, size_t n, int norm, UriUriA *uri, char **text)
 {
 	if (n > URL_MAX_INPUT)
 		return GATHER_E_BAD_URL;
@@ -256,7 +251,7 @@ static int url_prepare(const char *s, size_t n, int norm, UriUriA *uri, char **t
 	if (hash)
 		n = (size_t)(hash - s);
 	struct gather_strbuf b = { 0 };
-	size_t i = scheme_len(s, n);
+	size_t i = url_scheme_len(s, n);
 	if (i) {
 		for (size_t k = 0; k < i; k++)
 			gather_strbuf_addc(&b, (char)tolower((unsigned char)s[k]));
@@ -343,6 +338,19 @@ static void add_target(struct gather_strbuf *b, const UriUriA *uri, bool slash)
 	}
 }
 
+int url_normal_finish(UriUriA *uri, int *https, unsigned *port)
+{
+	int rc = check_http(uri, https, port);
+	if (rc)
+		return rc;
+	unsigned mask = URI_NORMALIZE_SCHEME | URI_NORMALIZE_HOST | URI_NORMALIZE_PATH |
+	                URI_NORMALIZE_QUERY | URI_NORMALIZE_USER_INFO;
+	int nrc = uriNormalizeSyntaxExA(uri, mask);
+	if (nrc != URI_SUCCESS)
+		return nrc == URI_ERROR_MALLOC ? GATHER_E_NOMEM : GATHER_E_BAD_URL;
+	return 0;
+}
+
 /* Parses and normalizes s into *uri (owned; free with uriFreeUriMembersA
  * then free(*text)), checks http(s).  Shared by parse and normalize. */
 static int url_normal_uri(const char *s, UriUriA *uri, char **text, int *https,
@@ -353,15 +361,7 @@ static int url_normal_uri(const char *s, UriUriA *uri, char **text, int *https,
 	int rc = url_prepare(s, strlen(s), 1, uri, text);
 	if (rc)
 		return rc;
-	rc = check_http(uri, https, port);
-	if (!rc) {
-		unsigned mask = URI_NORMALIZE_SCHEME | URI_NORMALIZE_HOST |
-		                URI_NORMALIZE_PATH | URI_NORMALIZE_QUERY |
-		                URI_NORMALIZE_USER_INFO;
-		int nrc = uriNormalizeSyntaxExA(uri, mask);
-		if (nrc != URI_SUCCESS)
-			rc = nrc == URI_ERROR_MALLOC ? GATHER_E_NOMEM : GATHER_E_BAD_URL;
-	}
+	rc = url_normal_finish(uri, https, port);
 	if (rc) {
 		uriFreeUriMembersA(uri);
 		free(*text);
@@ -415,6 +415,25 @@ void gather_url_clear(struct gather_url *u)
 	memset(u, 0, sizeof *u);
 }
 
+int url_compose_normal(const UriUriA *uri, int https, unsigned port, char **ret)
+{
+	struct gather_strbuf b = { 0 };
+	gather_strbuf_adds(&b, https ? "https://" : "http://");
+	add_userinfo_host(&b, uri);
+	if (port != (https ? 443u : 80u)) {
+		char p[8];
+		snprintf(p, sizeof p, ":%u", port);
+		gather_strbuf_adds(&b, p);
+	}
+	add_target(&b, uri, true);
+	if (b.oom) {
+		free(b.p);
+		return GATHER_E_NOMEM;
+	}
+	*ret = b.p;
+	return 0;
+}
+
 int gather_url_normalize(const char *s, char **ret)
 {
 	UriUriA uri;
@@ -424,31 +443,17 @@ int gather_url_normalize(const char *s, char **ret)
 	int rc = url_normal_uri(s, &uri, &text, &https, &port);
 	if (rc)
 		return rc;
-	struct gather_strbuf b = { 0 };
-	gather_strbuf_adds(&b, https ? "https://" : "http://");
-	add_userinfo_host(&b, &uri);
-	if (port != (https ? 443u : 80u)) {
-		char p[8];
-		snprintf(p, sizeof p, ":%u", port);
-		gather_strbuf_adds(&b, p);
-	}
-	add_target(&b, &uri, true);
+	rc = url_compose_normal(&uri, https, port, ret);
 	uriFreeUriMembersA(&uri);
 	free(text);
-	if (b.oom) {
-		free(b.p);
-		return GATHER_E_NOMEM;
-	}
-	*ret = b.p;
-	return 0;
+	return rc;
 }
 
 /* Browsers' treatment of an href value (WHATWG URL "basic URL parser"):
  * leading and trailing C0 controls and spaces stripped, TAB/CR/LF anywhere
- * removed.  Returns a new string or NULL. */
-static char *clean_ref(const char *ref)
+ * removed. */
+char *url_clean_ref(const char *ref, size_t n)
 {
-	size_t n = strlen(ref);
 	while (n > 0 && ((unsigned char)ref[0] <= 0x20)) {
 		ref++;
 		n--;
@@ -466,20 +471,15 @@ static char *clean_ref(const char *ref)
 	return out;
 }
 
-/* A base URL parsed once, for many references (a page's links). */
-struct gather_url_base {
-	UriUriA uri;
-	char *text;          /* what uri points into */
-};
-
 int gather_url_base_new(const char *base, struct gather_url_base **ret)
 {
 	if (!base)
 		return GATHER_E_BAD_URL;
-	struct gather_url_base *b = malloc(sizeof(*b));
+	struct gather_url_base *b = calloc(1, sizeof(*b));
 	if (!b)
 		return GATHER_E_NOMEM;
-	int rc = url_prepare(base, strlen(base), 0, &b->uri, &b->text);
+	b->len = strlen(base);
+	int rc = url_prepare(base, b->len, 0, &b->uri, &b->text);
 	if (rc) {
 		free(b);
 		return rc;
@@ -488,6 +488,23 @@ int gather_url_base_new(const char *base, struct gather_url_base **ret)
 		gather_url_base_free(b);
 		return GATHER_E_BAD_URL;
 	}
+	/* Only percent-encodings differ between norm 0 and norm 1. */
+	if (memchr(base, '%', b->len)) {
+		rc = url_prepare(base, b->len, 1, &b->nuri, &b->ntext);
+		if (rc == GATHER_E_NOMEM) {
+			gather_url_base_free(b);
+			return rc;
+		}
+		b->has_nuri = rc == 0;
+		b->nuri_bad = rc != 0 || url_has_pct_dot(base, b->len);
+	}
+	char *norm = NULL;
+	rc = gather_url_normalize(base, &norm);
+	if (rc == GATHER_E_NOMEM) {
+		gather_url_base_free(b);
+		return rc;
+	}
+	url_fast_base_init(b, base, norm);
 	*ret = b;
 	return 0;
 }
@@ -498,6 +515,11 @@ void gather_url_base_free(struct gather_url_base *b)
 		return;
 	uriFreeUriMembersA(&b->uri);
 	free(b->text);
+	if (b->has_nuri) {
+		uriFreeUriMembersA(&b->nuri);
+		free(b->ntext);
+	}
+	free(b->norm);
 	free(b);
 }
 
@@ -516,9 +538,17 @@ int gather_url_resolve(const char *base, const char *ref, char **ret)
 
 int gather_url_resolve_base(const struct gather_url_base *base, const char *ref, char **ret)
 {
-	if (!base || !ref || strlen(ref) > URL_MAX_INPUT)
+	if (!base || !ref)
 		return GATHER_E_BAD_URL;
-	char *cref = clean_ref(ref);
+	return gather_url_resolve_base_n(base, ref, strlen(ref), ret);
+}
+
+int gather_url_resolve_base_n(const struct gather_url_base *base, const char *ref, size_t n,
+                              char **ret)
+{
+	if (!base || !ref || (n = strnlen(ref, n)) > URL_MAX_INPUT)
+		return GATHER_E_BAD_URL;
+	char *cref = url_clean_ref(ref, n);
 	if (!cref)
 		return GATHER_E_NOMEM;
 	UriUriA ur, abs;

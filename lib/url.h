@@ -5,6 +5,7 @@
 #define GATHER_URL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* An absolute http or https URL taken apart for a request. */
@@ -44,6 +45,26 @@ struct gather_url_base;
 int gather_url_base_new(const char *base, struct gather_url_base **ret);
 int gather_url_resolve_base(const struct gather_url_base *base, const char *ref, char **ret);
 void gather_url_base_free(struct gather_url_base *base);
+/* resolve_base on ref[0..n) (up to a NUL), with no copy of ref needed. */
+int gather_url_resolve_base_n(const struct gather_url_base *base, const char *ref, size_t n,
+                              char **ret);
+
+/* Resolve and normalize in one pass (a crawl's links): *ret gets exactly
+ * what gather_url_normalize(gather_url_resolve_base(base, ref)) gives, for
+ * ref[0..n) (up to a NUL); GATHER_E_BAD_URL where that composition fails
+ * (any result that is not http(s) included), GATHER_E_NOMEM.  Plain
+ * references against a base already in normal form (the usual page) are
+ * built by string concatenation, without uriparser (lib/url-fast.c). */
+int gather_url_resolve_norm(const struct gather_url_base *base, const char *ref, size_t n,
+                            char **ret);
+/* Both at once, for callers that need the resolved string as well (a
+ * page's links are told apart as resolved, lib/html-links.c): *res gets
+ * what gather_url_resolve_base gives, *norm what gather_url_resolve_norm
+ * gives or NULL where that fails.  Both are the caller's; *norm may be the
+ * same pointer as *res (free it once).  Returns 0 (*res set),
+ * GATHER_E_BAD_URL (resolution failed; both NULL) or GATHER_E_NOMEM. */
+int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref, size_t n,
+                            char **res, char **norm);
 
 /* Normalize per RFC 3986 §6: lower-case scheme and host, default port
  * dropped, dot segments removed, percent-encoding normalized (unreserved

@@ -15,6 +15,7 @@
 
 #include "error.h"
 #include "html.h"
+#include "url.h"
 #include "options.h"
 #include "result.h"
 
@@ -181,6 +182,57 @@ START_TEST(test_links)
 	ck_assert_ptr_null(r->fields); /* no field specs */
 	gather_result_free(r);
 	gather_extractor_free(x);
+}
+END_TEST
+
+/* gather_extractor_normalize_links (a crawl): the same links, normalized,
+ * those that do not normalize left out; n_links_found as without it. */
+static void check_normalized(const struct link_case *c, const char *const *want)
+{
+	struct gather_extractor *x = extractor(c->assets, c->max_links, NULL, NULL);
+	struct gather_extractor *xn = extractor(c->assets, c->max_links, NULL, NULL);
+	size_t len = c->len ? c->len : strlen(c->body), k = 0;
+	struct gather_result *r = page(c->ctype, c->body, len);
+	struct gather_result *rn = page(c->ctype, c->body, len);
+
+	gather_extractor_normalize_links(xn);
+	ck_assert_int_eq(gather_extract(x, r), 0);
+	ck_assert_int_eq(gather_extract(xn, rn), 0);
+	ck_assert_uint_eq(rn->n_links_found, r->n_links_found);
+	for (size_t i = 0; i < r->links.n; i++) {
+		char *n = NULL;
+		if (gather_url_normalize(r->links.v[i], &n) != 0)
+			continue;
+		ck_assert_msg(k < rn->links.n, "%s: missing %s", c->name, n);
+		ck_assert_str_eq(rn->links.v[k], n);
+		k++;
+		free(n);
+	}
+	ck_assert_uint_eq(rn->links.n, k);
+	for (size_t i = 0; want && i < k; i++)
+		ck_assert_str_eq(rn->links.v[i], want[i]);
+	ck_assert(!want || !want[k]);
+	gather_result_free(r);
+	gather_result_free(rn);
+	gather_extractor_free(x);
+	gather_extractor_free(xn);
+}
+
+START_TEST(test_links_normalized)
+{
+	check_normalized(&link_cases[_i], NULL);
+}
+END_TEST
+
+START_TEST(test_links_normalized_count)
+{
+	/* distinct as resolved, cut at max_links, then normalized: "/%41" and
+	 * "/A" both stay, the bad port goes, "x" was past the cut */
+	static const struct link_case c = { "norm", "text/html",
+		"<a href='/%41'>1</a><a href=/A>2</a><a href='HTTP://example.COM:99999/p'>3</a>"
+		"<a href=x>4</a><a href=/A>5</a>", 0, false, 3, { NULL }, 0 };
+	static const char *const want[] = { "http://example.com/A", "http://example.com/A", NULL };
+	check_normalized(&c, want);
 }
 END_TEST
 
@@ -706,6 +758,9 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_links, 0, (int)(sizeof(link_cases) / sizeof(link_cases[0])));
+	tcase_add_loop_test(tc, test_links_normalized, 0,
+	                    (int)(sizeof(link_cases) / sizeof(link_cases[0])));
+	tcase_add_test(tc, test_links_normalized_count);
 	tcase_add_test(tc, test_title_and_sha256);
 	tcase_add_loop_test(tc, test_charset, 0,
 	                    (int)(sizeof(charset_cases) / sizeof(charset_cases[0])));

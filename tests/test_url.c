@@ -4,12 +4,15 @@
 #include "config.h"
 
 #include <check.h>
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "error.h"
 #include "url.h"
+#include "url-internal.h"
 
 /* ---- resolve ---------------------------------------------------------- */
 
@@ -412,6 +415,240 @@ START_TEST(test_random)
 }
 END_TEST
 
+/* ---- resolve_norm: one pass == normalize(resolve) ----------------------- */
+
+/* What gather_url_resolve_norm must give: the composition, literally. */
+static int composed(const struct gather_url_base *b, const char *ref, char **ret)
+{
+	char *res = NULL;
+	int rc = gather_url_resolve_base(b, ref, &res);
+	if (rc)
+		return rc;
+	rc = gather_url_normalize(res, ret);
+	free(res);
+	return rc;
+}
+
+/* Checks every entry point on (base, ref) against the composition; returns
+ * whether the fast path made it.  ref is also passed inside a longer
+ * buffer, with its length. */
+static int check_one(const struct gather_url_base *b, const char *bs, const char *ref)
+{
+	char *want = NULL, *got = NULL, *res = NULL, *norm = NULL, *rb = NULL;
+	int wrc = composed(b, ref, &want);
+	int fast = -1, fast2 = -1;
+	size_t n = strlen(ref);
+	char buf[600];
+	ck_assert(n + 8 < sizeof buf);
+	memcpy(buf, ref, n);
+	memcpy(buf + n, "/../%41x", 9);  /* must not be read */
+	int rc = url_resolve_norm(b, buf, n, &got, &fast);
+	ck_assert_msg(rc == wrc || (wrc != 0 && rc == GATHER_E_BAD_URL),
+	              "resolve_norm(%s, \"%s\") = %d, composition %d (%s)", bs, ref, rc, wrc,
+	              wrc == 0 ? want : "");
+	if (wrc == 0)
+		ck_assert_msg(strcmp(got, want) == 0, "resolve_norm(%s, \"%s\") = %s, want %s (fast %d)",
+		              bs, ref, got, want, fast);
+	ck_assert(fast == 0 || fast == 1);
+	/* the pair: resolve as resolve_base, normalize as the composition */
+	int rrc = gather_url_resolve_base(b, ref, &rb);
+	rc = url_resolve_pair(b, buf, n, &res, &norm, &fast2);
+	ck_assert_int_eq(rc, rrc);
+	ck_assert_int_eq(fast2, fast);
+	if (rrc == 0) {
+		ck_assert_msg(strcmp(res, rb) == 0, "pair(%s, \"%s\") res %s, want %s (fast %d)", bs,
+		              ref, res, rb, fast);
+		ck_assert_msg((norm != NULL) == (wrc == 0), "pair(%s, \"%s\") norm %s", bs, ref,
+		              norm ? norm : "NULL");
+		if (norm)
+			ck_assert_str_eq(norm, want);
+	}
+	if (norm != res)
+		free(norm);
+	free(res);
+	free(rb);
+	free(got);
+	free(want);
+	return fast;
+}
+
+START_TEST(test_resolve_norm_table)
+{
+	const struct resolve_case *c = &resolve_cases[_i];
+	struct gather_url_base *b = NULL;
+	if (gather_url_base_new(c->base, &b) != 0)
+		return;
+	check_one(b, c->base, c->ref);
+	/* and the expected value itself: the table's resolution, normalized */
+	char *got = NULL, *want = NULL;
+	int rc = gather_url_resolve_norm(b, c->ref, strlen(c->ref), &got);
+	if (c->want && gather_url_normalize(c->want, &want) == 0) {
+		ck_assert_int_eq(rc, 0);
+		ck_assert_str_eq(got, want);
+	} else {
+		ck_assert_int_eq(rc, GATHER_E_BAD_URL);
+	}
+	free(got);
+	free(want);
+	gather_url_base_free(b);
+}
+END_TEST
+
+/* A fixed-seed xorshift: the same refs on every run. */
+static uint32_t rnd(uint32_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 17;
+	*s ^= *s << 5;
+	return *s;
+}
+
+/* Thousands of generated refs against normal and odd bases: new ==
+ * normalize(resolve(...)), errors included. */
+START_TEST(test_resolve_norm_differential)
+{
+	static const char *const bases[] = {
+		"http://a/b/c/d;p?q", "http://example.com/", "http://localhost:18081/p/00001.html",
+		"https://example.com:8443/dir/page.html?x=1&y", "http://user:pw@host/p/q",
+		"http://[::1]:8080/p/q", "http://xn--bcher-kva.example/x/y",
+		"HTTP://EXAMPLE.com:80/a/./b/../c", "https://host:443/", "http://host",
+		"http://example.com/%7euser/%41b/%2f/", "http://example.com/a%2Fb/c%2e%2E/d",
+		"http://b\xc3\xbc" "cher.example/x/y", "http://[::A]/p", "http://host/a/b/..",
+		"http://host/a?", "ftp://host/a/", "http://host:99999/a", "http://h/a b/c",
+	};
+	static const char *const piece[] = {
+		"/", "/", "/", ".", "..", "a", "B", "z9", "x.y", "-", "_", "~", "./", "../",
+		"%41", "%7e", "%7E", "%2F", "%2f", "%2e", "%2E%2E", "%20", "%00", "%3", "%",
+		"%68ttp:", "%2", "%6", "E", "e", "?", "?", "#", "&", "=", ":", "@", ";", "!", "'", "(", "*", "+", ",",
+		"$", "[", "]", "\\", " ", "\t", "\n", "\xc3\xa9", "\xff", "//host", "//HOST:80/",
+		"HTTP:", "http:", "https:", "mailto:", "javascript:", "http://a", "HTTP://A/",
+		"http://localhost:18081", "HTTP://LOCALHOST:18081/", "http://example.com/",
+		"HTTPS://EXAMPLE.COM:8443", "http://[::1]:8080/", "http://user:pw@host/",
+		"http://xn--BCHER-kva.example/",
+	};
+	static const char plain[] = "abcXYZ019-._~/";
+	/* what longer runs of this test found once */
+	static const char *const found[] = {
+		"%2E%2E/..?", "https:..///host", "HTTP:.///host", "%68ttp:x", "../..//b",
+		"..///HOST:80/HTTP://LOCALHOST:18081/", "https:.///HOST:80/?/%68ttp:",
+		"%2\tE%2\nE/..?", "%6\t8ttp:x",
+	};
+	uint32_t seed = 0x9e3779b9u;
+	int fast = 0, total = 0;
+	for (size_t bi = 0; bi < sizeof bases / sizeof bases[0]; bi++) {
+		struct gather_url_base *b = NULL;
+		ck_assert_int_eq(gather_url_base_new(bases[bi], &b), 0);
+		for (size_t i = 0; i < sizeof found / sizeof found[0]; i++)
+			check_one(b, bases[bi], found[i]);
+		for (int i = 0; i < 400; i++) {
+			char ref[512] = "";
+			size_t len = 0;
+			int k = (int)(rnd(&seed) % 9);
+			bool simple = rnd(&seed) % 3 == 0;
+			for (int j = 0; j < k; j++) {
+				if (simple) {
+					ref[len++] = plain[rnd(&seed) % (sizeof plain - 1)];
+					ref[len] = '\0';
+					continue;
+				}
+				const char *pc = piece[rnd(&seed) % (sizeof piece / sizeof piece[0])];
+				size_t pl = strlen(pc);
+				memcpy(ref + len, pc, pl + 1);
+				len += pl;
+			}
+			fast += check_one(b, bases[bi], ref);
+			total++;
+		}
+		gather_url_base_free(b);
+	}
+	/* the fast path is exercised, not only the slow one */
+	ck_assert_msg(fast > total / 5, "fast path %d of %d", fast, total);
+}
+END_TEST
+
+/* Plain references against a normal base take the fast path (and give
+ * the right strings); others do not. */
+START_TEST(test_resolve_norm_fast)
+{
+	static const struct {
+		const char *ref, *want;
+		int fast;
+	} cases[] = {
+		{ "c.html", "http://example.com/a/c.html", 1 },
+		{ "/x/y", "http://example.com/x/y", 1 },
+		{ "?q=1&r=a:b/c?", "http://example.com/a/b.html?q=1&r=a:b/c?", 1 },
+		{ "", "http://example.com/a/b.html", 1 },
+		{ "#frag", "http://example.com/a/b.html", 1 },
+		{ " c.html#x y\t", "http://example.com/a/c.html", 1 },
+		{ "./c", "http://example.com/a/c", 1 },
+		{ "../p/c.html", "http://example.com/p/c.html", 1 },
+		{ "/p/./c/..", "http://example.com/p/", 1 },
+		{ "/p/%30.html", "http://example.com/p/0.html", 1 },
+		{ "/p/%2F%20", "http://example.com/p/%2F%20", 1 },
+		{ "HTTP://EXAMPLE.COM/x", "http://example.com/x", 1 },
+		{ "b:c/d", NULL, 0 },                     /* a scheme */
+		{ "x/a:b", "http://example.com/a/x/a:b", 1 },
+		{ "a b", "http://example.com/a/a%20b", 0 },
+		{ "//other/x", "http://other/x", 0 },
+		{ "mailto:x@y", NULL, 0 },
+		{ "http://example.com:80/x", "http://example.com/x", 0 },
+		{ "/%2e%2E/x", "http://example.com/x", 0 },
+		{ "/%7e", "http://example.com/~", 1 },
+		{ "/%7c", "http://example.com/%7C", 0 },
+		{ "../..//b", "http://example.com//b", 0 },
+		{ "a/..//b", "http://example.com/a//b", 1 },
+		{ "\xc3\xa9", "http://example.com/a/%C3%A9", 0 },
+	};
+	struct gather_url_base *b = NULL, *odd = NULL;
+	ck_assert_int_eq(gather_url_base_new("http://example.com/a/b.html", &b), 0);
+	ck_assert_int_eq(gather_url_base_new("http://EXAMPLE.com/a/b.html", &odd), 0);
+	for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		char *out = NULL;
+		int fast = -1;
+		int rc = url_resolve_norm(b, cases[i].ref, strlen(cases[i].ref), &out, &fast);
+		ck_assert_msg(fast == cases[i].fast, "\"%s\": fast %d", cases[i].ref, fast);
+		if (cases[i].want) {
+			ck_assert_msg(rc == 0 && strcmp(out, cases[i].want) == 0, "\"%s\" = %d %s",
+			              cases[i].ref, rc, rc == 0 ? out : "");
+		} else {
+			ck_assert_int_eq(rc, GATHER_E_BAD_URL);
+		}
+		free(out);
+		out = NULL;
+		/* a base not in normal form never takes it */
+		rc = url_resolve_norm(odd, cases[i].ref, strlen(cases[i].ref), &out, &fast);
+		ck_assert_int_eq(fast, 0);
+		if (cases[i].want)
+			ck_assert_str_eq(out, cases[i].want);
+		free(out);
+	}
+	/* the pair: "%30" gives two strings, a plain ref one */
+	char *res = NULL, *norm = NULL;
+	int fast = 0;
+	ck_assert_int_eq(gather_url_resolve_pair(b, "%30", 3, &res, &norm), 0);
+	ck_assert_str_eq(res, "http://example.com/a/%30");
+	ck_assert_str_eq(norm, "http://example.com/a/0");
+	free(res);
+	free(norm);
+	ck_assert_int_eq(url_resolve_pair(b, "x", 1, &res, &norm, &fast), 0);
+	ck_assert_int_eq(fast, 1);
+	ck_assert_ptr_eq(res, norm);
+	free(res);
+	ck_assert_int_eq(gather_url_resolve_pair(b, "mailto:x", 8, &res, &norm), 0);
+	ck_assert_str_eq(res, "mailto:x");
+	ck_assert_ptr_null(norm);
+	free(res);
+	ck_assert_int_eq(gather_url_resolve_pair(b, "http://[::1/", 12, &res, &norm),
+	                 GATHER_E_BAD_URL);
+	ck_assert_ptr_null(res);
+	ck_assert_ptr_null(norm);
+	ck_assert_int_eq(gather_url_resolve_norm(NULL, "x", 1, &res), GATHER_E_BAD_URL);
+	ck_assert_int_eq(gather_url_resolve_norm(b, NULL, 1, &res), GATHER_E_BAD_URL);
+	gather_url_base_free(b);
+	gather_url_base_free(odd);
+}
+END_TEST
+
 #define N(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
 int main(void)
@@ -424,6 +661,9 @@ int main(void)
 	tcase_add_loop_test(tc, test_parse_table, 0, N(parse_cases));
 	tcase_add_test(tc, test_hostile);
 	tcase_add_test(tc, test_random);
+	tcase_add_loop_test(tc, test_resolve_norm_table, 0, N(resolve_cases));
+	tcase_add_test(tc, test_resolve_norm_differential);
+	tcase_add_test(tc, test_resolve_norm_fast);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
