@@ -159,6 +159,10 @@ static void filter_links(struct gather_crawl *c, struct gather_result *res)
 static void on_fetched(struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
+	/* The host's politeness slot is free once the response is in; the
+	 * page stays unfinished (depth, links) until page_done. */
+	(void)gather_frontier_fetched(c->frontier,
+	                              gather_seen_fingerprint(c->key, res->url, strlen(res->url)));
 	/* Links are followed from 2xx pages only, as wget does. */
 	if (!c->stopping && res->err == 0 && res->status >= 200 && res->status < 300 &&
 	    res->body.len > 0) {

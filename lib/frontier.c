@@ -46,6 +46,7 @@ struct fentry {
 	unsigned depth;
 	enum fe_state state;
 	bool on_stack;
+	bool released;           /* INFLIGHT: fetched() gave its host slot back */
 	struct fentry *prev, *next; /* host queue (QUEUED) or kept list (DONE) */
 	char *links;             /* DONE: NUL-separated, nlinks of them */
 	size_t links_len, nlinks;
@@ -492,6 +493,18 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	return GATHER_FRONTIER_URL;
 }
 
+static int mem_fetched(struct gather_frontier *f, uint64_t id)
+{
+	struct mem *m = (struct mem *)f;
+	struct fentry *e = gather_u64map_get(&m->entries, id);
+	if (!e || e->state != FE_INFLIGHT || e->released)
+		return GATHER_E_INVALID;
+	e->released = true;
+	e->host->inflight--;
+	host_place(m, e->host);
+	return 0;
+}
+
 static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
                     const char *const *links, size_t n)
 {
@@ -517,8 +530,10 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 	m->unfin[e->depth]--;
 	m->st.inflight--;
 	m->st.done++;
-	e->host->inflight--;
-	host_place(m, e->host);
+	if (!e->released) {
+		e->host->inflight--;
+		host_place(m, e->host);
+	}
 	unsigned mu = unfin_min(m);
 	if (mu >= m->ndepth || e->depth <= mu + 1) {
 		settle(m, e);
@@ -601,7 +616,9 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 		l->tail = e;
 	l->head = e;
 	e->state = FE_QUEUED;
-	h->inflight--;
+	if (!e->released)
+		h->inflight--;
+	e->released = false;
 	h->queued++;
 	if (h->queued == 1 || e->depth < h->mind)
 		h->mind = e->depth;
@@ -644,6 +661,7 @@ static void mem_free(struct gather_frontier *f)
 static const struct gather_frontier_ops mem_ops = {
 	.add = mem_add,
 	.next = mem_next,
+	.fetched = mem_fetched,
 	.done = mem_done,
 	.slow = mem_slow,
 	.host_delay = mem_host_delay,

@@ -11,9 +11,13 @@
  *     depth may still drop) are offered again at the new depth, without a
  *     refetch.  So the pages handed out are exactly those within max_depth
  *     links of a seed, whatever order fetches complete in;
- *   - per-host politeness: at most per_host URLs of one host handed out and
- *     not yet done, delay_ms between two starts on one host, and a host can
- *     be slowed (Retry-After) until a given time.
+ *   - per-host politeness: at most per_host URLs of one host handed out
+ *     whose fetch has not ended (fetched(), or done() for a page that never
+ *     got to fetched()), delay_ms between two starts on one host, and a
+ *     host can be slowed (Retry-After) until a given time.  A page being
+ *     processed (parsed by a worker, links not in yet) does not hold its
+ *     host's slot: counting it would leave connections idle while the
+ *     workers catch up.
  * URLs given to the frontier must be normalized already (gather_url_normalize);
  * scope and robots are the caller's business.
  *
@@ -80,6 +84,11 @@ struct gather_frontier_ops {
 	 * clock), or when one will be: enum gather_frontier_next, or an error. */
 	int (*next)(struct gather_frontier *f, uint64_t now_ms,
 	            struct gather_frontier_item *ret, uint64_t *ret_at_ms);
+	/* The fetch of id (handed out by next()) has ended: its host's
+	 * politeness slot is free now, while its links are still being
+	 * extracted.  Optional before done().  0 or GATHER_E_INVALID (not
+	 * handed out, or already said). */
+	int (*fetched)(struct gather_frontier *f, uint64_t id);
 	/* The page id is finished (its record written) and had these links
 	 * (normalized, in scope; n may be 0; strings are copied).  The
 	 * frontier queues those within max_depth. */
@@ -109,7 +118,7 @@ struct gather_frontier {
 
 struct gather_frontier_conf {
 	unsigned max_depth;        /* links followed from a seed (--depth) */
-	unsigned per_host;         /* handed out and not done per host; 0: 1 */
+	unsigned per_host;         /* fetches out per host (see above); 0: 1 */
 	uint64_t delay_ms;         /* between starts on one host */
 	uint64_t max_wait_ms;      /* cap for slow() (retry_max_wait_ms) */
 	uint8_t key[16];           /* fingerprint key (random per crawl) */
@@ -132,6 +141,10 @@ static inline int gather_frontier_next(struct gather_frontier *f, uint64_t now_m
                                        uint64_t *ret_at_ms)
 {
 	return f->ops->next(f, now_ms, ret, ret_at_ms);
+}
+static inline int gather_frontier_fetched(struct gather_frontier *f, uint64_t id)
+{
+	return f->ops->fetched(f, id);
 }
 static inline int gather_frontier_done(struct gather_frontier *f, uint64_t id,
                                        uint64_t now_ms, const char *const *links,

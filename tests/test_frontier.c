@@ -392,6 +392,48 @@ START_TEST(test_politeness)
 }
 END_TEST
 
+/* fetched(): a page whose response is in gives its host's slot back while
+ * its links are still being extracted; done() afterwards does not give it
+ * back twice; done() alone still does. */
+START_TEST(test_fetched_frees_host_slot)
+{
+	struct gather_frontier *f = mk(2, 1, 0, 0);
+	gather_frontier_add(f, "http://a.example/0", 0, NULL);
+	gather_frontier_add(f, "http://a.example/1", 0, NULL);
+	gather_frontier_add(f, "http://a.example/2", 0, NULL);
+	struct gather_frontier_item a0, a1, it;
+	uint64_t at = 0;
+	ck_assert_int_eq(gather_frontier_next(f, 0, &a0, &at), GATHER_FRONTIER_URL);
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_int_eq(gather_frontier_fetched(f, a0.id), 0);
+	ck_assert_int_eq(gather_frontier_fetched(f, a0.id), GATHER_E_INVALID);
+	/* a0 is still unfinished (no done yet) but its slot is free */
+	ck_assert_int_eq(gather_frontier_next(f, 0, &a1, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(a1.url, "http://a.example/1");
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_WAIT);
+	/* a0's links come in later; its done() must not free a1's slot */
+	const char *links[] = { "http://a.example/3" };
+	ck_assert_int_eq(gather_frontier_done(f, a0.id, 0, links, 1), 0);
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_WAIT);
+	/* done() without fetched() gives the slot back */
+	ck_assert_int_eq(gather_frontier_done(f, a1.id, 0, NULL, 0), 0);
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(it.url, "http://a.example/2");
+	ck_assert_int_eq(gather_frontier_fetched(f, it.id), 0);
+	/* given back after fetched (not a real sequence, but no double count):
+	 * the host's slot is not freed a second time */
+	ck_assert_int_eq(gather_frontier_requeue(f, it.id), 0);
+	ck_assert_int_eq(gather_frontier_next(f, 0, &a0, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(a0.url, "http://a.example/2");
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_WAIT);
+	struct gather_frontier_stats st;
+	gather_frontier_stats(f, &st);
+	ck_assert_uint_eq(st.inflight, 1);
+	ck_assert_uint_eq(st.queued, 1);      /* a.example/3 at depth 1 */
+	gather_frontier_free(f);
+}
+END_TEST
+
 /* Shallowest first: a depth-1 URL queued after depth-2 ones starts first. */
 START_TEST(test_shallowest_first)
 {
@@ -458,6 +500,7 @@ int main(void)
 	tcase_add_test(tc, test_random_graphs);
 	tcase_add_test(tc, test_random_polite);
 	tcase_add_test(tc, test_politeness);
+	tcase_add_test(tc, test_fetched_frees_host_slot);
 	tcase_add_test(tc, test_shallowest_first);
 	tcase_add_test(tc, test_memory);
 	suite_add_tcase(s, tc);

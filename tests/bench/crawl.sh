@@ -110,7 +110,7 @@ local paths, i = {}, 0
 for line in io.lines("$pre/www/truth.txt") do paths[#paths + 1] = line end
 request = function() i = i % #paths + 1; return wrk.format("GET", paths[i]) end
 EOF
-  ceiling=$(wrk -t1 -c"$C" -d2s -s "$pre/urls.lua" "http://localhost:$port/" | awk '/Requests\/sec/ {printf "%.0f", $2}')
+  ceiling=$(wrk -t1 -c"$C" -d2s -s "$pre/urls.lua" "http://127.0.0.1:$port/" | awk '/Requests\/sec/ {printf "%.0f", $2}')
   kill -USR1 "$(cat "$pre/nginx.pid")"   # its log lines out before the first slice
   sleep 0.3
 fi
