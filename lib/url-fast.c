@@ -50,24 +50,13 @@ static bool is_sub(unsigned c)
 	}
 }
 
-static int hexv(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* What normalization does to the %XX at s (3 bytes there): 1 decodes it
  * (an unreserved character other than '.', which could make a dot
  * segment), 2 keeps it as it is (upper-case hex of anything else but NUL),
  * 0 something the fast path leaves to uriparser. */
 static int pct_kind(const char *s)
 {
-	int h = hexv((unsigned char)s[1]), l = hexv((unsigned char)s[2]);
+	int h = url_hexval((unsigned char)s[1]), l = url_hexval((unsigned char)s[2]);
 	if (h < 0 || l < 0)
 		return 0;
 	unsigned v = (unsigned)(h * 16 + l);
@@ -246,8 +235,8 @@ static int url_fast(const struct gather_url_base *b, const char *ref, size_t n, 
 	size_t w = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (out[i] == '%') {
-			unsigned v = (unsigned)(hexv((unsigned char)out[i + 1]) * 16 +
-			                        hexv((unsigned char)out[i + 2]));
+			unsigned v = (unsigned)(url_hexval((unsigned char)out[i + 1]) * 16 +
+			                        url_hexval((unsigned char)out[i + 2]));
 			if (is_unres(v)) {
 				out[w++] = (char)v;
 				i += 2;

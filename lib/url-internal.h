@@ -71,6 +71,9 @@ void url_fast_base_init(struct gather_url_base *b, const char *base, char *norm)
 int url_resolve_pair(const struct gather_url_base *b, const char *ref, size_t n,
                      char **res, char **norm, int *fast);
 
+/* The value of hex digit c (either case), or -1. */
+int url_hexval(int c);
+
 /* gather_url_resolve_norm with *fast as above. */
 int url_resolve_norm(const struct gather_url_base *b, const char *ref, size_t n,
                      char **ret, int *fast);

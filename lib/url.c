@@ -60,7 +60,7 @@ static void add_userinfo_host(struct gather_strbuf *b, const UriUriA *u)
 		gather_strbuf_addc(b, ']');
 }
 
-static int hexval(int c)
+int url_hexval(int c)
 {
 	if (c >= '0' && c <= '9')
 		return c - '0';
@@ -103,8 +103,8 @@ static void encode_part(struct gather_strbuf *b, const char *s, size_t n, int no
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
-			int h = i + 2 < n ? hexval((unsigned char)s[i + 1]) : -1;
-			int l = h >= 0 ? hexval((unsigned char)s[i + 2]) : -1;
+			int h = i + 2 < n ? url_hexval((unsigned char)s[i + 1]) : -1;
+			int l = h >= 0 ? url_hexval((unsigned char)s[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				sb_pct(b, '%');   /* a stray '%' means itself */
 				continue;
@@ -142,10 +142,10 @@ static int encode_host(struct gather_strbuf *b, const char *s, size_t n)
 	int high = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			c = (unsigned char)(hexval((unsigned char)s[i + 1]) * 16 +
-			                    hexval((unsigned char)s[i + 2]));
+		if (c == '%' && i + 2 < n && url_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    url_hexval((unsigned char)s[i + 2]) >= 0) {
+			c = (unsigned char)(url_hexval((unsigned char)s[i + 1]) * 16 +
+			                    url_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		}
 		if (c == 0) {

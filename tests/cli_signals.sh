@@ -89,18 +89,23 @@ exec {feed}>&-
 mkfifo "$tmp/stuck"
 exec {hold}<>"$tmp/stuck"
 for i in $(seq 1 3000); do echo "$b/bytes/2000?i=$i"; done > "$tmp/many.txt"
+# two_signals PID WHAT WAIT: SIGINT after WAIT s, which must leave PID
+# running (blocked on the fifo), then a second that must end it at once
+# with 130
+two_signals() {
+	sleep "$3"
+	kill -INT "$1"
+	sleep 0.5
+	kill -0 "$1" 2>/dev/null || bad "$2: the first signal ended a blocked run (test broken): $(cat "$tmp/two.err")"
+	local t0; t0=$(now_ms)
+	kill -INT "$1"
+	reap "$1"
+	t=$(($(now_ms) - t0))
+	[ $rc -eq 130 ] || bad "$2, second signal: exit $rc, want 130"
+	[ $t -lt 1000 ] || bad "$2, second signal: took $t ms"
+}
 "$gather" get -c 20 -i "$tmp/many.txt" >"$tmp/stuck" 2>"$tmp/two.err" &
-gp=$!
-sleep 1
-kill -INT $gp
-sleep 0.5
-kill -0 $gp 2>/dev/null || bad "second signal: the first already ended the blocked run (test broken)"
-t0=$(now_ms)
-kill -INT $gp
-reap $gp
-t=$(($(now_ms) - t0))
-[ $rc -eq 130 ] || bad "second signal: exit $rc, want 130"
-[ $t -lt 1000 ] || bad "second signal: took $t ms"
+two_signals $! "get in flight" 1
 
 # the same once every fetch is over and only the output is left to drain
 # (the reactor's loop has ended; the job is in the background, so its
@@ -110,19 +115,10 @@ for i in $(seq 1 300); do echo "$b/bytes/2000?drain=$i"; done > "$tmp/drain.txt"
 printf 'job "drain" {\n  mode = "get"\n  urls-file = "%s"\n  output { jsonl = "%s" }\n}\n' \
 	"$tmp/drain.txt" "$tmp/stuck" > "$tmp/drain.conf"
 for how in get run; do
-	if [ $how = get ]; then "$gather" get -c 20 -i "$tmp/drain.txt" >"$tmp/stuck" 2>"$tmp/drain.err" &
-	else "$gather" run "$tmp/drain.conf" >/dev/null 2>"$tmp/drain.err" & fi
-	gp=$!
-	sleep 2 # 300 local fetches are long over; 75 kB of records fill the fifo
-	kill -INT $gp
-	sleep 0.5
-	kill -0 $gp 2>/dev/null || bad "$how drain: the first signal ended a blocked drain (test broken): $(cat "$tmp/drain.err")"
-	t0=$(now_ms)
-	kill -INT $gp
-	reap $gp
-	t=$(($(now_ms) - t0))
-	[ $rc -eq 130 ] || bad "$how drain, second signal: exit $rc, want 130"
-	[ $t -lt 1000 ] || bad "$how drain, second signal: took $t ms"
+	if [ $how = get ]; then "$gather" get -c 20 -i "$tmp/drain.txt" >"$tmp/stuck" 2>"$tmp/two.err" &
+	else "$gather" run "$tmp/drain.conf" >/dev/null 2>"$tmp/two.err" & fi
+	# 300 local fetches are long over after 2 s; 75 kB of records fill the fifo
+	two_signals $! "$how drain" 2
 done
 exec {hold}<&-
 
