@@ -376,3 +376,77 @@ int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref,
 	int fast;
 	return url_resolve_pair(base, ref, n, res, norm, &fast);
 }
+
+/* --- gather_url_parse's fast path ------------------------------------------ */
+
+/* A path or query segment run of s[i..j): no "." or ".." segment. */
+static bool dot_segment(const char *seg, size_t n)
+{
+	return (n == 1 && seg[0] == '.') || (n == 2 && seg[0] == '.' && seg[1] == '.');
+}
+
+int url_parse_fast(const char *s, struct gather_url *ret)
+{
+	bool https;
+	size_t i;
+	if (strncmp(s, "http://", 7) == 0)
+		https = false, i = 7;
+	else if (strncmp(s, "https://", 8) == 0)
+		https = true, i = 8;
+	else
+		return 0;
+	size_t h0 = i;
+	while ((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= '0' && s[i] <= '9') || s[i] == '-' ||
+	       s[i] == '.' || s[i] == '_')
+		i++;
+	size_t h1 = i;
+	if (h1 == h0)
+		return 0;
+	unsigned port = https ? 443 : 80;
+	if (s[i] == ':') {
+		/* only a port normalization keeps as written: no leading zero,
+		 * not the default, 1..65535 */
+		unsigned p = 0;
+		size_t p0 = ++i;
+		while (s[i] >= '0' && s[i] <= '9' && i - p0 < 5)
+			p = p * 10 + (unsigned)(s[i++] - '0');
+		if (i == p0 || s[p0] == '0' || p > 65535 || p == port)
+			return 0;
+		port = p;
+	}
+	if (s[i] != '/')
+		return 0;
+	/* path: plain characters, no dot segment; then an optional query */
+	size_t t0 = i, seg = i + 1;
+	for (i++;; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c == '/' || c == '?' || c == '\0') {
+			if (dot_segment(s + seg, i - seg))
+				return 0;
+			seg = i + 1;
+			if (c != '/')
+				break;
+		} else if (!is_unres(c) && !is_sub(c)) {
+			return 0;
+		}
+	}
+	if (s[i] == '?')
+		for (i++; s[i]; i++)
+			if (!is_unres((unsigned char)s[i]) && !is_sub((unsigned char)s[i]) &&
+			    s[i] != '/' && s[i] != '?')
+				return 0;
+	struct gather_url u = {
+		.scheme = strdup(https ? "https" : "http"),
+		.host = strndup(s + h0, h1 - h0),
+		.port = (uint16_t)port,
+		.https = https,
+		.ipv6 = false,
+		.target = strdup(s + t0),
+	};
+	if (!u.scheme || !u.host || !u.target) {
+		gather_url_clear(&u);
+		return GATHER_E_NOMEM;
+	}
+	*ret = u;
+	return 1;
+}

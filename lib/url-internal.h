@@ -71,6 +71,13 @@ void url_fast_base_init(struct gather_url_base *b, const char *base, char *norm)
 int url_resolve_pair(const struct gather_url_base *b, const char *ref, size_t n,
                      char **res, char **norm, int *fast);
 
+/* gather_url_parse for a URL already in normal form with nothing to
+ * escape (url-fast.c): 1 with *ret filled, exactly as the full parse fills
+ * it; 0 when s is not such a URL (take the full parse); GATHER_E_NOMEM. */
+int url_parse_fast(const char *s, struct gather_url *ret);
+/* gather_url_parse without the fast path (the reference in tests). */
+int url_parse_full(const char *s, struct gather_url *ret);
+
 /* The value of hex digit c (either case), or -1. */
 int url_hexval(int c);
 

@@ -372,6 +372,16 @@ static int url_normal_uri(const char *s, UriUriA *uri, char **text, int *https,
 
 int gather_url_parse(const char *s, struct gather_url *ret)
 {
+	/* Most URLs a crawl starts are its frontier's, normalized already:
+	 * taken apart without uriparser (url-fast.c). */
+	int rc = s ? url_parse_fast(s, ret) : 0;
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	return url_parse_full(s, ret);
+}
+
+int url_parse_full(const char *s, struct gather_url *ret)
+{
 	/* A request line must not carry raw CR/LF; refuse rather than guess. */
 	if (!s || strpbrk(s, "\r\n"))
 		return GATHER_E_BAD_URL;

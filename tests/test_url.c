@@ -566,6 +566,70 @@ START_TEST(test_resolve_norm_differential)
 }
 END_TEST
 
+/* gather_url_parse's fast path gives what the full parse gives: URLs
+ * generated from pieces (scheme and host case, ports with zeros, defaults
+ * and out of range, userinfo, IPv6, dot segments, %XX, queries, fragments,
+ * spaces), each compared field by field; and plain URLs do take it. */
+START_TEST(test_parse_fast_differential)
+{
+	static const char *const schemes[] = { "http://", "https://", "HTTP://", "ftp://", "http:/" };
+	static const char *const hosts[] = {
+		"localhost", "example.com", "EXAMPLE.com", "a_b.c-d.9", "1.2.3.4", "[::1]",
+		"u@h", "h%41", "xn--bcher-kva.de", "b\xc3\xbc" "cher.de", "", "a..b", "-x.",
+	};
+	static const char *const ports[] = { "", ":", ":0", ":80", ":443", ":8080", ":080",
+	                                     ":65535", ":65536", ":123456", ":x" };
+	static const char *const parts[] = {
+		"/", "a", "B", ".", "..", "%41", "%2f", "%", "?", "q=1&r", "#f", " ", "~",
+		"!$'()*+,;=", ":", "@", "|", "\\", "-_.", "//", "\xc3\xa9",
+	};
+	uint32_t seed = 0x9e3779b9u;
+	int fast = 0, total = 0;
+	for (int n = 0; n < 20000; n++) {
+		char s[256];
+		size_t k = (size_t)snprintf(s, sizeof s, "%s%s%s",
+		                            schemes[rnd(&seed) % 5 ? rnd(&seed) % 2 : rnd(&seed) % 5],
+		                            hosts[rnd(&seed) % 3 ? rnd(&seed) % 2 : rnd(&seed) % 14],
+		                            ports[rnd(&seed) % 2 ? 0 : rnd(&seed) % 11]);
+		unsigned np = rnd(&seed) % 8;
+		for (unsigned j = 0; j < np && k < sizeof s - 16; j++) {
+			const char *p = parts[rnd(&seed) % 3 ? rnd(&seed) % 4 : rnd(&seed) % 21];
+			k += (size_t)snprintf(s + k, sizeof s - k, "%s", p);
+		}
+		struct gather_url a = { 0 }, b = { 0 };
+		int ra = gather_url_parse(s, &a), rb = url_parse_full(s, &b);
+		ck_assert_msg(ra == rb, "\"%s\": %d vs %d", s, ra, rb);
+		if (ra == 0) {
+			ck_assert_msg(strcmp(a.scheme, b.scheme) == 0 && strcmp(a.host, b.host) == 0 &&
+			              a.port == b.port && a.https == b.https && a.ipv6 == b.ipv6 &&
+			              strcmp(a.target, b.target) == 0,
+			              "\"%s\": %s %s %u %s vs %s %s %u %s", s, a.scheme, a.host, a.port,
+			              a.target, b.scheme, b.host, b.port, b.target);
+		}
+		struct gather_url c = { 0 };
+		int rc = url_parse_fast(s, &c);
+		ck_assert_int_ge(rc, 0);
+		fast += rc;
+		total++;
+		gather_url_clear(&a);
+		gather_url_clear(&b);
+		gather_url_clear(&c);
+	}
+	/* about 1 in 13 of these is plain: enough to compare it on */
+	ck_assert_msg(fast > total / 20, "fast path %d of %d", fast, total);
+	/* a crawl's own URLs take it */
+	struct gather_url u = { 0 };
+	ck_assert_int_eq(url_parse_fast("http://localhost:18081/p/00001.html?a=b", &u), 1);
+	ck_assert_str_eq(u.host, "localhost");
+	ck_assert_uint_eq(u.port, 18081);
+	ck_assert_str_eq(u.target, "/p/00001.html?a=b");
+	gather_url_clear(&u);
+	ck_assert_int_eq(url_parse_fast("https://example.com:443/", &u), 0);
+	ck_assert_int_eq(url_parse_fast("http://example.com/a/../b", &u), 0);
+	ck_assert_int_eq(url_parse_fast("http://example.com", &u), 0);
+}
+END_TEST
+
 /* Plain references against a normal base take the fast path (and give
  * the right strings); others do not. */
 START_TEST(test_resolve_norm_fast)
@@ -664,6 +728,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_resolve_norm_table, 0, N(resolve_cases));
 	tcase_add_test(tc, test_resolve_norm_differential);
 	tcase_add_test(tc, test_resolve_norm_fast);
+	tcase_add_test(tc, test_parse_fast_differential);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);
