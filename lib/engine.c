@@ -158,7 +158,9 @@ static void pool_conn_cb(struct conn *c, enum conn_ev ev, int err, const char *m
 
 void engine_pool_put(struct gather_engine *e, struct conn *c)
 {
-	if (evbuffer_get_length(conn_input(c)) > 0) { /* unasked-for bytes */
+	/* Unasked-for bytes, or a request not all sent (the server answered
+	 * before reading the whole body): not reusable. */
+	if (evbuffer_get_length(conn_input(c)) > 0 || evbuffer_get_length(conn_output(c)) > 0) {
 		engine_conn_close(e, c);
 		return;
 	}
