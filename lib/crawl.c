@@ -132,8 +132,8 @@ static void page_done(struct gather_crawl *c, struct gather_result *res)
 	/* The frontier's id of a URL is its fingerprint. */
 	uint64_t id = gather_seen_fingerprint(c->key, res->url, strlen(res->url));
 	size_t n = res->processed ? res->links.n : 0;
-	if (gather_frontier_done(c->frontier, id, now, (const char *const *)res->links.v,
-	                         n) == GATHER_E_NOMEM)
+	if (gather_frontier_done_ids(c->frontier, id, now, (const char *const *)res->links.v,
+	                             res->link_ids, n) == GATHER_E_NOMEM)
 		crawl_note_err(c, "out of memory in the frontier");
 	c->pages_out--;
 	finish_record(c, res);
@@ -153,6 +153,13 @@ static void filter_links(struct gather_crawl *c, struct gather_result *res)
 			free(res->links.v[i]);
 	}
 	res->links.n = k;
+	/* Their frontier ids, hashed here rather than on the reactor (NULL on
+	 * OOM: the frontier hashes them itself). */
+	free(res->link_ids);
+	res->link_ids = k ? malloc(k * sizeof *res->link_ids) : NULL;
+	for (size_t i = 0; res->link_ids && i < k; i++)
+		res->link_ids[i] = gather_seen_fingerprint(c->key, res->links.v[i],
+		                                           strlen(res->links.v[i]));
 }
 
 /* Engine callback: a page fetch ended. */

@@ -350,11 +350,14 @@ static void entry_lower(struct mem *m, struct fentry *e, unsigned d, const char 
 
 /* Offer url at depth d, found on parent: new → queued; known and unsettled
  * at a greater depth → lowered.  1 new, 0 known, or an error. */
-static int offer(struct mem *m, const char *url, unsigned d, const char *parent)
+/* fp: url's fingerprint, or 0 to compute it here. */
+static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const char *parent)
 {
 	if (d > m->c.max_depth)
 		return 0;
-	uint64_t fp = gather_seen_fingerprint(m->c.key, url, strlen(url));
+	size_t ulen = strlen(url);
+	if (!fp)
+		fp = gather_seen_fingerprint(m->c.key, url, ulen);
 	struct fentry *e = gather_u64map_get(&m->entries, fp);
 	if (e) {
 		if (d < e->depth)
@@ -372,7 +375,6 @@ static int offer(struct mem *m, const char *url, unsigned d, const char *parent)
 		m->stackcap = cap;
 	}
 	struct fhost *h = host_get(m, url);
-	size_t ulen = strlen(url);
 	/* one allocation for the entry and its URL: a large frontier is
 	 * mostly queued entries */
 	e = h ? calloc(1, sizeof *e + ulen + 1) : NULL;
@@ -412,7 +414,7 @@ static int drain_stack(struct mem *m)
 		m->st.reoffered++;
 		const char *l = e->links;
 		for (size_t i = 0; i < e->nlinks; i++, l += strlen(l) + 1) {
-			int r = offer(m, l, e->depth + 1, e->url);
+			int r = offer(m, l, 0, e->depth + 1, e->url);
 			if (r < 0)
 				rc = r;
 		}
@@ -452,7 +454,7 @@ static int mem_add(struct gather_frontier *f, const char *url, unsigned depth,
 	struct mem *m = (struct mem *)f;
 	if (!url)
 		return GATHER_E_INVALID;
-	int rc = offer(m, url, depth, parent);
+	int rc = offer(m, url, 0, depth, parent);
 	int rc2 = drain_stack(m);
 	return rc < 0 ? rc : rc2 < 0 ? rc2 : rc;
 }
@@ -506,7 +508,7 @@ static int mem_fetched(struct gather_frontier *f, uint64_t id)
 }
 
 static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
-                    const char *const *links, size_t n)
+                    const char *const *links, const uint64_t *ids, size_t n)
 {
 	struct mem *m = (struct mem *)f;
 	struct fentry *e = gather_u64map_get(&m->entries, id);
@@ -519,7 +521,7 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 	int rc = 0;
 	if (e->depth < m->c.max_depth)
 		for (size_t i = 0; i < n; i++) {
-			int r = offer(m, links[i], e->depth + 1, e->url);
+			int r = offer(m, links[i], ids ? ids[i] : 0, e->depth + 1, e->url);
 			if (r < 0)
 				rc = r;
 		}

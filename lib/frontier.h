@@ -91,9 +91,12 @@ struct gather_frontier_ops {
 	int (*fetched)(struct gather_frontier *f, uint64_t id);
 	/* The page id is finished (its record written) and had these links
 	 * (normalized, in scope; n may be 0; strings are copied).  The
-	 * frontier queues those within max_depth. */
+	 * frontier queues those within max_depth.  ids, when not NULL, are
+	 * the links' fingerprints (gather_seen_fingerprint with the
+	 * frontier's key), made elsewhere (a worker thread) to spare the
+	 * owner thread the hashing. */
 	int (*done)(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
-	            const char *const *links, size_t n);
+	            const char *const *links, const uint64_t *ids, size_t n);
 	/* Do not start anything on url's host before until_ms (capped at
 	 * now + max_wait_ms given at creation): 429/503 with Retry-After. */
 	void (*slow)(struct gather_frontier *f, const char *url, uint64_t now_ms,
@@ -150,7 +153,13 @@ static inline int gather_frontier_done(struct gather_frontier *f, uint64_t id,
                                        uint64_t now_ms, const char *const *links,
                                        size_t n)
 {
-	return f->ops->done(f, id, now_ms, links, n);
+	return f->ops->done(f, id, now_ms, links, NULL, n);
+}
+static inline int gather_frontier_done_ids(struct gather_frontier *f, uint64_t id,
+                                           uint64_t now_ms, const char *const *links,
+                                           const uint64_t *ids, size_t n)
+{
+	return f->ops->done(f, id, now_ms, links, ids, n);
 }
 static inline void gather_frontier_slow(struct gather_frontier *f, const char *url,
                                         uint64_t now_ms, uint64_t until_ms)

@@ -31,6 +31,7 @@ void gather_result_free(struct gather_result *r)
 	for (size_t i = 0; i < r->links.n; i++)
 		free(r->links.v[i]);
 	free(r->links.v);
+	free(r->link_ids);
 	json_decref(r->fields);
 	free(r);
 }

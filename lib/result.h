@@ -60,6 +60,8 @@ struct gather_result {
 		size_t n;
 	} links;
 	size_t n_links_found;  /* before --max-links cut the list */
+	uint64_t *link_ids;    /* crawl: links.n frontier ids (fingerprints) of
+	                        * links.v, made by the worker; or NULL */
 	void *fields;          /* json_t * object NAME → string / array, or NULL */
 	unsigned char sha256[32];
 	bool has_sha256;

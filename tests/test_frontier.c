@@ -9,6 +9,7 @@
 
 #include "error.h"
 #include "frontier.h"
+#include "seen.h"
 
 static struct gather_frontier *mk(unsigned depth, unsigned per_host, uint64_t delay,
                                   uint64_t max_wait)
@@ -434,6 +435,28 @@ START_TEST(test_fetched_frees_host_slot)
 }
 END_TEST
 
+/* done_ids: the fingerprints given with the links are the ones used (a
+ * worker hashed them), the frontier does not hash them again. */
+START_TEST(test_done_ids)
+{
+	struct gather_frontier *f = mk(3, 4, 0, 0);
+	const uint8_t key[16] = "0123456789abcdef";
+	gather_frontier_add(f, "http://a.example/", 0, NULL);
+	struct gather_frontier_item it;
+	uint64_t at = 0;
+	ck_assert_int_eq(gather_frontier_next(f, 0, &it, &at), GATHER_FRONTIER_URL);
+	const char *links[] = { "http://a.example/x", "http://a.example/y" };
+	/* /y is given /z's fingerprint: the frontier must take it as is */
+	uint64_t ids[] = { gather_seen_fingerprint(key, links[0], strlen(links[0])),
+	                   gather_seen_fingerprint(key, "http://a.example/z", 18) };
+	ck_assert_int_eq(gather_frontier_done_ids(f, it.id, 0, links, ids, 2), 0);
+	ck_assert_int_eq(gather_frontier_add(f, "http://a.example/x", 1, NULL), 0); /* known */
+	ck_assert_int_eq(gather_frontier_add(f, "http://a.example/z", 1, NULL), 0); /* known by id */
+	ck_assert_int_eq(gather_frontier_add(f, "http://a.example/y", 1, NULL), 1); /* new to it */
+	gather_frontier_free(f);
+}
+END_TEST
+
 /* Shallowest first: a depth-1 URL queued after depth-2 ones starts first. */
 START_TEST(test_shallowest_first)
 {
@@ -501,6 +524,7 @@ int main(void)
 	tcase_add_test(tc, test_random_polite);
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_fetched_frees_host_slot);
+	tcase_add_test(tc, test_done_ids);
 	tcase_add_test(tc, test_shallowest_first);
 	tcase_add_test(tc, test_memory);
 	suite_add_tcase(s, tc);
