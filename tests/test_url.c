@@ -588,12 +588,15 @@ START_TEST(test_parse_fast_differential)
 	for (int n = 0; n < 20000; n++) {
 		char s[256];
 		size_t k = (size_t)snprintf(s, sizeof s, "%s%s%s",
-		                            schemes[rnd(&seed) % 5 ? rnd(&seed) % 2 : rnd(&seed) % 5],
-		                            hosts[rnd(&seed) % 3 ? rnd(&seed) % 2 : rnd(&seed) % 14],
-		                            ports[rnd(&seed) % 2 ? 0 : rnd(&seed) % 11]);
+		                            schemes[rnd(&seed) % 5 ? rnd(&seed) % 2
+		                                                   : rnd(&seed) % (sizeof schemes / sizeof *schemes)],
+		                            hosts[rnd(&seed) % 3 ? rnd(&seed) % 2
+		                                                 : rnd(&seed) % (sizeof hosts / sizeof *hosts)],
+		                            ports[rnd(&seed) % 2 ? 0 : rnd(&seed) % (sizeof ports / sizeof *ports)]);
 		unsigned np = rnd(&seed) % 8;
 		for (unsigned j = 0; j < np && k < sizeof s - 16; j++) {
-			const char *p = parts[rnd(&seed) % 3 ? rnd(&seed) % 4 : rnd(&seed) % 21];
+			const char *p = parts[rnd(&seed) % 3 ? rnd(&seed) % 4
+			                                     : rnd(&seed) % (sizeof parts / sizeof *parts)];
 			k += (size_t)snprintf(s + k, sizeof s - k, "%s", p);
 		}
 		struct gather_url a = { 0 }, b = { 0 };
