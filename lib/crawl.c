@@ -129,11 +129,10 @@ static void page_done(struct gather_crawl *c, struct gather_result *res)
 	uint64_t now = crawl_now_ms();
 	if (res->status == 429 || res->status == 503)
 		crawl_slow_host(c, res, now);
-	/* The frontier's id of a URL is its fingerprint. */
-	uint64_t id = gather_seen_fingerprint(c->key, res->url, strlen(res->url));
 	size_t n = res->processed ? res->links.n : 0;
-	if (gather_frontier_done_ids(c->frontier, id, now, (const char *const *)res->links.v,
-	                             res->link_ids, n) == GATHER_E_NOMEM)
+	if (gather_frontier_done_ids(c->frontier, res->frontier_id, now,
+	                             (const char *const *)res->links.v, res->link_ids,
+	                             n) == GATHER_E_NOMEM)
 		crawl_note_err(c, "out of memory in the frontier");
 	c->pages_out--;
 	finish_record(c, res);
@@ -168,8 +167,7 @@ static void on_fetched(struct gather_result *res, void *arg)
 	struct gather_crawl *c = arg;
 	/* The host's politeness slot is free once the response is in; the
 	 * page stays unfinished (depth, links) until page_done. */
-	(void)gather_frontier_fetched(c->frontier,
-	                              gather_seen_fingerprint(c->key, res->url, strlen(res->url)));
+	(void)gather_frontier_fetched(c->frontier, res->frontier_id);
 	/* Links are followed from 2xx pages only, as wget does. */
 	if (!c->stopping && res->err == 0 && res->status >= 200 && res->status < 300 &&
 	    res->body.len > 0) {
@@ -211,6 +209,7 @@ static void fetch_page(struct gather_crawl *c, const struct gather_frontier_item
 		return;
 	}
 	res->depth = it->depth;
+	res->frontier_id = it->id;
 	c->pages_out++;
 	c->pages_started++;
 	if (gather_engine_fetch(c->engine, it->url, c->fetch_flags, res, on_fetched,

@@ -35,6 +35,7 @@
 #include <openssl/rand.h>
 
 #include "error.h"
+#include "hex.h"
 #include "mirror.h"
 #include "strbuf.h"
 #include "result.h"
@@ -65,17 +66,6 @@ static void sha256_hex(const char *s, size_t n, char out[65])
 	out[64] = '\0';
 }
 
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 /* Append s[0..n) percent-decoded, then with every byte that could mean
  * something to a file system, '%' (so the mapping is one-to-one) and, in a
  * path segment, '@' (our query separator) encoded as %XX. */
@@ -86,8 +76,8 @@ static void escape_into(struct gather_strbuf *c, const char *s, size_t n, bool i
 	for (size_t i = 0; i < n; i++) {
 		unsigned char ch = (unsigned char)s[i];
 		int hi, lo;
-		if (ch == '%' && i + 2 < n && (hi = hexval(s[i + 1])) >= 0 &&
-		    (lo = hexval(s[i + 2])) >= 0) {
+		if (ch == '%' && i + 2 < n && (hi = gather_hexval(s[i + 1])) >= 0 &&
+		    (lo = gather_hexval(s[i + 2])) >= 0) {
 			ch = (unsigned char)(hi << 4 | lo);
 			i += 2;
 		}

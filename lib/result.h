@@ -60,6 +60,7 @@ struct gather_result {
 		size_t n;
 	} links;
 	size_t n_links_found;  /* before --max-links cut the list */
+	uint64_t frontier_id;  /* crawl: the frontier's id of url, from next() */
 	uint64_t *link_ids;    /* crawl: links.n frontier ids (fingerprints) of
 	                        * links.v, made by the worker; or NULL */
 	void *fields;          /* json_t * object NAME → string / array, or NULL */

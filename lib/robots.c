@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "error.h"
+#include "hex.h"
 #include "robots.h"
 #include "seen.h"
 #include "u64map.h"
@@ -49,14 +50,6 @@ struct gather_robots {
 
 /* ---- percent-encoding ----------------------------------------------------- */
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 static bool unreserved(int c)
 {
 	return isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~';
@@ -74,9 +67,9 @@ static char *pct_norm(const char *s, size_t n, size_t *ret_len)
 	size_t m = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			int v = hexval((unsigned char)s[i + 1]) * 16 + hexval((unsigned char)s[i + 2]);
+		if (c == '%' && i + 2 < n && gather_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    gather_hexval((unsigned char)s[i + 2]) >= 0) {
+			int v = gather_hexval((unsigned char)s[i + 1]) * 16 + gather_hexval((unsigned char)s[i + 2]);
 			i += 2;
 			if (unreserved(v)) {
 				out[m++] = (char)v;

@@ -28,6 +28,7 @@
 #include <strings.h>
 
 #include "error.h"
+#include "hex.h"
 #include "url.h"
 #include "url-internal.h"
 
@@ -56,7 +57,7 @@ static bool is_sub(unsigned c)
  * 0 something the fast path leaves to uriparser. */
 static int pct_kind(const char *s)
 {
-	int h = url_hexval((unsigned char)s[1]), l = url_hexval((unsigned char)s[2]);
+	int h = gather_hexval((unsigned char)s[1]), l = gather_hexval((unsigned char)s[2]);
 	if (h < 0 || l < 0)
 		return 0;
 	unsigned v = (unsigned)(h * 16 + l);
@@ -235,8 +236,8 @@ static int url_fast(const struct gather_url_base *b, const char *ref, size_t n, 
 	size_t w = 0;
 	for (size_t i = 0; i < len; i++) {
 		if (out[i] == '%') {
-			unsigned v = (unsigned)(url_hexval((unsigned char)out[i + 1]) * 16 +
-			                        url_hexval((unsigned char)out[i + 2]));
+			unsigned v = (unsigned)(gather_hexval((unsigned char)out[i + 1]) * 16 +
+			                        gather_hexval((unsigned char)out[i + 2]));
 			if (is_unres(v)) {
 				out[w++] = (char)v;
 				i += 2;

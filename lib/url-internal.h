@@ -78,9 +78,6 @@ int url_parse_fast(const char *s, struct gather_url *ret);
 /* gather_url_parse without the fast path (the reference in tests). */
 int url_parse_full(const char *s, struct gather_url *ret);
 
-/* The value of hex digit c (either case), or -1. */
-int url_hexval(int c);
-
 /* gather_url_resolve_norm with *fast as above. */
 int url_resolve_norm(const struct gather_url_base *b, const char *ref, size_t n,
                      char **ret, int *fast);

@@ -28,6 +28,7 @@
 #include <uriparser/Uri.h>
 
 #include "error.h"
+#include "hex.h"
 #include "strbuf.h"
 #include "url.h"
 #include "url-internal.h"
@@ -58,17 +59,6 @@ static void add_userinfo_host(struct gather_strbuf *b, const UriUriA *u)
 	sb_range(b, &u->hostText);
 	if (u->hostData.ip6)
 		gather_strbuf_addc(b, ']');
-}
-
-int url_hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
 }
 
 static int is_unreserved(int c)
@@ -103,8 +93,8 @@ static void encode_part(struct gather_strbuf *b, const char *s, size_t n, int no
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (c == '%') {
-			int h = i + 2 < n ? url_hexval((unsigned char)s[i + 1]) : -1;
-			int l = h >= 0 ? url_hexval((unsigned char)s[i + 2]) : -1;
+			int h = i + 2 < n ? gather_hexval((unsigned char)s[i + 1]) : -1;
+			int l = h >= 0 ? gather_hexval((unsigned char)s[i + 2]) : -1;
 			if (h < 0 || l < 0) {
 				sb_pct(b, '%');   /* a stray '%' means itself */
 				continue;
@@ -142,10 +132,10 @@ static int encode_host(struct gather_strbuf *b, const char *s, size_t n)
 	int high = 0;
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c == '%' && i + 2 < n && url_hexval((unsigned char)s[i + 1]) >= 0 &&
-		    url_hexval((unsigned char)s[i + 2]) >= 0) {
-			c = (unsigned char)(url_hexval((unsigned char)s[i + 1]) * 16 +
-			                    url_hexval((unsigned char)s[i + 2]));
+		if (c == '%' && i + 2 < n && gather_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    gather_hexval((unsigned char)s[i + 2]) >= 0) {
+			c = (unsigned char)(gather_hexval((unsigned char)s[i + 1]) * 16 +
+			                    gather_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		}
 		if (c == 0) {

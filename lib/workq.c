@@ -64,7 +64,8 @@ struct gather_workq {
 	gather_work_done_fn done;
 	void *arg;
 	size_t capacity;
-	unsigned nworkers;         /* threads started (and to join) */
+	unsigned nworkers;         /* threads started (and to join); set before
+	                            * they start (they divide the queue by it) */
 	pthread_t *threads;
 	struct event *notify;      /* reactor owns it; workers only event_active() it */
 	struct event *keepalive;   /* added/deleted under mu (see keepalive_locked) */
@@ -80,7 +81,6 @@ struct gather_workq {
 	bool kept_alive;           /* keepalive is added (pending > 0) */
 	unsigned idle;             /* workers waiting on cv_todo */
 	atomic_bool halt;          /* set with stopping; read without mu between batch items */
-	unsigned nworkers_live;    /* workers started (divides the queue) */
 };
 
 /* Called with mu held: keepalive added iff something is pending.  Lock
@@ -166,7 +166,7 @@ static void *workq_thread(void *p)
 			pthread_mutex_unlock(&q->mu);
 			break;
 		}
-		share = q->todo.n / q->nworkers_live + 1;
+		share = q->todo.n / q->nworkers + 1;
 		while (n < WORKQ_TAKE && n < share && (batch[n] = ring_take(&q->todo)))
 			n++;
 		pthread_mutex_unlock(&q->mu);
@@ -334,9 +334,9 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		return NULL;
 	}
 
-	q->nworkers_live = nworkers;
+	q->nworkers = nworkers;
 	/* Workers block every signal, so signals reach the reactor thread
-	 * (libevent's signal events) and never interrupt a parse. */
+	 * (the program's handlers) and never interrupt a parse. */
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; started < nworkers; started++) {
@@ -355,7 +355,6 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		workq_release(q);
 		return NULL;
 	}
-	q->nworkers = nworkers;
 	return q;
 }
 

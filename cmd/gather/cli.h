@@ -40,8 +40,6 @@ struct cli_signals;
 typedef void (*cli_signal_fn)(int sig, void *arg);
 struct cli_signals *cli_signals_open(struct event_base *base, cli_signal_fn cb, void *arg);
 void cli_signals_close(struct cli_signals *s);
-/* Signals received so far. */
-unsigned cli_signals_seen(void);
 
 int cmd_get(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);

@@ -43,7 +43,6 @@ struct run {
 	size_t next;                   /* first job not started */
 	size_t active;
 	bool parallel, stopping;
-	unsigned signals;              /* SIGINT/SIGTERM seen */
 	int exit;
 };
 
@@ -133,7 +132,6 @@ static void start_next(struct run *run)
 static void on_signal(int sig, void *arg)
 {
 	struct run *run = arg;
-	run->signals++;
 	if (run->stopping)
 		return;
 	fprintf(stderr, "gather run: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");

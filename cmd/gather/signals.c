@@ -98,8 +98,3 @@ void cli_signals_close(struct cli_signals *s)
 	event_free(s->ev);
 	free(s);
 }
-
-unsigned cli_signals_seen(void)
-{
-	return (unsigned)sig_count;
-}
