@@ -13,8 +13,8 @@
 #include <event2/thread.h>
 
 #include "cli.h"
-#include "error.h"
-#include "runner.h"
+#include "gather/error.h"
+#include "gather/runner.h"
 
 struct run_ctx {
 	struct event_base *base;

@@ -6,8 +6,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "job.h"
+#include "gather/error.h"
+#include "gather/job.h"
 
 static void check_usage(FILE *f)
 {

@@ -11,8 +11,8 @@
 #include <string.h>
 
 #include "cli.h"
-#include "error.h"
-#include "options.h"
+#include "gather/error.h"
+#include "gather/options.h"
 
 static void usage(FILE *f)
 {

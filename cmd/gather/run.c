@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "error.h"
-#include "job.h"
-#include "runner.h"
+#include "gather/error.h"
+#include "gather/job.h"
+#include "gather/runner.h"
 
 struct run;
 

@@ -18,8 +18,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "error.h"
-#include "frontier.h"
+#include "gather/error.h"
+#include "crawl/frontier.h"
 
 /* VmRSS of this process, KiB. */
 static long rss_kib(void)

@@ -21,12 +21,12 @@
 
 #include <jansson.h>
 
-#include "jsonl.h"
+#include "output/jsonl.h"
 #include "../jsonl_ref.h"
-#include "options.h"
-#include "result.h"
-#include "sink.h"
-#include "strbuf.h"
+#include "gather/options.h"
+#include "gather/result.h"
+#include "output/sink.h"
+#include "util/strbuf.h"
 
 #define MAX_ROUNDS 15
 

@@ -22,11 +22,11 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "error.h"
-#include "html.h"
-#include "options.h"
-#include "result.h"
-#include "workq.h"
+#include "gather/error.h"
+#include "html/html.h"
+#include "gather/options.h"
+#include "gather/result.h"
+#include "pipeline/workq.h"
 
 struct file {
 	char *url;

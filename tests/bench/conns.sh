@@ -1,7 +1,7 @@
 #!/bin/bash
 # tests/bench/conns.sh — gather's memory per open connection.
 #
-# Runs the test server (tests/testserver) on 127.0.0.1 and fetches N URLs of
+# Runs the test server (tests/lib/testserver) on 127.0.0.1 and fetches N URLs of
 # /slow/MS at concurrency N, so N connections are open at once, then the same
 # with 10 URLs; reports both peak RSS values and (peak_N - peak_10) / N, the
 # memory one more connection costs.  Goal: <= 64 KiB a connection.
@@ -16,7 +16,7 @@ tmp=$(mktemp -d)
 # waits for the sleep), and end both at exit.
 exec 3< <(exec sleep 900 2> /dev/null)
 sleeper=$!
-"$top/tests/testserver" --port-file "$tmp/port" <&3 > /dev/null &
+"$top/tests/lib/testserver" --port-file "$tmp/port" <&3 > /dev/null &
 srv=$!
 exec 3<&-
 trap 'kill $srv $sleeper 2>/dev/null || true; rm -rf "$tmp"' EXIT

@@ -13,10 +13,10 @@
 #include <event2/event.h>
 #include <event2/thread.h>
 
-#include "engine.h"
-#include "error.h"
-#include "options.h"
-#include "result.h"
+#include "gather/engine.h"
+#include "gather/error.h"
+#include "gather/options.h"
+#include "gather/result.h"
 
 struct state {
 	struct event_base *base;

@@ -1,0 +1,50 @@
+/* job.h — job files (gather.conf(5)): parse, validate and turn into options.
+ *
+ * A job file holds one or more `job "NAME" { ... }` sections, `defaults
+ * { ... }` blocks and `include("FILE")` lines.  The keys of a job are built
+ * from gather_optdefs[] (options.h), so every command-line option of get and
+ * crawl has a job-file key of the same name; values are parsed by
+ * gather_opt_set(), exactly as on the command line.
+ *
+ * Threads: any thread.  libconfuse keeps its scanner state in globals, so
+ * loads are serialized by a lock inside job.c; loads on several threads at
+ * once are safe but do not run in parallel. */
+#ifndef GATHER_JOB_H
+#define GATHER_JOB_H
+
+#include <stddef.h>
+
+#include "gather/options.h"
+
+struct gather_job {
+	char *name;               /* the section title */
+	char *file;               /* file the job is written in (as given, or the
+	                           * resolved path of an included file) */
+	unsigned line;            /* line of `job "NAME" {` */
+	unsigned cmd;             /* GATHER_CMD_GET or GATHER_CMD_CRAWL */
+	struct gather_opts opts;  /* defaults, then defaults blocks, then the job;
+	                           * input paths resolved against the job file's
+	                           * directory */
+	struct gather_strv seeds; /* seeds (crawl) or URLs (get) */
+};
+
+struct gather_jobfile {
+	struct gather_job *jobs;  /* in file order, included files in place */
+	size_t n;
+};
+
+/* Parse and validate the job file at path (and the files it includes).
+ * Every fault is appended to diags (which may be NULL) as "FILE:LINE:
+ * message", each once, sorted by file and line.  Returns 0 with *ret filled
+ * (the caller frees it with gather_jobfile_free), or GATHER_E_INVALID when
+ * there was any fault (*ret zeroed), GATHER_E_NOMEM. */
+int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
+                        struct gather_strv *diags);
+
+/* Frees what jf owns; jf is left zeroed.  Accepts a zeroed struct. */
+void gather_jobfile_free(struct gather_jobfile *jf);
+
+/* Job files include each other at most this deep (a cycle is a fault). */
+#define GATHER_JOB_MAX_INCLUDE_DEPTH 8
+
+#endif

@@ -1,0 +1,44 @@
+/* runner.h — one job (a URL-list fetch or a crawl) on a reactor: the engine,
+ * the worker pool, the frontier and the sink wired together.
+ * Reactor thread only. */
+#ifndef GATHER_RUNNER_H
+#define GATHER_RUNNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "gather/options.h"
+#include "gather/result.h"
+
+struct event_base;
+struct gather_runner;
+
+/* A runner for cmd (GATHER_CMD_GET or GATHER_CMD_CRAWL) with options o (must
+ * outlive the runner) and the given URLs or seeds; o->input files are read as
+ * capacity frees.  NULL with err filled on a setup error (bad regex, XPath,
+ * unwritable output, ...). */
+struct gather_runner *gather_runner_new(struct event_base *base,
+                                        const struct gather_opts *o, unsigned cmd,
+                                        const struct gather_strv *urls,
+                                        char *err, size_t errlen);
+
+/* Start; done(r, arg) is called on the reactor thread when every record is
+ * written. */
+int gather_runner_start(struct gather_runner *r,
+                        void (*done)(struct gather_runner *, void *), void *arg);
+
+/* SIGINT/SIGTERM: start nothing new, end in-flight fetches as cancelled,
+ * flush every record; done() follows. */
+void gather_runner_stop(struct gather_runner *r);
+
+void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats *ret);
+
+/* The first input or setup problem met while running (an unreadable -i
+ * file, ...), NULL when none; valid until free. */
+const char *gather_runner_error(const struct gather_runner *r);
+
+/* 0 when the outputs closed cleanly, else GATHER_E_IO with err filled.
+ * Frees.  Accepts NULL. */
+int gather_runner_free(struct gather_runner *r, char *err, size_t errlen);
+
+#endif

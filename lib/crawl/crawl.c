@@ -1,0 +1,557 @@
+/* crawl.c — the crawl runner (see crawl.h): pages and the step function;
+ * robots.txt per origin and sitemaps are in crawl-robots.c.
+ *
+ * Everything here runs on the reactor thread; link extraction runs on the
+ * worker pool (lib/html.c via lib/workq.c).  One step function, pump(),
+ * called from the kick event and from timers, moves results on (workers,
+ * sink), reads seeds, and starts what the frontier says is ready:
+ *
+ *   frontier item ─┬─ robots.txt of its origin unknown → wait for it (one
+ *                  │  fetch per origin; the item waits in that origin's list)
+ *                  ├─ disallowed → record with error "robots", done
+ *                  └─ fetch → workers (2xx with a body) → links normalized,
+ *                     scope-checked → frontier done(links) → sink
+ *
+ * Backpressure as in runner.c: while the worker queue or the sink is full,
+ * nothing new starts and the engine's reads pause.  Politeness lives in the
+ * frontier (per host: --per-host, --delay, Crawl-delay, Retry-After). */
+#include "config.h"
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "crawl/crawl-internal.h"
+#include "gather/crawl.h"
+#include "gather/engine.h"
+#include "gather/error.h"
+#include "crawl/frontier.h"
+#include "html/html.h"
+#include "pipeline/input.h"
+#include "crawl/robots.h"
+#include "crawl/scope.h"
+#include "util/seen.h"
+#include "output/sink.h"
+#include "url/url.h"
+#include "pipeline/workq.h"
+
+uint64_t crawl_now_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void crawl_kick(struct gather_crawl *c)
+{
+	if (c->kick)
+		event_active(c->kick, 0, 0);
+}
+
+void crawl_note_err(struct gather_crawl *c, const char *msg)
+{
+	if (!c->first_err[0])
+		snprintf(c->first_err, sizeof c->first_err, "%s", msg);
+}
+
+/* Per crawl, so that pages cannot aim for fingerprint collisions. */
+static void random_key(uint8_t key[16])
+{
+	if (getrandom(key, 16, 0) == 16)
+		return;
+	uint64_t t = crawl_now_ms() ^ (uint64_t)(uintptr_t)key;
+	for (int i = 0; i < 16; i++) {
+		t = t * 6364136223846793005ULL + 1442695040888963407ULL;
+		key[i] = (uint8_t)(t >> 56);
+	}
+}
+
+/* ---- records ------------------------------------------------------------- */
+
+/* A finished record: count it and queue it for the sink. */
+static void finish_record(struct gather_crawl *c, struct gather_result *res)
+{
+	c->st.done++;
+	if (res->err == 0 && res->status > 0 && res->status < 400)
+		c->st.ok++;
+	else
+		c->st.failed++;
+	c->st.bytes += res->bytes;
+	if (gather_resq_push(&c->to_sink, res) < 0) {
+		gather_result_free(res);
+		crawl_note_err(c, "out of memory queueing a record");
+	}
+	/* A record made inside pump() (a robots refusal) has no fetch to wake
+	 * us later: make sure pump() runs again to move it on. */
+	crawl_kick(c);
+}
+
+/* A record for a URL we do not fetch (bad seed, robots). */
+static void refuse(struct gather_crawl *c, const char *url, unsigned depth,
+                   const char *parent, int err, const char *msg)
+{
+	struct gather_result *res = gather_result_new();
+	if (!res || !(res->url = strdup(url)) || (parent && !(res->parent = strdup(parent)))) {
+		gather_result_free(res);
+		crawl_note_err(c, "out of memory making a record");
+		return;
+	}
+	res->depth = depth;
+	gather_result_fail(res, err, msg);
+	finish_record(c, res);
+}
+
+/* ---- pages ------------------------------------------------------------- */
+
+/* Engine redirect hook: follow only within the scope (the fetch then ends
+ * with the 3xx, error "scope", final_url = the target). */
+static int on_redirect(const char *url, void *arg)
+{
+	struct gather_crawl *c = arg;
+	char *n = NULL;
+	int rc = gather_url_normalize(url, &n);
+	if (rc == 0)
+		rc = gather_scope_rules_check(c->scope, n);
+	free(n);
+	return rc == 0 ? 0 : GATHER_E_SCOPE;
+}
+
+/* Called with a page whose processing (if any) is over: hand its links
+ * (normalized and in scope: filter_links) to the frontier, slow its host
+ * if it asked, and write it. */
+static void page_done(struct gather_crawl *c, struct gather_result *res)
+{
+	uint64_t now = crawl_now_ms();
+	if (res->status == 429 || res->status == 503)
+		crawl_slow_host(c, res, now);
+	size_t n = res->processed ? res->links.n : 0;
+	if (gather_frontier_done_ids(c->frontier, res->frontier_id, now,
+	                             (const char *const *)res->links.v, res->link_ids,
+	                             n) == GATHER_E_NOMEM)
+		crawl_note_err(c, "out of memory in the frontier");
+	c->pages_out--;
+	finish_record(c, res);
+}
+
+/* Worker thread, after extraction: res->links (normalized already: the
+ * extractor was told to, gather_extractor_normalize_links) becomes the
+ * links to follow, those in scope (records carry only the count found,
+ * n_links_found, which stays as it was). */
+static void filter_links(struct gather_crawl *c, struct gather_result *res)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < res->links.n; i++) {
+		if (gather_scope_rules_check(c->scope, res->links.v[i]) == 0)
+			res->links.v[k++] = res->links.v[i];
+		else
+			free(res->links.v[i]);
+	}
+	res->links.n = k;
+	/* Their frontier ids, hashed here rather than on the reactor (NULL on
+	 * OOM: the frontier hashes them itself). */
+	free(res->link_ids);
+	res->link_ids = k ? malloc(k * sizeof *res->link_ids) : NULL;
+	for (size_t i = 0; res->link_ids && i < k; i++)
+		res->link_ids[i] = gather_seen_fingerprint(c->key, res->links.v[i],
+		                                           strlen(res->links.v[i]));
+}
+
+/* Engine callback: a page fetch ended. */
+static void on_fetched(struct gather_result *res, void *arg)
+{
+	struct gather_crawl *c = arg;
+	/* The host's politeness slot is free once the response is in; the
+	 * page stays unfinished (depth, links) until page_done. */
+	(void)gather_frontier_fetched(c->frontier, res->frontier_id);
+	/* Links are followed from 2xx pages only, as wget does. */
+	if (!c->stopping && res->err == 0 && res->status >= 200 && res->status < 300 &&
+	    res->body.len > 0) {
+		if (gather_resq_push(&c->to_work, res) == 0) {
+			crawl_kick(c);
+			return;
+		}
+		crawl_note_err(c, "out of memory queueing a page");
+	}
+	page_done(c, res);
+	crawl_kick(c);
+}
+
+/* Worker thread: links, title, fields. */
+static void process(struct gather_result *res, void *arg)
+{
+	struct gather_crawl *c = arg;
+	gather_extract(c->x, res);
+	filter_links(c, res);
+}
+
+/* Worker-queue callback, reactor thread: a page was processed. */
+static void on_processed(struct gather_result *res, void *arg)
+{
+	struct gather_crawl *c = arg;
+	page_done(c, res);
+	crawl_kick(c);
+}
+
+/* Start fetching a frontier item its robots.txt allows. */
+static void fetch_page(struct gather_crawl *c, const struct gather_frontier_item *it)
+{
+	struct gather_result *res = gather_result_new();
+	if (!res || !(res->url = strdup(it->url)) ||
+	    (it->parent && !(res->parent = strdup(it->parent)))) {
+		gather_result_free(res);
+		crawl_note_err(c, "out of memory starting a fetch");
+		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		return;
+	}
+	res->depth = it->depth;
+	res->frontier_id = it->id;
+	c->pages_out++;
+	c->pages_started++;
+	if (gather_engine_fetch(c->engine, it->url, c->fetch_flags, res, on_fetched,
+	                        on_redirect, c) < 0) {
+		c->pages_out--;   /* the engine freed res */
+		crawl_note_err(c, "out of memory starting a fetch");
+		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+	}
+}
+
+void crawl_dispatch(struct gather_crawl *c, const struct gather_frontier_item *it,
+                    const struct gather_robots *rules)
+{
+	if (c->stopping) {
+		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		return;
+	}
+	if (rules && !gather_robots_allowed(rules, it->url)) {
+		int why_err = 0, why_status = 0, err = GATHER_E_ROBOTS;
+		char msg[200] = "disallowed by robots.txt";
+		if (gather_robots_blocks_all(rules, &why_err, &why_status)) {
+			/* RFC 9309 §2.3.1.4: an unreachable robots.txt disallows the
+			 * site for a while.  When the host itself cannot be reached,
+			 * the page could not have been fetched either: say so with
+			 * the fetch's own error code. */
+			if (why_err < 0)
+				err = why_err;
+			if (why_err < 0)
+				snprintf(msg, sizeof msg, "robots.txt unreachable (%s): site not fetched",
+				         gather_err_text(why_err));
+			else
+				snprintf(msg, sizeof msg, "robots.txt answered %d: the site is treated "
+				         "as disallowed for now (RFC 9309 section 2.3.1.4)", why_status);
+		}
+		refuse(c, it->url, it->depth, it->parent, err, msg);
+		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		return;
+	}
+	fetch_page(c, it);
+}
+
+/* ---- the step function ------------------------------------------------- */
+
+static void arm_in(struct event *ev, uint64_t delay_ms)
+{
+	struct timeval tv = { (time_t)(delay_ms / 1000), (suseconds_t)(delay_ms % 1000) * 1000 };
+	evtimer_add(ev, &tv);
+}
+
+/* Read the seeds that are available now. */
+static void read_seeds(struct gather_crawl *c)
+{
+	while (!c->input_done && !c->input_waiting && !c->stopping) {
+		char *url, *n = NULL;
+		const char *src;
+		int toolong;
+		int rc = gather_input_next(c->input, &url, &src, &toolong);
+		if (rc == 1) {
+			c->input_done = true;
+			break;
+		}
+		if (rc == GATHER_E_AGAIN) {
+			c->input_waiting = true;
+			break;
+		}
+		if (rc < 0) {
+			crawl_note_err(c, src);
+			continue;
+		}
+		if (toolong || gather_url_normalize(url, &n) < 0) {
+			char msg[600];
+			snprintf(msg, sizeof msg, "%s (%s)",
+			         toolong ? "line too long for a URL"
+			                 : "malformed URL, or not http/https", src);
+			refuse(c, url, 0, NULL, GATHER_E_BAD_URL, msg);
+		} else if (crawl_add_seed(c, n) < 0) {
+			crawl_note_err(c, "out of memory adding a seed");
+		}
+		free(url);
+		free(n);
+	}
+}
+
+/* Take ready URLs from the frontier while there is room. */
+static void start_pages(struct gather_crawl *c)
+{
+	uint64_t now = crawl_now_ms();
+	while (!c->stopping && !c->limit_hit &&
+	       gather_engine_inflight(c->engine) + c->nwaiting < c->o->concurrency &&
+	       c->to_sink.n == 0 && c->to_work.n == 0 &&
+	       !gather_workq_full(c->workq) && !gather_sink_full(c->sink)) {
+		if (c->o->max_pages && c->pages_started >= c->o->max_pages) {
+			c->limit_hit = true;
+			break;
+		}
+		/* Items waiting for robots.txt may become pages: wait for them
+		 * (some may be refused, leaving room). */
+		if (c->o->max_pages && c->pages_started + c->nwaiting >= c->o->max_pages)
+			break;
+		struct gather_frontier_item it;
+		uint64_t at = 0;
+		int rc = gather_frontier_next(c->frontier, now, &it, &at);
+		if (rc == GATHER_FRONTIER_URL) {
+			crawl_robots_route(c, &it, now);
+			continue;
+		}
+		if (rc == GATHER_FRONTIER_WAIT && at != UINT64_MAX)
+			arm_in(c->wake, at > now ? at - now : 0);
+		break;
+	}
+}
+
+/* Every record written and nothing more to start? */
+static bool all_done(struct gather_crawl *c)
+{
+	if (!c->input_done && !c->stopping)
+		return false;
+	if (gather_engine_inflight(c->engine) || gather_workq_pending(c->workq) ||
+	    c->to_work.n || c->to_sink.n || c->nwaiting || c->pages_out)
+		return false;
+	if (c->stopping || c->limit_hit)
+		return true;
+	/* Nothing in flight: done unless URLs wait on a politeness timer. */
+	struct gather_frontier_stats st;
+	gather_frontier_stats(c->frontier, &st);
+	return st.queued == 0 && st.inflight == 0;
+}
+
+/* The crawl's one step (kick event and timers; never re-entered). */
+static void pump(evutil_socket_t fd, short what, void *arg)
+{
+	struct gather_crawl *c = arg;
+	struct gather_result *res;
+	bool blocked = false;
+	(void)fd;
+	(void)what;
+
+	read_seeds(c);
+	while ((res = gather_resq_peek(&c->to_work))) {
+		if (c->stopping) {   /* no processing after a stop */
+			gather_resq_pop(&c->to_work);
+			page_done(c, res);
+			continue;
+		}
+		if (gather_workq_push(c->workq, res) < 0) {
+			blocked = true;
+			break;
+		}
+		gather_resq_pop(&c->to_work);
+	}
+	while ((res = gather_resq_peek(&c->to_sink))) {
+		if (gather_sink_put(c->sink, res) < 0) {
+			blocked = true;
+			break;
+		}
+		gather_resq_pop(&c->to_sink);
+	}
+	if (blocked != c->paused) {
+		gather_engine_pause_reads(c->engine, blocked);
+		c->paused = blocked;
+	}
+	if (blocked && !evtimer_pending(c->retry, NULL))
+		arm_in(c->retry, 2);
+	if (!blocked)
+		start_pages(c);
+	if (!c->finished && all_done(c)) {
+		c->finished = true;
+		c->st.elapsed_ms = crawl_now_ms() - c->t0_ms;
+		evtimer_del(c->wake);
+		evtimer_del(c->deadline);
+		if (c->done)
+			c->done(c, c->done_arg);
+	}
+}
+
+static void on_input_ready(void *arg)
+{
+	struct gather_crawl *c = arg;
+	c->input_waiting = false;
+	crawl_kick(c);
+}
+
+/* --max-time: end like a stop. */
+static void on_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	gather_crawl_stop(arg);
+}
+
+/* ---- public ------------------------------------------------------------- */
+
+struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gather_opts *o,
+                                      const struct gather_strv *seeds,
+                                      char *err, size_t errlen)
+{
+	struct gather_crawl *c = calloc(1, sizeof *c);
+	if (!c) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	err[0] = '\0';
+	c->base = base;
+	c->o = o;
+	c->ua = o->user_agent ? o->user_agent : gather_default_user_agent();
+	if (o->concurrency == 0) {
+		snprintf(err, errlen, "concurrency must be at least 1");
+		goto fail;
+	}
+	c->scope = gather_scope_rules_new(o, err, errlen);
+	if (!c->scope)
+		goto fail;
+	struct gather_frontier_conf fc = {
+		.max_depth = o->depth,
+		.per_host = o->per_host ? o->per_host : o->concurrency,
+		.delay_ms = o->delay_ms,
+		.max_wait_ms = o->retry_max_wait_ms,
+	};
+	random_key(c->key);
+	memcpy(fc.key, c->key, sizeof fc.key);
+	c->frontier = gather_frontier_mem_new(&fc);
+	if (!c->frontier) {
+		if (o->depth > 1000000)
+			snprintf(err, errlen, "--depth %u is too deep (at most 1000000)", o->depth);
+		goto fail_oom;
+	}
+	c->robots = gather_robots_cache_new();
+	if (!c->robots)
+		goto fail_oom;
+	c->sink = gather_sink_open(o, GATHER_CMD_CRAWL, err, errlen);
+	if (!c->sink)
+		goto fail;
+	c->fetch_flags = gather_sink_fetch_flags(c->sink) | GATHER_FETCH_KEEP_BODY;
+	c->x = gather_extractor_new(o, err, errlen);
+	if (!c->x)
+		goto fail;
+	gather_extractor_normalize_links(c->x);   /* filter_links wants them so */
+	c->workq = gather_workq_new(base, o->workers, 2 * (size_t)o->concurrency + 16,
+	                            process, on_processed, c, err, errlen);
+	if (!c->workq)
+		goto fail;
+	c->engine = gather_engine_new(base, o, err, errlen);
+	if (!c->engine)
+		goto fail;
+	c->input = gather_input_new(base, seeds, &o->input, 65536, on_input_ready, c);
+	c->kick = event_new(base, -1, 0, pump, c);
+	c->retry = evtimer_new(base, pump, c);
+	c->wake = evtimer_new(base, pump, c);
+	c->deadline = evtimer_new(base, on_deadline, c);
+	if (!c->input || !c->kick || !c->retry || !c->wake || !c->deadline)
+		goto fail_oom;
+	return c;
+fail_oom:
+	if (!err[0])
+		snprintf(err, errlen, "out of memory");
+fail:
+	gather_crawl_free(c, NULL, 0);
+	return NULL;
+}
+
+int gather_crawl_start(struct gather_crawl *c, void (*done)(struct gather_crawl *, void *),
+                       void *arg)
+{
+	c->done = done;
+	c->done_arg = arg;
+	c->t0_ms = crawl_now_ms();
+	if (c->o->max_time_ms)
+		arm_in(c->deadline, c->o->max_time_ms);
+	crawl_kick(c);
+	return 0;
+}
+
+void gather_crawl_stop(struct gather_crawl *c)
+{
+	if (c->stopping)
+		return;
+	c->stopping = true;
+	gather_input_close(c->input);
+	crawl_robots_drop_waiting(c);
+	gather_engine_cancel_all(c->engine);
+	crawl_kick(c);
+}
+
+void gather_crawl_stats(const struct gather_crawl *c, struct gather_run_stats *ret)
+{
+	*ret = c->st;
+	ret->inflight = c->engine ? gather_engine_inflight(c->engine) : 0;
+	struct gather_frontier_stats fs = { 0 };
+	if (c->frontier)
+		gather_frontier_stats(c->frontier, &fs);
+	ret->queued = fs.queued;
+	if (!c->finished)
+		ret->elapsed_ms = crawl_now_ms() - c->t0_ms;
+}
+
+const char *gather_crawl_error(const struct gather_crawl *c)
+{
+	return c->first_err[0] ? c->first_err : NULL;
+}
+
+int gather_crawl_free(struct gather_crawl *c, char *err, size_t errlen)
+{
+	int ret = 0;
+	if (!c)
+		return 0;
+	/* Order as in runner.c: the engine first (it completes fetches into
+	 * our queues), then the workers hand back what they hold, then the
+	 * sink drains. */
+	c->stopping = true;
+	gather_engine_free(c->engine);
+	c->engine = NULL;
+	gather_workq_free(c->workq);
+	c->workq = NULL;
+	struct gather_result *res;
+	while ((res = gather_resq_peek(&c->to_work))) {
+		gather_resq_pop(&c->to_work);
+		page_done(c, res);
+	}
+	if (c->sink) {
+		gather_resq_flush_to_sink(&c->to_sink, c->sink);
+		char buf[256] = "";
+		ret = gather_sink_close(c->sink, buf, sizeof buf);
+		if (ret < 0 && err)
+			snprintf(err, errlen, "%s", buf);
+	}
+	crawl_robots_drop_waiting(c);
+	gather_resq_free(&c->to_work);
+	gather_resq_free(&c->to_sink);
+	gather_strv_free(&c->sitemap_origins);
+	gather_extractor_free(c->x);
+	gather_input_free(c->input);
+	gather_frontier_free(c->frontier);
+	gather_scope_rules_free(c->scope);
+	gather_robots_cache_free(c->robots);
+	if (c->kick)
+		event_free(c->kick);
+	if (c->retry)
+		event_free(c->retry);
+	if (c->wake)
+		event_free(c->wake);
+	if (c->deadline)
+		event_free(c->deadline);
+	free(c);
+	return ret;
+}

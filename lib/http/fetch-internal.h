@@ -1,0 +1,158 @@
+/* fetch-internal.h — the engine's insides shared by lib/engine.c (engine,
+ * origins, connection pool, queues) and lib/fetch.c (the per-fetch state
+ * machine).  Not installed.
+ *
+ * Threads: everything here lives on the reactor thread of its engine. */
+#ifndef GATHER_FETCH_INTERNAL_H
+#define GATHER_FETCH_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/queue.h>
+
+#include <event2/event_struct.h>
+#include <openssl/ssl.h>
+
+#include "net/conn.h"
+#include "http/decode.h"
+#include "net/dns.h"
+#include "gather/engine.h"
+#include "http/http1.h"
+#include "url/url.h"
+
+TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(fetch_list, fetch);
+
+/* An origin (scheme, host, port): its pooled connections, its queue of
+ * fetches waiting for a connection slot, its TLS session. */
+struct host {
+	struct host *next;            /* hash chain */
+	struct conn_list idle;        /* most recently used first */
+	unsigned nconns;              /* connecting, busy and idle */
+	struct fetch_list waiting;    /* over the per-host limit, FIFO */
+	TAILQ_ENTRY(host) wlink;      /* in engine->waiting_hosts when waiting is not empty */
+	bool in_wlist;
+	SSL_SESSION *session;         /* for resumption; owned reference */
+	char key[];                   /* "https://host:port" */
+};
+TAILQ_HEAD(host_list, host);
+
+#define ENGINE_HOST_BUCKETS 1024
+
+struct gather_engine {
+	struct event_base *base;
+	const struct gather_opts *o;
+	struct dns *dns;
+	SSL_CTX *ssl_ctx;
+	struct http1_fixed fixed;     /* request head lines sent every time */
+
+	struct host *hosts[ENGINE_HOST_BUCKETS];
+	struct conn_list conns;       /* every connection */
+	struct conn_list idle;        /* idle ones, LRU at the tail */
+	unsigned nconns, max_conns, per_host;
+	struct host_list waiting_hosts;
+
+	struct fetch_list pending;    /* accepted, not yet admitted (concurrency) */
+	struct fetch_list running;    /* admitted, not finished */
+	struct fetch_list ready;      /* woken from a host queue, to run next turn */
+	struct fetch_list reap;       /* finished, freed at a safe point */
+	unsigned nrunning, max_running;
+	size_t npending;
+	struct event kick;            /* admits, wakes, reaps (never inside a caller) */
+	bool kick_armed, paused, freeing;
+
+	uint64_t prng;                /* xorshift64*, for retry jitter */
+	struct gather_engine_stats st;
+};
+
+enum fetch_state {
+	FS_RESOLVE,   /* get a pooled connection, or a slot and addresses */
+	FS_CONNECT,   /* TCP connect under way */
+	FS_TLS,       /* TLS handshake under way */
+	FS_SEND,      /* write the request */
+	FS_HEAD,      /* read the response head */
+	FS_BODY,      /* read the body */
+	FS_DONE,      /* a whole response: finish, redirect or retry */
+	FS_RETRY,     /* waiting out the backoff */
+	FS_REDIRECT,  /* follow Location */
+	FS_FAIL,      /* an error: retry or finish */
+	FS_END,       /* finished, waiting to be reaped */
+};
+
+struct fetch {
+	struct gather_engine *e;
+	TAILQ_ENTRY(fetch) link;      /* in pending, running or reap */
+	TAILQ_ENTRY(fetch) wlink;     /* in host->waiting or e->ready */
+	enum { W_NONE, W_HOST, W_READY } wq;
+	enum fetch_state state;
+	struct host *host;
+	struct conn *conn;
+	struct dns_req *dnsq;
+	struct dns_addrs addrs;
+
+	/* the request */
+	struct gather_url url;
+	char *cur;                    /* current URL (after redirects), malloc */
+	const char *method;
+	bool with_body, head_request;
+	unsigned flags;
+	struct gather_result *res;
+	gather_fetch_done_fn done;
+	gather_redirect_fn redirect;
+	void *arg;
+
+	/* timers: total and connect armed once (see fetch.c), retry backoff */
+	struct event t_total, t_connect, t_retry;
+	uint64_t t0_ms;
+
+	/* the response */
+	struct http1_resp resp;
+	struct gather_decoder *dec;
+	uint64_t wire_bytes;
+	size_t body_cap, raw_cap;
+
+	/* outcome so far */
+	int err;
+	char msg[320];
+	bool running, again;          /* fetch_run re-entrancy guard */
+	bool fresh_only, reuse_retried, reused, no_retry, got_byte, connecting;
+	bool sent, bad_url, admitted;
+	unsigned attempts;
+	uint64_t retry_after_ms;
+	bool has_retry_after;
+};
+
+/* engine.c: connection slots and the pool */
+struct host *engine_host(struct gather_engine *e, const struct gather_url *u);
+/* An idle connection of h (removed from the pool), NULL if none. */
+struct conn *engine_pool_take(struct gather_engine *e, struct host *h);
+/* A new, unconnected connection counted against the limits, or NULL when a
+ * limit is reached (*err 0: wait; GATHER_E_NOMEM). */
+struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err);
+/* Back to the pool (idle, watched for the peer closing). */
+void engine_pool_put(struct gather_engine *e, struct conn *c);
+/* The TLS client context, made on first use (NULL with msg on failure;
+ * the next call tries again). */
+SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen);
+/* Closes and frees c, freeing its slot (wakes a waiting fetch). */
+void engine_conn_close(struct gather_engine *e, struct conn *c);
+/* Queue f until h has a free slot. */
+void engine_wait_host(struct gather_engine *e, struct host *h, struct fetch *f);
+void engine_unwait(struct gather_engine *e, struct fetch *f);
+void engine_kick(struct gather_engine *e);
+uint64_t engine_random(struct gather_engine *e);
+uint64_t engine_now_ms(struct gather_engine *e);
+
+/* fetch.c */
+struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags,
+                        struct gather_result *res, gather_fetch_done_fn done,
+                        gather_redirect_fn redirect, void *arg);
+/* Admitted: arm the total timer and run. */
+void fetch_start(struct fetch *f);
+/* Run the state machine (called when something it waits for happened). */
+void fetch_run(struct fetch *f);
+/* End f with err (e.g. GATHER_E_CANCELLED) now; done is called. */
+void fetch_finish(struct fetch *f, int err, const char *msg);
+void fetch_free(struct fetch *f);
+
+#endif

@@ -1,0 +1,710 @@
+/* fetch.c — one fetch as a state machine (the C form of get_html):
+ *
+ *   RESOLVE → CONNECT → TLS → SEND → HEAD → BODY → DONE | RETRY | REDIRECT | FAIL
+ *
+ * fetch_set_state() is the one place the state changes; fetch_run() loops
+ * over small step_<state>() functions that return AGAIN (state changed, go
+ * on), WAIT (an event will call fetch_run again) or DONE (finished).  Every
+ * outcome goes through fetch_finish(), which calls done exactly once and
+ * hands the fetch to the engine's reap list (freed on a later loop turn,
+ * never inside its own callback chain).
+ *
+ * Timers: total (armed once at start, never reset), connect (DNS + TCP +
+ * TLS; armed when a new connection is started and not already armed, so pool
+ * waits never extend it; cleared once the request is sent, so each attempt
+ * after a retry gets its own), idle read (first byte and between reads: the
+ * bufferevent read timeout), retry (the backoff). */
+#include "config.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "gather/error.h"
+#include "http/fetch-internal.h"
+#include "net/tls.h"
+
+enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
+
+static void fetch_set_state(struct fetch *f, enum fetch_state s)
+{
+	f->state = s;
+}
+
+static const struct gather_opts *O(struct fetch *f)
+{
+	return f->e->o;
+}
+
+static void set_fail(struct fetch *f, int err, const char *msg)
+{
+	f->err = err;
+	snprintf(f->msg, sizeof(f->msg), "%s", msg ? msg : gather_err_text(err));
+	fetch_set_state(f, FS_FAIL);
+}
+
+static enum step fail(struct fetch *f, int err, const char *msg)
+{
+	set_fail(f, err, msg);
+	return STEP_AGAIN;
+}
+
+static void arm(struct event *ev, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+	event_add(ev, &tv);
+}
+
+static int buf_append(struct gather_buf *b, size_t *cap, const char *d, size_t len)
+{
+	if (b->len + len > *cap) {
+		size_t ncap = *cap ? *cap : 16384;
+		while (ncap < b->len + len)
+			ncap *= 2;
+		char *n = realloc(b->data, ncap);
+		if (!n)
+			return GATHER_E_NOMEM;
+		b->data = n;
+		*cap = ncap;
+	}
+	memcpy(b->data + b->len, d, len);
+	b->len += len;
+	return 0;
+}
+
+/* ---- body sinks ---------------------------------------------------------- */
+
+/* Content-decoded bytes: count, bound by max_body, keep when asked. */
+static int on_decoded(const char *d, size_t len, void *arg)
+{
+	struct fetch *f = arg;
+	f->res->bytes += len;
+	if (f->res->bytes > O(f)->max_body) {
+		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
+		return GATHER_E_TOO_LARGE;
+	}
+	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
+		return GATHER_E_NOMEM;
+	return 0;
+}
+
+/* Transfer-decoded bytes from llhttp: the wire size is bounded too. */
+static int on_body(const char *d, size_t len, void *arg)
+{
+	struct fetch *f = arg;
+	f->wire_bytes += len;
+	if (f->wire_bytes > O(f)->max_body) {
+		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
+		return GATHER_E_TOO_LARGE;
+	}
+	if ((f->flags & GATHER_FETCH_KEEP_RAW) && buf_append(&f->res->raw_body, &f->raw_cap, d, len) < 0)
+		return GATHER_E_NOMEM;
+	if (f->dec)
+		return gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
+	return on_decoded(d, len, f);
+}
+
+/* Forget the response so far (before a retry or a redirect). */
+static void reset_response(struct fetch *f)
+{
+	struct gather_result *r = f->res;
+	r->bytes = 0;
+	r->body.len = 0;
+	r->raw_body.len = 0;
+	free(r->content_type);
+	r->content_type = NULL;
+	r->retry_after_ms = 0;
+	gather_decoder_free(f->dec);
+	f->dec = NULL;
+	f->wire_bytes = 0;
+	f->has_retry_after = false;
+	http1_resp_clear(&f->resp);
+}
+
+/* ---- connection events --------------------------------------------------- */
+
+static void drop_conn(struct fetch *f)
+{
+	if (f->conn) {
+		engine_conn_close(f->e, f->conn);
+		f->conn = NULL;
+	}
+	f->connecting = false;
+}
+
+/* A reused connection died before any response byte: the server closed it
+ * while idle (RFC 9112 §9.3.1 allows retrying).  Once, on a fresh one, not
+ * counted as an attempt. */
+static bool reuse_retry(struct fetch *f)
+{
+	if (f->state != FS_HEAD || !f->reused || f->reuse_retried || f->got_byte ||
+	    evbuffer_get_length(conn_input(f->conn)) > 0)
+		return false;
+	drop_conn(f);
+	f->reuse_retried = true;
+	f->fresh_only = true;
+	reset_response(f);
+	fetch_set_state(f, FS_RESOLVE);
+	return true;
+}
+
+static void on_eof(struct fetch *f)
+{
+	char m[200];
+	switch (f->state) {
+	case FS_HEAD:
+		if (reuse_retry(f))
+			return;
+		if (evbuffer_get_length(conn_input(f->conn)) == 0 && !f->got_byte)
+			set_fail(f, GATHER_E_CONNECT, "connection closed before any response");
+		else
+			set_fail(f, GATHER_E_BAD_RESPONSE, "connection closed inside the response head");
+		return;
+	case FS_BODY:
+		if (http1_eof(&f->resp) == HTTP1_COMPLETE)
+			fetch_set_state(f, FS_DONE);
+		else
+			set_fail(f, f->resp.err, f->resp.msg);
+		return;
+	default:
+		snprintf(m, sizeof(m), "connection closed during %s",
+		         f->state == FS_TLS ? "the TLS handshake" : "connect");
+		set_fail(f, f->state == FS_TLS ? GATHER_E_TLS : GATHER_E_CONNECT, m);
+	}
+}
+
+static void on_conn(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg)
+{
+	struct fetch *f = arg;
+	char m[300];
+	(void)c;
+	switch (ev) {
+	case CONN_CONNECTED:
+		f->connecting = false;
+		fetch_set_state(f, f->url.https ? FS_TLS : FS_SEND);
+		break;
+	case CONN_TLS_DONE:
+		fetch_set_state(f, FS_SEND);
+		break;
+	case CONN_READ:
+		f->got_byte = true;
+		break;
+	case CONN_TIMEOUT:
+		snprintf(m, sizeof(m), f->got_byte ? "no data for %" PRIu64 " ms" : "no response within %" PRIu64 " ms",
+		         O(f)->idle_timeout_ms);
+		set_fail(f, GATHER_E_TIMEOUT, m);
+		break;
+	case CONN_EOF:
+		on_eof(f);
+		break;
+	case CONN_ERROR:
+		if (f->state == FS_HEAD && reuse_retry(f))
+			break;
+		if (f->state == FS_BODY && err == GATHER_E_CONNECT) {
+			snprintf(m, sizeof(m), "%s after %" PRIu64 " body bytes", msg, f->wire_bytes);
+			msg = m;
+		}
+		set_fail(f, err, msg);
+		break;
+	}
+	fetch_run(f);
+}
+
+static void dns_cb(int err, const char *msg, const struct dns_addrs *a, void *arg)
+{
+	struct fetch *f = arg;
+	f->dnsq = NULL;
+	if (err)
+		set_fail(f, err, msg);
+	else {
+		f->addrs = *a;
+		fetch_set_state(f, FS_CONNECT);
+	}
+	fetch_run(f);
+}
+
+/* ---- timers -------------------------------------------------------------- */
+
+static void total_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	char m[100];
+	(void)fd, (void)what;
+	f->no_retry = true;
+	snprintf(m, sizeof(m), "total timeout of %" PRIu64 " ms exceeded", O(f)->timeout_ms);
+	set_fail(f, GATHER_E_TIMEOUT, m);
+	fetch_run(f);
+}
+
+static void connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	char m[300];
+	(void)fd, (void)what;
+	snprintf(m, sizeof(m), "%s timed out after %" PRIu64 " ms (%s)",
+	         f->state == FS_TLS ? "TLS handshake" : f->dnsq ? "DNS lookup" : "connect",
+	         O(f)->connect_timeout_ms, f->url.host);
+	set_fail(f, GATHER_E_TIMEOUT, m);
+	fetch_run(f);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	(void)fd, (void)what;
+	f->attempts++;
+	reset_response(f);
+	f->err = 0;
+	fetch_set_state(f, FS_RESOLVE);
+	fetch_run(f);
+}
+
+/* ---- steps --------------------------------------------------------------- */
+
+static void attach(struct fetch *f, struct conn *c, bool reused)
+{
+	f->conn = c;
+	f->reused = reused;
+	c->f = f;
+	conn_set_handler(c, on_conn, f);
+}
+
+static enum step step_resolve(struct fetch *f)
+{
+	struct gather_engine *e = f->e;
+	if (f->dnsq || f->wq != W_NONE)
+		return STEP_WAIT;
+	if (!f->conn) {
+		struct conn *c = f->fresh_only ? NULL : engine_pool_take(e, f->host);
+		if (c) {
+			attach(f, c, true);
+			fetch_set_state(f, FS_SEND);
+			return STEP_AGAIN;
+		}
+		int err = 0;
+		if (!(c = engine_conn_new(e, f->host, &err))) {
+			if (err)
+				return fail(f, err, NULL);
+			engine_wait_host(e, f->host, f);
+			return STEP_WAIT;
+		}
+		attach(f, c, false);
+		f->fresh_only = false;
+	}
+	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
+		arm(&f->t_connect, O(f)->connect_timeout_ms);
+	if (dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs)) {
+		fetch_set_state(f, FS_CONNECT);
+		return STEP_AGAIN;
+	}
+	if (!(f->dnsq = dns_resolve(e->dns, f->url.host, f->url.port, dns_cb, f)))
+		return fail(f, GATHER_E_NOMEM, NULL);
+	return STEP_WAIT;
+}
+
+static enum step step_connect(struct fetch *f)
+{
+	char m[256];
+	if (f->connecting)
+		return STEP_WAIT;
+	SSL *ssl = NULL;
+	if (f->url.https) {
+		SSL_CTX *ctx = engine_ssl_ctx(f->e, m, sizeof(m));
+		if (!ctx)
+			return fail(f, GATHER_E_TLS, m);
+		if (!(ssl = tls_new(ctx, f->url.host, O(f)->insecure, &f->host->session)))
+			return fail(f, GATHER_E_NOMEM, NULL);
+	}
+	int rc = conn_connect(f->conn, &f->addrs, ssl, m, sizeof(m));
+	if (rc < 0)
+		return fail(f, rc, m);
+	f->connecting = true;
+	f->e->st.conns_opened++;
+	return STEP_WAIT;
+}
+
+static enum step step_send(struct fetch *f)
+{
+	struct gather_result *r = f->res;
+	bool raw = f->flags & GATHER_FETCH_KEEP_RAW;
+	struct timespec ts;
+
+	event_del(&f->t_connect);
+	if (f->reused)
+		f->e->st.conns_reused++;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	r->start_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	memcpy(r->ip, f->conn->ip, sizeof(r->ip));
+	f->sent = true;
+	const char *data = f->with_body ? O(f)->data : NULL;
+	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, data,
+	                  data ? strlen(data) : 0, raw ? &r->req_head : NULL) < 0)
+		return fail(f, GATHER_E_NOMEM, NULL);
+	conn_flush(f->conn);
+	http1_resp_init(&f->resp, O(f)->max_head, O(f)->max_headers, f->head_request, on_body, f,
+	                raw ? &r->resp_head : NULL);
+	f->got_byte = false;
+	conn_set_read_timeout(f->conn, O(f)->idle_timeout_ms);
+	conn_reading(f->conn, !f->e->paused);
+	fetch_set_state(f, FS_HEAD);
+	return STEP_AGAIN;
+}
+
+/* The final response head is in: record it, set up content decoding. */
+static int got_head(struct fetch *f)
+{
+	struct gather_result *r = f->res;
+	r->status = f->resp.status;
+	free(r->content_type);
+	r->content_type = f->resp.content_type;
+	f->resp.content_type = NULL;
+	if (O(f)->compressed && f->resp.content_encoding && !f->head_request) {
+		int rc = gather_decoder_new(f->resp.content_encoding, &f->dec, f->resp.msg, sizeof(f->resp.msg));
+		if (rc < 0)
+			return rc;
+	}
+	uint64_t cl = f->resp.p.content_length;
+	if ((f->flags & GATHER_FETCH_KEEP_BODY) && !f->dec && cl > 0 && cl <= O(f)->max_body &&
+	    cl <= (8u << 20) && f->body_cap < cl) {
+		char *n = realloc(r->body.data, (size_t)cl);
+		if (n)
+			r->body.data = n, f->body_cap = (size_t)cl;
+	}
+	return 0;
+}
+
+static enum step step_read(struct fetch *f, bool head)
+{
+	struct evbuffer *in = conn_input(f->conn);
+	size_t before = evbuffer_get_length(in);
+	enum http1_rc rc = head ? http1_feed_head(&f->resp, in) : http1_feed_body(&f->resp, in);
+	f->e->st.bytes_in += before - evbuffer_get_length(in);
+	switch (rc) {
+	case HTTP1_MORE:
+		return STEP_WAIT;
+	case HTTP1_ERROR:
+		return fail(f, f->resp.err ? f->resp.err : GATHER_E_BAD_RESPONSE, f->resp.msg);
+	case HTTP1_HEAD:
+	case HTTP1_COMPLETE:
+		break;
+	}
+	if (head) {
+		int err = got_head(f);
+		if (err < 0)
+			return fail(f, err, f->resp.msg);
+	}
+	fetch_set_state(f, rc == HTTP1_COMPLETE ? FS_DONE : FS_BODY);
+	return STEP_AGAIN;
+}
+
+static bool redirect_status(int s)
+{
+	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
+}
+
+static bool retry_status(int s)
+{
+	return s == 429 || s == 502 || s == 503 || s == 504;
+}
+
+/* Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. */
+static bool parse_retry_after(const char *v, uint64_t *ms)
+{
+	char *end;
+	if (!v)
+		return false;
+	while (*v == ' ')
+		v++;
+	if (*v >= '0' && *v <= '9') {
+		unsigned long long s = strtoull(v, &end, 10);
+		if (s > 86400ull * 365)
+			s = 86400ull * 365;
+		*ms = s * 1000;
+		return true;
+	}
+	struct tm tm;
+	memset(&tm, 0, sizeof(tm));
+	if (!strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm))
+		return false;
+	time_t when = timegm(&tm), now = time(NULL);
+	*ms = when > now ? (uint64_t)(when - now) * 1000 : 0;
+	return true;
+}
+
+static enum step step_done(struct fetch *f)
+{
+	const struct gather_opts *o = O(f);
+	char m[100];
+	if (f->dec && gather_decoder_finish(f->dec, f->resp.msg, sizeof(f->resp.msg)) < 0)
+		return fail(f, GATHER_E_DECODE, f->resp.msg);
+	f->conn->requests++;
+	if (f->resp.keepalive && !f->resp.leftover)
+		engine_pool_put(f->e, f->conn);
+	else
+		engine_conn_close(f->e, f->conn);
+	f->conn = NULL;
+	int s = f->resp.status;
+	if (redirect_status(s) && f->resp.location) {
+		if (f->res->redirects >= o->max_redirs) {
+			snprintf(m, sizeof(m), "more than %u redirects", o->max_redirs);
+			fetch_finish(f, GATHER_E_TOO_MANY_REDIRECTS, m);
+			return STEP_DONE;
+		}
+		fetch_set_state(f, FS_REDIRECT);
+		return STEP_AGAIN;
+	}
+	if (retry_status(s) && !f->no_retry && f->attempts <= o->retries) {
+		f->has_retry_after = parse_retry_after(f->resp.retry_after, &f->retry_after_ms);
+		f->err = 0;
+		fetch_set_state(f, FS_RETRY);
+		return STEP_AGAIN;
+	}
+	/* The final answer still says "slow down": tell the caller how long
+	 * (lib/crawl.c slows the whole host with it). */
+	uint64_t ra;
+	if ((s == 429 || s == 503) && parse_retry_after(f->resp.retry_after, &ra))
+		f->res->retry_after_ms = ra;
+	fetch_finish(f, 0, NULL);
+	return STEP_DONE;
+}
+
+static enum step step_redirect(struct fetch *f)
+{
+	char *next = NULL, m[300];
+	struct gather_url nu;
+	int rc = gather_url_resolve(f->cur, f->resp.location, &next);
+	if (rc == GATHER_E_NOMEM || (rc < 0 && !(next = strdup(f->resp.location)))) {
+		fetch_finish(f, GATHER_E_NOMEM, NULL);
+		return STEP_DONE;
+	}
+	free(f->cur);
+	f->cur = next;
+	if (rc < 0 || gather_url_parse(next, &nu) < 0) {
+		/* documented: a non-http(s) target ends the fetch with bad_url,
+		 * the 3xx status, and final_url = the target */
+		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
+		fetch_finish(f, GATHER_E_BAD_URL, m);
+		return STEP_DONE;
+	}
+	if (f->redirect && (rc = f->redirect(next, f->arg)) < 0) {
+		gather_url_clear(&nu);
+		fetch_finish(f, rc, NULL);
+		return STEP_DONE;
+	}
+	f->res->redirects++;
+	int s = f->resp.status;
+	/* RFC 9110 §15.4.4: 303 → GET; 301/302 after POST → GET, as browsers do */
+	if ((s == 303 && !f->head_request) || ((s == 301 || s == 302) && !strcmp(f->method, "POST"))) {
+		f->method = "GET";
+		f->with_body = false;
+	}
+	gather_url_clear(&f->url);
+	f->url = nu;
+	f->host = engine_host(f->e, &f->url);
+	if (!f->host) {
+		fetch_finish(f, GATHER_E_NOMEM, NULL);
+		return STEP_DONE;
+	}
+	reset_response(f);
+	fetch_set_state(f, FS_RESOLVE);
+	return STEP_AGAIN;
+}
+
+static enum step step_retry(struct fetch *f)
+{
+	const struct gather_opts *o = O(f);
+	if (event_pending(&f->t_retry, EV_TIMEOUT, NULL))
+		return STEP_WAIT;
+	drop_conn(f);
+	/* exponential backoff from 250 ms with up to 50 % jitter */
+	unsigned n = f->attempts > 10 ? 10 : f->attempts;
+	uint64_t base = 250ull << (n - 1);
+	uint64_t delay = base + engine_random(f->e) % (base / 2 + 1);
+	if (f->has_retry_after)
+		delay = f->retry_after_ms;
+	if (delay > o->retry_max_wait_ms)
+		delay = o->retry_max_wait_ms;
+	if (o->timeout_ms && engine_now_ms(f->e) + delay >= f->t0_ms + o->timeout_ms) {
+		/* waiting would cross the total timeout: the last outcome stands */
+		fetch_finish(f, f->err, f->err ? f->msg : NULL);
+		return STEP_DONE;
+	}
+	arm(&f->t_retry, delay);
+	return STEP_WAIT;
+}
+
+static bool retry_error(int err)
+{
+	return err == GATHER_E_CONNECT || err == GATHER_E_TIMEOUT;
+}
+
+static enum step step_fail(struct fetch *f)
+{
+	dns_cancel(f->dnsq);
+	f->dnsq = NULL;
+	engine_unwait(f->e, f);
+	drop_conn(f);
+	event_del(&f->t_connect);
+	if (retry_error(f->err) && !f->no_retry && f->attempts <= O(f)->retries) {
+		f->has_retry_after = false;
+		fetch_set_state(f, FS_RETRY);
+		return STEP_AGAIN;
+	}
+	fetch_finish(f, f->err, f->msg);
+	return STEP_DONE;
+}
+
+static enum step fetch_step(struct fetch *f)
+{
+	switch (f->state) {
+	case FS_RESOLVE:  return step_resolve(f);
+	case FS_CONNECT:  return step_connect(f);
+	case FS_TLS:      return STEP_WAIT; /* the handshake reports through on_conn */
+	case FS_SEND:     return step_send(f);
+	case FS_HEAD:     return step_read(f, true);
+	case FS_BODY:     return step_read(f, false);
+	case FS_DONE:     return step_done(f);
+	case FS_RETRY:    return step_retry(f);
+	case FS_REDIRECT: return step_redirect(f);
+	case FS_FAIL:     return step_fail(f);
+	case FS_END:      return STEP_DONE;
+	}
+	return STEP_DONE;
+}
+
+void fetch_run(struct fetch *f)
+{
+	if (f->running) {       /* called from inside a step: loop once more */
+		f->again = true;
+		return;
+	}
+	f->running = true;
+	for (unsigned guard = 0; guard < 100000 && f->state != FS_END; guard++) {
+		f->again = false;
+		enum step s = fetch_step(f);
+		if (s == STEP_DONE || (s == STEP_WAIT && !f->again))
+			break;
+	}
+	f->running = false;
+}
+
+/* ---- life cycle ---------------------------------------------------------- */
+
+struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags,
+                        struct gather_result *res, gather_fetch_done_fn done,
+                        gather_redirect_fn redirect, void *arg)
+{
+	const struct gather_opts *o = e->o;
+	struct fetch *f = calloc(1, sizeof(*f));
+	if (!f)
+		return NULL;
+	bool own = !res;
+	if (own && (!(res = gather_result_new()) || !(res->url = strdup(url)))) {
+		gather_result_free(res);
+		free(f);
+		return NULL;
+	}
+	if (!(f->cur = strdup(url))) {
+		if (own)
+			gather_result_free(res);
+		free(f);
+		return NULL; /* a result given by the caller: the caller frees it */
+	}
+	f->e = e;
+	f->res = res;
+	f->flags = flags;
+	f->done = done;
+	f->redirect = redirect;
+	f->arg = arg;
+	f->method = o->method ? o->method : o->data ? "POST" : "GET";
+	f->with_body = o->data != NULL;
+	f->head_request = !strcasecmp(f->method, "HEAD");
+	f->bad_url = gather_url_parse(url, &f->url) < 0;
+	event_assign(&f->t_total, e->base, -1, 0, total_cb, f);
+	event_assign(&f->t_connect, e->base, -1, 0, connect_cb, f);
+	event_assign(&f->t_retry, e->base, -1, 0, retry_cb, f);
+	return f;
+}
+
+void fetch_start(struct fetch *f)
+{
+	char m[300];
+	f->t0_ms = engine_now_ms(f->e);
+	f->attempts = 1;
+	if (f->bad_url) {
+		snprintf(m, sizeof(m), "malformed or unsupported URL: %.250s", f->cur);
+		fetch_finish(f, GATHER_E_BAD_URL, m);
+		return;
+	}
+	if (!(f->host = engine_host(f->e, &f->url))) {
+		fetch_finish(f, GATHER_E_NOMEM, NULL);
+		return;
+	}
+	if (O(f)->timeout_ms)
+		arm(&f->t_total, O(f)->timeout_ms);
+	fetch_set_state(f, FS_RESOLVE);
+	fetch_run(f);
+}
+
+void fetch_finish(struct fetch *f, int err, const char *msg)
+{
+	struct gather_engine *e = f->e;
+	struct gather_result *r = f->res;
+	if (f->state == FS_END || !r)
+		return;
+	fetch_set_state(f, FS_END);
+	event_del(&f->t_total);
+	event_del(&f->t_connect);
+	event_del(&f->t_retry);
+	dns_cancel(f->dnsq);
+	f->dnsq = NULL;
+	engine_unwait(e, f);
+	drop_conn(f);
+	gather_decoder_free(f->dec);
+	f->dec = NULL;
+	http1_resp_clear(&f->resp);
+
+	if (err)
+		gather_result_fail(r, err, msg);
+	if (f->sent && !r->final_url)
+		r->final_url = f->cur, f->cur = NULL;
+	else if (f->sent) {
+		free(r->final_url);
+		r->final_url = f->cur;
+		f->cur = NULL;
+	}
+	r->attempts = f->attempts;
+	r->time_ms = f->t0_ms ? engine_now_ms(e) - f->t0_ms : 0;
+	if (err)
+		e->st.failed++;
+	else
+		e->st.completed++;
+
+	TAILQ_REMOVE(f->admitted ? &e->running : &e->pending, f, link);
+	if (f->admitted)
+		e->nrunning--;
+	else
+		e->npending--;
+	TAILQ_INSERT_TAIL(&e->reap, f, link);
+	engine_kick(e);
+	f->res = NULL;
+	f->done(r, f->arg);
+}
+
+void fetch_free(struct fetch *f)
+{
+	if (!f)
+		return;
+	gather_url_clear(&f->url);
+	free(f->cur);
+	http1_resp_clear(&f->resp);
+	gather_decoder_free(f->dec);
+	gather_result_free(f->res);
+	free(f);
+}

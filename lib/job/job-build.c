@@ -1,0 +1,315 @@
+/* job-build.c — from parsed sections to struct gather_job: the job's
+ * command, gather_opts_init(), then every key from the job or the last
+ * defaults block that sets it, through gather_opt_set(); extract and regex
+ * sections; seeds and URL-list files; and the checks that need more than one
+ * key (duplicate names, crawl keys in get jobs, no seeds).  Every fault goes
+ * to job_diag() and the walk goes on.  Runs under job.c's lock. */
+#include "config.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gather/error.h"
+#include "job/job-check.h"
+#include "job/job-internal.h"
+
+
+struct src {
+	cfg_t *sec;       /* the section holding the key (maybe an output block) */
+	size_t file;
+	bool from_job;
+};
+
+struct unit {
+	struct src *defaults; /* in order: later ones win */
+	size_t ndefaults;
+};
+
+/* Defaults of file fi and the files it includes: included files first, so
+ * that a file's own defaults win over those it includes. */
+static void collect_defaults(struct job_load *l, size_t fi, struct unit *u)
+{
+	for (size_t i = 0; i < l->files[fi].nincl; i++)
+		if (l->files[fi].incl[i].file != SIZE_MAX)
+			collect_defaults(l, l->files[fi].incl[i].file, u);
+	cfg_t *cfg = l->files[fi].cfg;
+	for (unsigned k = 0; cfg && k < cfg_size(cfg, "defaults"); k++) {
+		cfg_t *d = cfg_getnsec(cfg, "defaults", k);
+		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE };
+		for (size_t j = 0; j < 2; j++)
+			if (cfg_size(d, job_only[j]))
+				job_diag(l, fi, job_line_of(l, d, job_only[j], 0, (unsigned)d->line),
+				     "'%s' belongs in a job, not in defaults", job_only[j]);
+		struct src *v = realloc(u->defaults, (u->ndefaults + 1) * sizeof *v);
+		if (!v) {
+			l->oom = 1;
+			return;
+		}
+		u->defaults = v;
+		v[u->ndefaults++] = (struct src){ d, fi, false };
+	}
+}
+
+/* Where key is set in section sec (job or defaults): the section itself or
+ * its output block. */
+static bool find_in(struct job_load *l, cfg_t *sec, size_t file, const char *key, struct src *ret)
+{
+	cfg_t *out = job_is_output_key(key) ? cfg_getsec(sec, KEY_OUTPUT) : NULL;
+	bool top = cfg_size(sec, key) > 0, in_out = out && cfg_size(out, key) > 0;
+	if (top && in_out)
+		job_diag(l, file, job_line_of(l, out, key, 0, (unsigned)sec->line),
+		     "'%s' is set both in output { } and outside it", key);
+	if (!top && !in_out)
+		return false;
+	ret->sec = in_out ? out : sec;
+	ret->file = file;
+	return true;
+}
+
+/* The job's own setting of key, else the last defaults block's. */
+static bool find_key(struct job_load *l, cfg_t *js, size_t fi, const struct unit *u,
+                     const char *key, struct src *ret)
+{
+	if (find_in(l, js, fi, key, ret)) {
+		ret->from_job = true;
+		return true;
+	}
+	for (size_t k = u->ndefaults; k-- > 0;)
+		if (find_in(l, u->defaults[k].sec, u->defaults[k].file, key, ret)) {
+			ret->from_job = false;
+			return true;
+		}
+	return false;
+}
+
+/* A URL-list file named in a job: relative to the job file's directory;
+ * it must be readable now.  Appends the resolved path to o->input. */
+static void add_input(struct job_load *l, struct gather_job *j, const struct src *s,
+                      const char *key, unsigned i, unsigned line)
+{
+	const char *v = cfg_getnstr(s->sec, key, i);
+	char *p = strcmp(v, "-") == 0 ? strdup(v) : job_path_join(l->files[s->file].dir, v);
+	char err[256];
+	if (!p) {
+		l->oom = 1;
+		return;
+	}
+	if (strcmp(p, "-") != 0) {
+		int fd = open(p, O_RDONLY | O_CLOEXEC);
+		if (fd < 0)
+			job_diag(l, s->file, line, "cannot read %s '%s': %s", key, p, strerror(errno));
+		else
+			close(fd);
+	}
+	const struct gather_optdef *d = gather_opt_find("input");
+	if (gather_opt_set(&j->opts, d, p, err, sizeof err) < 0)
+		l->oom = 1;
+	free(p);
+}
+
+/* Set option d of job j from the section that sets it. */
+static void apply_opt(struct job_load *l, struct gather_job *j, const struct gather_optdef *d,
+                      const struct src *s, unsigned jline)
+{
+	char err[512];
+	unsigned n = cfg_size(s->sec, d->name);
+
+	if (s->from_job && !(d->cmds & j->cmd)) {
+		job_diag(l, s->file, job_line_of(l, s->sec, d->name, 0, jline),
+		     "'%s' applies to %s jobs only, and job '%s' is a %s job", d->name,
+		     d->cmds & GATHER_CMD_CRAWL ? "crawl" : "get", j->name,
+		     j->cmd == GATHER_CMD_CRAWL ? "crawl" : "get");
+		return;
+	}
+	for (unsigned i = 0; i < n; i++) {
+		const char *v = cfg_getnstr(s->sec, d->name, i);
+		unsigned line = job_line_of(l, s->sec, d->name, i, jline);
+		if (!v)
+			v = "";
+		if (strcmp(d->name, "input") == 0) {
+			add_input(l, j, s, d->name, i, line);
+			continue;
+		}
+		if (gather_opt_set(&j->opts, d, v, err, sizeof err) < 0) {
+			job_diag(l, s->file, line, "%s", err);
+			continue;
+		}
+		if (strcmp(d->name, "allow") == 0 || strcmp(d->name, "deny") == 0) {
+			if (job_check_regex(v, err, sizeof err) < 0)
+				job_diag(l, s->file, line, "bad regular expression '%s' in %s: %s", v, d->name, err);
+		} else if (strcmp(d->name, "header") == 0) {
+			const char *c = strchr(v, ':');
+			if (!c || c == v || strpbrk(v, "\r\n"))
+				job_diag(l, s->file, line, "bad header '%s': expected 'Name: value'", v);
+		}
+	}
+}
+
+/* extract "NAME" { xpath = "..." all = BOOL } and regex "NAME" { pattern =
+ * "..." } sections: the job's own, else the last defaults block's. */
+static void apply_fields(struct job_load *l, struct gather_job *j, cfg_t *js, size_t fi,
+                         const struct unit *u, const char *sec, unsigned jline)
+{
+	cfg_t *from = cfg_size(js, sec) ? js : NULL;
+	size_t file = fi;
+	bool is_x = strcmp(sec, SEC_EXTRACT) == 0;
+	const char *key = is_x ? "xpath" : "pattern";
+	char err[512];
+
+	for (size_t k = u->ndefaults; !from && k-- > 0;)
+		if (cfg_size(u->defaults[k].sec, sec)) {
+			from = u->defaults[k].sec;
+			file = u->defaults[k].file;
+		}
+	for (unsigned i = 0; from && i < cfg_size(from, sec); i++) {
+		cfg_t *es = cfg_getnsec(from, sec, i);
+		const char *name = cfg_title(es), *v = cfg_getstr(es, key), *all = NULL;
+		unsigned line = job_line_of(l, es, key, 0, job_line_of(l, es, "all", 0, jline));
+		int b = 0;
+		char *f;
+		if (!name || !*name || strpbrk(name, "=[]")) {
+			job_diag(l, file, line, "bad field name '%s' in %s: no '=', '[' or ']'", name ? name : "", sec);
+			continue;
+		}
+		if (!v) {
+			job_diag(l, file, line, "%s '%s' has no %s", sec, name, key);
+			continue;
+		}
+		if (is_x && (all = cfg_getstr(es, "all")) && (b = cfg_parse_boolean(all)) < 0) {
+			job_diag(l, file, job_line_of(l, es, "all", 0, line),
+			     "invalid value '%s' for all: expected true or false", all);
+			continue;
+		}
+		if ((is_x ? job_check_xpath(v, err, sizeof err) : job_check_regex(v, err, sizeof err)) < 0) {
+			job_diag(l, file, line, "bad %s '%s' in %s '%s': %s", is_x ? "XPath" : "regular expression",
+			     v, sec, name, err);
+			continue;
+		}
+		if (asprintf(&f, "%s%s=%s", name, b > 0 ? "[]" : "", v) < 0 ||
+		    gather_opt_set(&j->opts, gather_opt_find(sec), f, err, sizeof err) < 0)
+			l->oom = 1;
+		else
+			free(f);
+	}
+}
+
+/* Build one job from section js of file fi; faults go to diags. */
+static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct unit *u)
+{
+	struct gather_job j = { 0 };
+	struct src s;
+	const struct job_scan_mark *m = job_mark(l, fi, cfg_title(js));
+	unsigned jline = m ? m->line : (unsigned)js->line;
+
+	j.name = strdup(m ? m->name : "");
+	j.file = strdup(l->files[fi].path);
+	j.line = jline;
+	if (!j.name || !*j.name)
+		job_diag(l, fi, jline, "job name is empty");
+	j.cmd = cfg_size(js, KEY_SEEDS) ? GATHER_CMD_CRAWL : GATHER_CMD_GET;
+	if (find_key(l, js, fi, u, KEY_MODE, &s)) {
+		const char *mode = cfg_getstr(s.sec, KEY_MODE);
+		if (mode && strcmp(mode, "crawl") == 0)
+			j.cmd = GATHER_CMD_CRAWL;
+		else if (mode && strcmp(mode, "get") == 0)
+			j.cmd = GATHER_CMD_GET;
+		else
+			job_diag(l, s.file, job_line_of(l, s.sec, KEY_MODE, 0, jline),
+			     "invalid value '%s' for mode: expected crawl or get", mode ? mode : "");
+	}
+	gather_opts_init(&j.opts, j.cmd);
+	for (const struct gather_optdef *d = gather_optdefs; d->name; d++)
+		if (!job_is_section_key(d->name) && find_key(l, js, fi, u, d->name, &s))
+			apply_opt(l, &j, d, &s, jline);
+	apply_fields(l, &j, js, fi, u, SEC_EXTRACT, jline);
+	apply_fields(l, &j, js, fi, u, SEC_REGEX, jline);
+
+	for (unsigned i = 0; i < cfg_size(js, KEY_SEEDS); i++) {
+		const char *v = cfg_getnstr(js, KEY_SEEDS, i);
+		char err[256];
+		if (job_check_url(v, err, sizeof err) < 0)
+			job_diag(l, fi, job_line_of(l, js, KEY_SEEDS, i, jline), "bad seed URL '%s': %s", v, err);
+		else if (gather_strv_push(&j.seeds, v) < 0)
+			l->oom = 1;
+	}
+	s = (struct src){ js, fi, true };
+	for (unsigned i = 0; i < cfg_size(js, KEY_URLS_FILE); i++)
+		add_input(l, &j, &s, KEY_URLS_FILE, i, job_line_of(l, js, KEY_URLS_FILE, i, jline));
+	if (!cfg_size(js, KEY_SEEDS) && !j.opts.input.n)
+		job_diag(l, fi, jline, "job '%s' has no seeds and no urls-file", j.name);
+
+	struct gather_job *v = realloc(l->jobs, (l->njobs + 1) * sizeof *v);
+	if (!v || !j.name || !j.file) {
+		l->oom = 1;
+		if (v)
+			l->jobs = v;
+		free(j.name);
+		free(j.file);
+		gather_opts_free(&j.opts);
+		gather_strv_free(&j.seeds);
+		return;
+	}
+	l->jobs = v;
+	v[l->njobs++] = j;
+}
+
+static bool is_closed(const struct job_file *f, cfg_t *js)
+{
+	for (size_t i = 0; i < f->nclosed; i++)
+		if (f->closed[i] == js)
+			return true;
+	return false;
+}
+
+/* Jobs of file fi in file order, each included file's jobs where its
+ * include() stands. */
+static void emit(struct job_load *l, size_t fi, const struct unit *u)
+{
+	cfg_t *cfg = l->files[fi].cfg;
+	unsigned n = cfg ? cfg_size(cfg, "job") : 0;
+	for (unsigned k = 0; k <= n; k++) {
+		for (size_t i = 0; i < l->files[fi].nincl; i++) {
+			const struct job_incl *in = &l->files[fi].incl[i];
+			if (in->file != SIZE_MAX && (in->pos == k || (k == n && in->pos > n)))
+				emit(l, in->file, u);
+		}
+		if (k < n && is_closed(&l->files[fi], cfg_getnsec(cfg, "job", k)))
+			build_job(l, fi, cfg_getnsec(cfg, "job", k), u);
+	}
+}
+
+/* Two jobs of one name in the file and the files it includes. */
+static void check_duplicates(struct job_load *l)
+{
+	for (size_t f = 0; f < l->nfiles; f++)
+		for (size_t i = 0; i < l->files[f].scan.njobs; i++) {
+			const struct job_scan_mark *m = &l->files[f].scan.jobs[i];
+			bool found = false;
+			for (size_t g = 0; g <= f && !found; g++)
+				for (size_t k = 0; k < l->files[g].scan.njobs && !found; k++) {
+					const struct job_scan_mark *p = &l->files[g].scan.jobs[k];
+					if (g == f && k == i)
+						break;
+					if (strcmp(p->name, m->name) == 0) {
+						job_diag(l, f, m->line, "duplicate job name '%s' (first at %s:%u)",
+						     m->name, l->files[g].path, p->line);
+						found = true;
+					}
+				}
+		}
+}
+
+void job_build_all(struct job_load *l)
+{
+	struct unit u = { 0 };
+	check_duplicates(l);
+	collect_defaults(l, 0, &u);
+	emit(l, 0, &u);
+	free(u.defaults);
+}

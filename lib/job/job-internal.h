@@ -1,0 +1,122 @@
+/* job-internal.h — pieces of lib/job.c shared with lib/job-scan.c. */
+#ifndef GATHER_JOB_INTERNAL_H
+#define GATHER_JOB_INTERNAL_H
+
+#include <confuse.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "gather/job.h"
+
+/* What the pre-pass learns from the raw text of one job file.
+ *
+ * Why a pre-pass: libconfuse 3.3 counts the newline that ends a comment
+ * twice (so every line number after a comment is wrong), keeps no line
+ * number per option, silently merges two sections with the same title, and
+ * expands an undefined ${VAR} to "".  The pre-pass follows libconfuse's
+ * lexer (lexer.l) closely enough to blank out comments (keeping newlines, so
+ * libconfuse's own counting is right again), to note where each top-level
+ * `job "NAME" {` starts, and to find ${VAR} references to undefined
+ * variables.  Values are still parsed by libconfuse alone. */
+struct job_scan_mark {
+	char *name;     /* job title, or the variable's name */
+	unsigned line;
+};
+
+struct job_scan {
+	char *text;                   /* comments replaced by spaces */
+	size_t len;
+	struct job_scan_mark *jobs;   /* top-level `job "NAME" {`, in order */
+	size_t njobs;
+	struct job_scan_mark *undef;  /* ${NAME} with NAME unset and no :- default */
+	size_t nundef;
+	unsigned unterminated;        /* line of a string never closed, or 0 */
+};
+
+/* Scan len bytes of text.  0, or GATHER_E_NOMEM (ret zeroed). */
+int job_scan(const char *text, size_t len, struct job_scan *ret);
+/* Accepts a zeroed struct. */
+void job_scan_free(struct job_scan *s);
+
+/* ------------------------------------------------ one load (job.c) */
+
+/* Keys of a job (and of a defaults block) that are not options. */
+#define KEY_SEEDS "seeds"
+#define KEY_URLS_FILE "urls-file"
+#define KEY_MODE "mode"
+#define KEY_OUTPUT "output"
+
+/* Options whose job-file form is a titled section, not a key. */
+#define SEC_EXTRACT "extract"
+#define SEC_REGEX "regex"
+
+struct job_fault {
+	size_t file;      /* index into load.files */
+	unsigned line;
+	size_t seq;       /* order found, to keep the sort stable */
+	char *msg;
+};
+
+/* Where a value was written: libconfuse keeps no line per option, so the
+ * validate callback notes the line as each value is parsed. */
+struct job_linerec {
+	cfg_t *sec;
+	const char *name; /* libconfuse's copy of the option name */
+	unsigned idx;
+	unsigned line;
+};
+
+struct job_incl {
+	char *path;       /* resolved against the includer's directory */
+	unsigned line;    /* of the include() */
+	unsigned pos;     /* jobs of the includer before the include() */
+	size_t file;      /* index of the included file; SIZE_MAX: not loaded */
+};
+
+struct job_file {
+	char *path;       /* as given, or resolved against the includer */
+	char *real;       /* realpath, for cycles; NULL when unreadable */
+	char *dir;        /* directory for relative paths in this file */
+	cfg_t *cfg;       /* NULL when the file could not be read */
+	struct job_scan scan;
+	struct job_incl *incl;
+	size_t nincl;
+	cfg_t **closed;   /* job sections parsed to their closing brace */
+	size_t nclosed;
+	size_t parent;    /* SIZE_MAX for the top file */
+	unsigned depth;
+};
+
+struct job_load {
+	struct job_file *files;
+	size_t nfiles;
+	size_t cur;                  /* the file libconfuse is parsing */
+	struct job_fault *diags;
+	size_t ndiags;
+	struct job_linerec *lines;
+	size_t nlines;
+	struct gather_job *jobs;
+	size_t njobs;
+	int oom;
+};
+
+/* Note a fault of file index file at line (0: the file as a whole); each
+ * distinct fault once. */
+void job_diag(struct job_load *l, size_t file, unsigned line, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+/* The line where value idx of key name in section sec was written, else
+ * fallback. */
+unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, unsigned idx,
+                     unsigned fallback);
+/* The title and header line of the job libconfuse calls title ("\001N"). */
+const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const char *title);
+/* dir/name, or name when absolute; malloc'ed, NULL on OOM. */
+char *job_path_join(const char *dir, const char *name);
+bool job_is_output_key(const char *name);
+bool job_is_section_key(const char *name);
+
+/* job-build.c: build l->jobs from the loaded files (l->files[0] and what it
+ * includes), noting faults. */
+void job_build_all(struct job_load *l);
+
+#endif

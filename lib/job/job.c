@@ -1,0 +1,544 @@
+/* job.c — job files: libconfuse parsing, defaults, includes, validation.
+ *
+ * One load reads the file given and the files it includes, each parsed on
+ * its own by libconfuse (from the comment-blanked text of job-scan.c, so
+ * line numbers are right), then builds one struct gather_job per `job`
+ * section: gather_opts_init() for the job's command, then each key from the
+ * last defaults block that sets it, or from the job itself.  Every fault
+ * found on the way becomes one "FILE:LINE: message" diagnostic; the walk
+ * goes on after a fault, so one run reports them all (libconfuse itself
+ * stops a file at its first syntax error). */
+#include "config.h"
+
+#include <confuse.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gather/error.h"
+#include "gather/job.h"
+#include "job/job-internal.h"
+
+#define UNDEF_VAR "undefined environment variable "
+
+/* Options that may also be written inside output { }. */
+static const char *const output_keys[] = { "jsonl", "warc", "warc-max-size", "mirror", "output-dir" };
+
+/* libconfuse's scanner keeps its state in globals (lexer.l), and its error
+ * and validate callbacks carry no user pointer: so one load at a time, and
+ * `current` says which one while job_lock is held.  Nothing else is global. */
+static pthread_mutex_t job_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct job_load *current; /* guarded by job_lock */
+
+/* ------------------------------------------------------------------ faults */
+
+void job_diag(struct job_load *l, size_t file, unsigned line, const char *fmt, ...)
+{
+	char buf[1024];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	va_end(ap);
+	for (size_t i = 0; i < l->ndiags; i++) {
+		const struct job_fault *f = &l->diags[i];
+		if (f->file != file || f->line != line)
+			continue;
+		if (strcmp(f->msg, buf) == 0)
+			return; /* each fault once (defaults shared by many jobs) */
+		if (line && strncmp(f->msg, UNDEF_VAR, sizeof UNDEF_VAR - 1) == 0)
+			return; /* the empty value is that fault's consequence */
+	}
+	struct job_fault *d = realloc(l->diags, (l->ndiags + 1) * sizeof *d);
+	if (!d) {
+		l->oom = 1;
+		return;
+	}
+	l->diags = d;
+	d[l->ndiags] = (struct job_fault){ file, line, l->ndiags, strdup(buf) };
+	if (!d[l->ndiags].msg)
+		l->oom = 1;
+	else
+		l->ndiags++;
+}
+
+/* The job's title and header line as written: libconfuse sees "\001N",
+ * the index of its mark (job-scan.c's retitle()). */
+const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const char *title)
+{
+	char *end;
+	unsigned long k;
+	if (!title || title[0] != '\001')
+		return NULL;
+	k = strtoul(title + 1, &end, 10);
+	if (*end || k >= l->files[fi].scan.njobs)
+		return NULL;
+	return &l->files[fi].scan.jobs[k];
+}
+
+/* libconfuse's error function: syntax errors and unknown keys, at the line
+ * libconfuse is on (right, since job-scan.c blanked the comments). */
+static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
+{
+	struct job_load *l = current;
+	unsigned line = cfg ? (unsigned)cfg->line : 0;
+	const char *where = cfg ? cfg->name : "root";
+	const struct job_scan_mark *m = NULL;
+	char buf[512];
+
+	vsnprintf(buf, sizeof buf, fmt, ap);
+	if (strncmp(buf, "no such option ", 15) != 0) {
+		job_diag(l, l->cur, line, "%s", buf);
+		return;
+	}
+	/* "no such option 'foo'" (libconfuse goes on after it: CFGF_KEYSTRVAL) */
+	if (strcmp(where, "job") == 0)
+		m = job_mark(l, l->cur, cfg->title);
+	if (m)
+		job_diag(l, l->cur, line, "unknown key %s in job '%s'", buf + 15, m->name);
+	else if (strcmp(where, "root") == 0)
+		job_diag(l, l->cur, line, "unknown key %s", buf + 15);
+	else
+		job_diag(l, l->cur, line, "unknown key %s in %s", buf + 15, where);
+}
+
+/* Validate callback on every key: note its line.  Called by libconfuse after
+ * each value (and once more at a list's closing brace: same index, skipped). */
+static int on_cfg_value(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct job_load *l = current;
+	unsigned idx = opt->nvalues ? opt->nvalues - 1 : 0;
+	if (l->nlines) {
+		struct job_linerec *last = &l->lines[l->nlines - 1];
+		if (last->sec == cfg && last->name == opt->name && last->idx == idx)
+			return 0;
+	}
+	struct job_linerec *v = realloc(l->lines, (l->nlines + 1) * sizeof *v);
+	if (!v) {
+		l->oom = 1;
+		return 0;
+	}
+	l->lines = v;
+	v[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
+	return 0;
+}
+
+/* Validate callback on the job section itself: it is complete. */
+static int on_job_closed(cfg_t *cfg, cfg_opt_t *opt)
+{
+	struct job_load *l = current;
+	struct job_file *f = &l->files[l->cur];
+	(void)cfg;
+	if (!opt->nvalues)
+		return 0;
+	/* The section just closed is the last one, or one that replaced a
+	 * section of the same title in place: note every section not yet noted. */
+	for (unsigned i = 0; i < opt->nvalues; i++) {
+		cfg_t *s = opt->values[i]->section;
+		bool seen = false;
+		for (size_t k = 0; k < f->nclosed && !seen; k++)
+			seen = f->closed[k] == s;
+		if (seen)
+			continue;
+		cfg_t **v = realloc(f->closed, (f->nclosed + 1) * sizeof *v);
+		if (!v) {
+			l->oom = 1;
+			return 0;
+		}
+		f->closed = v;
+		v[f->nclosed++] = s;
+	}
+	return 0;
+}
+
+unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, unsigned idx,
+                        unsigned fallback)
+{
+	for (size_t i = l->nlines; i-- > 0;)
+		if (l->lines[i].sec == sec && l->lines[i].idx == idx &&
+		    strcmp(l->lines[i].name, name) == 0)
+			return l->lines[i].line;
+	return idx ? job_line_of(l, sec, name, 0, fallback) : fallback;
+}
+
+/* ---------------------------------------------------------------- parsing */
+
+/* The libconfuse option tables, built from gather_optdefs[]: every option is
+ * a string (or a list of strings for GATHER_OPT_STRV) without default, so
+ * that cfg_size() tells whether a section sets it and gather_opt_set()
+ * parses the value, exactly as on the command line. */
+struct opt_tables {
+	cfg_opt_t *job, *output, *extract, *regex, *root;
+};
+
+bool job_is_output_key(const char *name)
+{
+	for (size_t i = 0; i < sizeof output_keys / sizeof *output_keys; i++)
+		if (strcmp(output_keys[i], name) == 0)
+			return true;
+	return false;
+}
+
+bool job_is_section_key(const char *name)
+{
+	return strcmp(name, SEC_EXTRACT) == 0 || strcmp(name, SEC_REGEX) == 0;
+}
+
+static void tables_free(struct opt_tables *t)
+{
+	free(t->job);
+	free(t->output);
+	free(t->extract);
+	free(t->regex);
+	free(t->root);
+}
+
+static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv);
+
+static int tables_init(struct opt_tables *t)
+{
+	size_t n = 0, k = 0, o = 0;
+	for (const struct gather_optdef *d = gather_optdefs; d->name; d++)
+		n++;
+	memset(t, 0, sizeof *t);
+	t->job = calloc(n + 8, sizeof *t->job);
+	t->output = calloc(sizeof output_keys / sizeof *output_keys + 1, sizeof *t->output);
+	t->extract = calloc(3, sizeof *t->extract);
+	t->regex = calloc(2, sizeof *t->regex);
+	t->root = calloc(4, sizeof *t->root);
+	if (!t->job || !t->output || !t->extract || !t->regex || !t->root) {
+		tables_free(t);
+		return GATHER_E_NOMEM;
+	}
+	for (const struct gather_optdef *d = gather_optdefs; d->name; d++) {
+		if (job_is_section_key(d->name))
+			continue;
+		if (d->type == GATHER_OPT_STRV)
+			t->job[k++] = (cfg_opt_t)CFG_STR_LIST(d->name, NULL, CFGF_NODEFAULT);
+		else
+			t->job[k++] = (cfg_opt_t)CFG_STR(d->name, NULL, CFGF_NODEFAULT);
+		if (job_is_output_key(d->name))
+			t->output[o++] = (cfg_opt_t)CFG_STR(d->name, NULL, CFGF_NODEFAULT);
+	}
+	t->output[o] = (cfg_opt_t)CFG_END();
+	t->extract[0] = (cfg_opt_t)CFG_STR("xpath", NULL, CFGF_NODEFAULT);
+	t->extract[1] = (cfg_opt_t)CFG_STR("all", NULL, CFGF_NODEFAULT);
+	t->extract[2] = (cfg_opt_t)CFG_END();
+	t->regex[0] = (cfg_opt_t)CFG_STR("pattern", NULL, CFGF_NODEFAULT);
+	t->regex[1] = (cfg_opt_t)CFG_END();
+	t->job[k++] = (cfg_opt_t)CFG_STR_LIST(KEY_SEEDS, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR_LIST(KEY_URLS_FILE, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_MODE, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_SEC(KEY_OUTPUT, t->output, CFGF_NONE);
+	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_EXTRACT, t->extract, CFGF_MULTI | CFGF_TITLE);
+	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_REGEX, t->regex, CFGF_MULTI | CFGF_TITLE);
+	t->job[k] = (cfg_opt_t)CFG_END();
+	t->root[0] = (cfg_opt_t)CFG_SEC("job", t->job, CFGF_MULTI | CFGF_TITLE);
+	t->root[1] = (cfg_opt_t)CFG_SEC("defaults", t->job, CFGF_MULTI);
+	t->root[2] = (cfg_opt_t)CFG_FUNC("include", include_file);
+	t->root[3] = (cfg_opt_t)CFG_END();
+	return 0;
+}
+
+/* Hook the line-noting callback on every key of a job-like section. */
+static void set_callbacks(cfg_t *cfg, const struct opt_tables *t, const char *sec)
+{
+	char path[128];
+	for (const cfg_opt_t *o = t->job; o->name; o++) {
+		if (o->type == CFGT_SEC)
+			continue;
+		snprintf(path, sizeof path, "%s|%s", sec, o->name);
+		cfg_set_validate_func(cfg, path, on_cfg_value);
+	}
+	for (const cfg_opt_t *o = t->output; o->name; o++) {
+		snprintf(path, sizeof path, "%s|" KEY_OUTPUT "|%s", sec, o->name);
+		cfg_set_validate_func(cfg, path, on_cfg_value);
+	}
+	for (const cfg_opt_t *o = t->extract; o->name; o++) {
+		snprintf(path, sizeof path, "%s|" SEC_EXTRACT "|%s", sec, o->name);
+		cfg_set_validate_func(cfg, path, on_cfg_value);
+	}
+	snprintf(path, sizeof path, "%s|" SEC_REGEX "|pattern", sec);
+	cfg_set_validate_func(cfg, path, on_cfg_value);
+}
+
+char *job_path_join(const char *dir, const char *name)
+{
+	char *p;
+	if (name[0] == '/' || !dir || !*dir || strcmp(dir, ".") == 0)
+		return strdup(name);
+	if (asprintf(&p, "%s/%s", dir, name) < 0)
+		return NULL;
+	return p;
+}
+
+static char *dir_of(const char *path)
+{
+	const char *s = strrchr(path, '/');
+	if (!s)
+		return strdup(".");
+	if (s == path)
+		return strdup("/");
+	return strndup(path, (size_t)(s - path));
+}
+
+static int read_all(const char *path, char **ret, size_t *ret_len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	if (fd < 0)
+		return -errno;
+	for (;;) {
+		if (len + 4096 > cap) {
+			cap = cap ? 2 * cap : 8192;
+			char *nb = realloc(buf, cap + 1);
+			if (!nb) {
+				free(buf);
+				close(fd);
+				return -ENOMEM;
+			}
+			buf = nb;
+		}
+		ssize_t r = read(fd, buf + len, cap - len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int e = errno;
+			free(buf);
+			close(fd);
+			return -e;
+		}
+		if (r == 0)
+			break;
+		len += (size_t)r;
+	}
+	close(fd);
+	buf[len] = '\0';
+	*ret = buf;
+	*ret_len = len;
+	return 0;
+}
+
+static size_t load_file(struct job_load *l, const struct opt_tables *t, const char *path,
+                        size_t parent, unsigned depth, unsigned line);
+
+/* libconfuse calls this for include("FILE") (at the top level only): note
+ * the file; it is parsed on its own after the including file (parsing it now
+ * would re-enter libconfuse's scanner).  Paths are relative to the including
+ * file's directory. */
+static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
+{
+	struct job_load *l = current;
+	struct job_file *f = &l->files[l->cur];
+	(void)opt;
+	if (argc != 1) {
+		job_diag(l, l->cur, (unsigned)cfg->line, "include() takes one file name");
+		return 0;
+	}
+	struct job_incl *v = realloc(f->incl, (f->nincl + 1) * sizeof *v);
+	if (!v) {
+		l->oom = 1;
+		return 0;
+	}
+	f->incl = v;
+	v[f->nincl] = (struct job_incl){ job_path_join(f->dir, argv[0]), (unsigned)cfg->line,
+	                             cfg_size(cfg, "job"), SIZE_MAX };
+	if (!v[f->nincl].path)
+		l->oom = 1;
+	else
+		f->nincl++;
+	return 0;
+}
+
+/* Read, scan and parse one file, then the files it includes.  Returns the
+ * file's index, or SIZE_MAX when it was not loaded (fault noted). */
+static size_t load_file(struct job_load *l, const struct opt_tables *t, const char *path,
+                        size_t parent, unsigned depth, unsigned line)
+{
+	char *real = realpath(path, NULL), *buf = NULL;
+	size_t len = 0, idx;
+	int r;
+
+	if (parent != SIZE_MAX && depth > GATHER_JOB_MAX_INCLUDE_DEPTH) {
+		job_diag(l, parent, line, "includes nested deeper than %d files", GATHER_JOB_MAX_INCLUDE_DEPTH);
+		free(real);
+		return SIZE_MAX;
+	}
+	for (size_t p = parent; p != SIZE_MAX && real; p = l->files[p].parent)
+		if (l->files[p].real && strcmp(l->files[p].real, real) == 0) {
+			job_diag(l, parent, line, "include cycle: '%s' is already being read", path);
+			free(real);
+			return SIZE_MAX;
+		}
+	r = read_all(path, &buf, &len);
+	if (r < 0) {
+		if (parent == SIZE_MAX) {
+			/* The top file: the fault is the file's own. */
+			struct job_file *v = realloc(l->files, sizeof *v);
+			if (v) {
+				l->files = v;
+				v[0] = (struct job_file){ .path = strdup(path), .parent = SIZE_MAX };
+				l->nfiles = 1;
+				job_diag(l, 0, 0, "cannot read: %s", strerror(-r));
+			} else {
+				l->oom = 1;
+			}
+		} else {
+			job_diag(l, parent, line, "cannot read included file '%s': %s", path, strerror(-r));
+		}
+		free(real);
+		return SIZE_MAX;
+	}
+
+	struct job_file *v = realloc(l->files, (l->nfiles + 1) * sizeof *v);
+	if (!v) {
+		free(real);
+		free(buf);
+		l->oom = 1;
+		return SIZE_MAX;
+	}
+	l->files = v;
+	idx = l->nfiles++;
+	v[idx] = (struct job_file){ .path = strdup(path), .real = real, .dir = dir_of(path),
+	                         .parent = parent, .depth = depth };
+	if (!v[idx].path || !v[idx].dir || job_scan(buf, len, &v[idx].scan) < 0) {
+		free(buf);
+		l->oom = 1;
+		return idx;
+	}
+	free(buf);
+	for (size_t i = 0; i < v[idx].scan.nundef; i++)
+		job_diag(l, idx, v[idx].scan.undef[i].line,
+		     UNDEF_VAR "'%s' (write ${%s:-} to allow it unset)",
+		     v[idx].scan.undef[i].name, v[idx].scan.undef[i].name);
+
+	/* libconfuse takes a double-quoted string cut by the end of the file
+	 * for the end of the file, silently. */
+	if (v[idx].scan.unterminated)
+		job_diag(l, idx, v[idx].scan.unterminated, "unterminated string");
+
+	cfg_t *cfg = cfg_init(t->root, CFGF_KEYSTRVAL);
+	if (!cfg) {
+		l->oom = 1;
+		return idx;
+	}
+	v[idx].cfg = cfg;
+	cfg_set_error_function(cfg, on_cfg_error);
+	set_callbacks(cfg, t, "job");
+	set_callbacks(cfg, t, "defaults");
+	cfg_set_validate_func(cfg, "job", on_job_closed);
+	free(cfg->filename);
+	cfg->filename = strdup(path); /* cfg_parse_fp keeps a name set before */
+	if (v[idx].scan.len) {
+		FILE *fp = fmemopen(v[idx].scan.text, v[idx].scan.len, "r");
+		if (!fp) {
+			l->oom = 1;
+			return idx;
+		}
+		l->cur = idx;
+		cfg_parse_fp(cfg, fp); /* faults arrive through on_cfg_error */
+		fclose(fp);
+	}
+	for (size_t i = 0; i < l->files[idx].nincl; i++) {
+		struct job_incl in = l->files[idx].incl[i];
+		size_t k = load_file(l, t, in.path, idx, depth + 1, in.line);
+		l->files[idx].incl[i].file = k; /* l->files may have moved */
+	}
+	return idx;
+}
+
+static int cmp_diag(const void *a, const void *b)
+{
+	const struct job_fault *x = a, *y = b;
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->line != y->line)
+		return x->line < y->line ? -1 : 1;
+	return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static void free_jobs(struct gather_job *jobs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(jobs[i].name);
+		free(jobs[i].file);
+		gather_opts_free(&jobs[i].opts);
+		gather_strv_free(&jobs[i].seeds);
+	}
+	free(jobs);
+}
+
+int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
+                        struct gather_strv *diags)
+{
+	struct job_load l = { 0 };
+	struct opt_tables t;
+	int r;
+
+	memset(ret, 0, sizeof *ret);
+	if (tables_init(&t) < 0)
+		return GATHER_E_NOMEM;
+	pthread_mutex_lock(&job_lock);
+	current = &l;
+	if (load_file(&l, &t, path, SIZE_MAX, 0, 0) != SIZE_MAX) {
+		job_build_all(&l);
+	}
+	for (size_t i = 0; i < l.nfiles; i++)
+		if (l.files[i].cfg)
+			cfg_free(l.files[i].cfg);
+	current = NULL;
+	pthread_mutex_unlock(&job_lock);
+	tables_free(&t);
+
+	/* Stable order for the reader: by file (as loaded), then line. */
+	if (l.ndiags > 1)
+		qsort(l.diags, l.ndiags, sizeof *l.diags, cmp_diag);
+	for (size_t i = 0; i < l.ndiags; i++) {
+		char *m;
+		const char *fp = l.files[l.diags[i].file].path;
+		int n = l.diags[i].line ? asprintf(&m, "%s:%u: %s", fp, l.diags[i].line, l.diags[i].msg)
+		                        : asprintf(&m, "%s: %s", fp, l.diags[i].msg);
+		if (n < 0 || (diags && gather_strv_push(diags, m) < 0))
+			l.oom = 1;
+		if (n >= 0)
+			free(m);
+		free(l.diags[i].msg);
+	}
+	r = l.oom ? GATHER_E_NOMEM : l.ndiags ? GATHER_E_INVALID : 0;
+	if (r == 0) {
+		ret->jobs = l.jobs;
+		ret->n = l.njobs;
+	} else {
+		free_jobs(l.jobs, l.njobs);
+	}
+	for (size_t i = 0; i < l.nfiles; i++) {
+		struct job_file *f = &l.files[i];
+		free(f->path);
+		free(f->real);
+		free(f->dir);
+		job_scan_free(&f->scan);
+		for (size_t k = 0; k < f->nincl; k++)
+			free(f->incl[k].path);
+		free(f->incl);
+		free(f->closed);
+	}
+	free(l.files);
+	free(l.diags);
+	free(l.lines);
+	return r;
+}
+
+void gather_jobfile_free(struct gather_jobfile *jf)
+{
+	if (!jf)
+		return;
+	free_jobs(jf->jobs, jf->n);
+	memset(jf, 0, sizeof *jf);
+}
