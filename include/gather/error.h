@@ -22,7 +22,8 @@ enum gather_err {
 	GATHER_E_NOMEM              = -14,
 	GATHER_E_INVALID            = -15, /* bad argument, option or config value */
 	GATHER_E_AGAIN              = -16, /* would block: queue full, try later */
-	GATHER_E__LAST              = -16
+	GATHER_E_LIMIT              = -17, /* a run limit (max-time, max-pages) ended it */
+	GATHER_E__LAST              = -17
 };
 
 /* Short stable name ("dns", "too_large", ...) for err <= 0; "ok" for 0,

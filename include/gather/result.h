@@ -79,7 +79,10 @@ enum {
 struct gather_run_stats {
 	uint64_t done;        /* records written */
 	uint64_t ok;          /* responses with status < 400 */
-	uint64_t failed;      /* errors and status >= 400 */
+	uint64_t failed;      /* errors and status >= 400 (refusals excluded) */
+	uint64_t refused;     /* not fetched by rule: robots.txt, scope, nofollow */
+	uint64_t limited;     /* records ended by a run limit (error "limit") */
+	bool limit_hit;       /* a limit (max-time, max-pages) ended the run */
 	uint64_t inflight;
 	uint64_t queued;      /* known and not started (crawl frontier) */
 	uint64_t bytes;       /* decoded body bytes */

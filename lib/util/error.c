@@ -23,6 +23,7 @@ static const struct {
 	[-GATHER_E_NOMEM]              = { "nomem", "out of memory" },
 	[-GATHER_E_INVALID]            = { "invalid", "invalid argument" },
 	[-GATHER_E_AGAIN]              = { "again", "resource temporarily unavailable" },
+	[-GATHER_E_LIMIT]              = { "limit", "a run limit (max-time, max-pages) ended the run" },
 };
 
 const char *gather_err_name(int err)
