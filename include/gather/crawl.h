@@ -37,6 +37,10 @@ int gather_crawl_start(struct gather_crawl *c, void (*done)(struct gather_crawl 
  * flush every record; done() follows. */
 void gather_crawl_stop(struct gather_crawl *c);
 
+/* As gather_runner_on_record (gather/runner.h). */
+void gather_crawl_on_record(struct gather_crawl *c,
+                            void (*fn)(const struct gather_result *, void *), void *arg);
+
 void gather_crawl_stats(const struct gather_crawl *c, struct gather_run_stats *ret);
 
 /* The first non-fatal error (a seed file that could not be read...), or

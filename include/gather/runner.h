@@ -31,6 +31,12 @@ int gather_runner_start(struct gather_runner *r,
  * flush every record; done() follows. */
 void gather_runner_stop(struct gather_runner *r);
 
+/* Optional, before start: fn(res, arg) is called on the reactor thread for
+ * every record of the run (fetched, refused or failed), just before it goes
+ * to the outputs; res is only lent.  For observers such as `gather bench`. */
+typedef void (*gather_record_fn)(const struct gather_result *res, void *arg);
+void gather_runner_on_record(struct gather_runner *r, gather_record_fn fn, void *arg);
+
 void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats *ret);
 
 /* The first input or setup problem met while running (an unreadable -i

@@ -67,6 +67,8 @@ struct gather_crawl {
 
 	void (*done)(struct gather_crawl *, void *);
 	void *done_arg;
+	void (*on_record)(const struct gather_result *, void *);
+	void *on_record_arg;
 };
 
 /* Sitemap fetches per crawl, and levels of sitemap index followed. */

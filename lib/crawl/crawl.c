@@ -82,6 +82,8 @@ static void finish_record(struct gather_crawl *c, struct gather_result *res)
 	else
 		c->st.failed++;
 	c->st.bytes += res->bytes;
+	if (c->on_record)
+		c->on_record(res, c->on_record_arg);
 	if (gather_resq_push(&c->to_sink, res) < 0) {
 		gather_result_free(res);
 		crawl_note_err(c, "out of memory queueing a record");
@@ -491,6 +493,13 @@ void gather_crawl_stop(struct gather_crawl *c)
 	crawl_robots_drop_waiting(c);
 	gather_engine_cancel_all(c->engine);
 	crawl_kick(c);
+}
+
+void gather_crawl_on_record(struct gather_crawl *c,
+                            void (*fn)(const struct gather_result *, void *), void *arg)
+{
+	c->on_record = fn;
+	c->on_record_arg = arg;
 }
 
 void gather_crawl_stats(const struct gather_crawl *c, struct gather_run_stats *ret)

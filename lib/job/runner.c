@@ -49,6 +49,8 @@ struct gather_runner {
 
 	void (*done)(struct gather_runner *, void *);
 	void *done_arg;
+	gather_record_fn on_record;
+	void *on_record_arg;
 	struct gather_crawl *crawl;    /* GATHER_CMD_CRAWL: everything is there */
 };
 
@@ -83,6 +85,8 @@ static void finish_record(struct gather_runner *r, struct gather_result *res)
 	else
 		r->st.failed++;
 	r->st.bytes += res->bytes;
+	if (r->on_record)
+		r->on_record(res, r->on_record_arg);
 	if (gather_resq_push(&r->to_sink, res) < 0) {
 		gather_result_free(res); /* out of memory: the count above stands */
 		if (!r->first_err[0])
@@ -335,6 +339,16 @@ void gather_runner_stop(struct gather_runner *r)
 	gather_input_close(r->input);
 	gather_engine_cancel_all(r->engine);
 	kick(r);
+}
+
+void gather_runner_on_record(struct gather_runner *r, gather_record_fn fn, void *arg)
+{
+	if (r->crawl) {
+		gather_crawl_on_record(r->crawl, fn, arg);
+		return;
+	}
+	r->on_record = fn;
+	r->on_record_arg = arg;
 }
 
 void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats *ret)
