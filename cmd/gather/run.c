@@ -22,6 +22,7 @@
 #include "cli.h"
 #include "gather/error.h"
 #include "gather/job.h"
+#include "gather/pipeline.h"
 #include "gather/runner.h"
 
 struct run;
@@ -36,6 +37,7 @@ struct run_job {
 /* Reactor thread only. */
 struct run {
 	struct event_base *base;
+	struct gather_pipeline *pipe;  /* one worker pool and writer for every job */
 	struct gather_jobfile *files;
 	size_t nfiles;
 	struct run_job *jobs;
@@ -112,7 +114,7 @@ static void start_next(struct run *run)
 	while (!run->stopping && run->next < run->n && (run->parallel || run->active == 0)) {
 		struct run_job *rj = &run->jobs[run->next++];
 		char err[256] = "";
-		rj->r = gather_runner_new(run->base, &rj->job->opts, rj->job->cmd, &rj->job->seeds,
+		rj->r = gather_runner_new_on(run->pipe, &rj->job->opts, rj->job->cmd, &rj->job->seeds,
 		                          err, sizeof err);
 		if (!rj->r || gather_runner_start(rj->r, on_done, rj) < 0) {
 			fprintf(stderr, "gather run: job '%s' (%s:%u): %s\n", rj->job->name, rj->job->file,
@@ -215,6 +217,28 @@ int cmd_run(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	/* One pipeline for every job (sequential or --parallel): as many
+	 * workers as the hungriest job asks (0: one per CPU wins), room for
+	 * the work of all jobs that may run at once. */
+	{
+		unsigned workers = 1;
+		size_t cap = 0;
+		char perr[256];
+		for (size_t i = 0; i < run.n; i++) {
+			const struct gather_opts *jo = &run.jobs[i].job->opts;
+			size_t c = 2 * (size_t)jo->concurrency + 16;
+			if (jo->workers == 0 || workers == 0)
+				workers = 0;
+			else if (jo->workers > workers)
+				workers = jo->workers;
+			cap = run.parallel ? cap + c : (c > cap ? c : cap);
+		}
+		if (!(run.pipe = gather_pipeline_new(run.base, workers, cap, perr, sizeof perr))) {
+			fprintf(stderr, "gather run: %s\n", perr);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+	}
 	/* A second signal leaves at once, even while a job's end (inside
 	 * the loop) drains outputs that block. */
 	if (!(sig = cli_signals_open(run.base, on_signal, &run))) {
@@ -231,6 +255,7 @@ out:
 	for (size_t i = 0; run.jobs && i < run.n; i++) /* NULL after a load fault */
 		if (run.jobs[i].r)
 			gather_runner_free(run.jobs[i].r, NULL, 0);
+	gather_pipeline_free(run.pipe);
 	if (run.base)
 		event_base_free(run.base);
 	for (size_t f = 0; f < run.nfiles; f++)

@@ -16,15 +16,15 @@
 #include "gather/options.h"
 #include "gather/result.h"
 
-struct event_base;
 struct gather_crawl;
+struct gather_pipeline;
 
 /* A crawl of seeds (URLs, normalized here; a bad one gets a bad_url
  * record) with options o (must outlive the crawl; o->input files are read
  * for more seeds).  NULL with err filled on a setup error (bad regex,
- * XPath, unwritable output, ...).  base must have been created after
- * evthread_use_pthreads() (the worker pool needs it). */
-struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gather_opts *o,
+ * XPath, unwritable output, ...).  It runs on pipeline p (gather/pipeline.h:
+ * its reactor, workers and writer), which must outlive it. */
+struct gather_crawl *gather_crawl_new(struct gather_pipeline *p, const struct gather_opts *o,
                                       const struct gather_strv *seeds,
                                       char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
  *   gather/options.h  options (the command line's and job files'), parsers
  *   gather/result.h   one fetch's record, run counters
  *   gather/engine.h   many concurrent fetches on a libevent base
+ *   gather/pipeline.h engine -> workers -> writer, shared by every run
  *   gather/crawl.h    a crawl: frontier, scope, robots.txt, outputs
  *   gather/runner.h   one job (a URL-list fetch or a crawl) end to end
  *   gather/job.h      job files (gather.conf(5))
@@ -20,6 +21,7 @@
 #include "gather/options.h"
 #include "gather/result.h"
 #include "gather/engine.h"
+#include "gather/pipeline.h"
 #include "gather/crawl.h"
 #include "gather/runner.h"
 #include "gather/job.h"

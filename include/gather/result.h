@@ -60,12 +60,18 @@ struct gather_result {
 		size_t n;
 	} links;
 	size_t n_links_found;  /* before --max-links cut the list */
-	uint64_t frontier_id;  /* crawl: the frontier's id of url, from next() */
+	uint64_t frontier_id;  /* crawl: the frontier's id of url, from next();
+	                        * 0 for a record the frontier did not hand out */
+	bool redirect_target;  /* crawl: a redirect in scope was not followed:
+	                        * final_url (normalized) goes to the frontier */
 	uint64_t *link_ids;    /* crawl: links.n frontier ids (fingerprints) of
 	                        * links.v, made by the worker; or NULL */
 	void *fields;          /* json_t * object NAME → string / array, or NULL */
 	unsigned char sha256[32];
 	bool has_sha256;
+
+	/* the pipeline stream carrying it (lib/pipeline), NULL elsewhere */
+	void *owner;
 };
 
 /* What a fetch keeps in its result (flags of gather_engine_fetch; the
@@ -93,6 +99,9 @@ struct gather_run_stats {
 struct gather_result *gather_result_new(void);
 /* Frees r and everything it owns.  Accepts NULL. */
 void gather_result_free(struct gather_result *r);
+/* Frees the bodies and heads r holds (what only the outputs need) and
+ * empties them; the rest of the record stays. */
+void gather_result_drop_bodies(struct gather_result *r);
 /* Sets r->err and r->message (copied; when msg is NULL the default text of
  * err is used).  Returns err. */
 int gather_result_fail(struct gather_result *r, int err, const char *msg);

@@ -22,6 +22,14 @@ struct gather_runner *gather_runner_new(struct event_base *base,
                                         const struct gather_strv *urls,
                                         char *err, size_t errlen);
 
+/* The same on a pipeline shared with other runs (gather/pipeline.h): one
+ * worker pool and one writer for all; p must outlive the runner. */
+struct gather_pipeline;
+struct gather_runner *gather_runner_new_on(struct gather_pipeline *p,
+                                           const struct gather_opts *o, unsigned cmd,
+                                           const struct gather_strv *urls,
+                                           char *err, size_t errlen);
+
 /* Start; done(r, arg) is called on the reactor thread when every record is
  * written. */
 int gather_runner_start(struct gather_runner *r,

@@ -10,13 +10,11 @@
 #include "gather/crawl.h"
 #include "crawl/frontier.h"
 #include "gather/result.h"
-#include "pipeline/resq.h"
 
 struct event;
 struct gather_engine;
 struct gather_extractor;
-struct gather_workq;
-struct gather_sink;
+struct gather_stream;
 struct gather_input;
 struct gather_scope_rules;
 struct gather_robots;
@@ -38,18 +36,14 @@ struct gather_crawl {
 
 	struct gather_engine *engine;
 	struct gather_extractor *x;
-	struct gather_workq *workq;
-	struct gather_sink *sink;
+	struct gather_stream *stream;   /* the pipeline: workers, outputs */
 	struct gather_input *input;
 	struct gather_frontier *frontier;
 	struct gather_scope_rules *scope;
 	struct gather_robots_cache *robots;
 	unsigned fetch_flags;
 
-	struct gather_resq to_work;     /* fetched, waiting for a worker slot */
-	struct gather_resq to_sink;     /* finished, waiting for the sink */
 	struct event *kick;            /* pump() on the next loop turn */
-	struct event *retry;           /* pump() shortly (a queue was full) */
 	struct event *wake;            /* pump() when the frontier is ready */
 	struct event *deadline;        /* --max-time */
 
@@ -58,9 +52,12 @@ struct gather_crawl {
 	struct gather_strv sitemap_origins; /* seed origins not yet sitemapped */
 	unsigned sitemap_fetches;
 	uint64_t pages_started;        /* for --max-pages */
-	uint64_t pages_out;            /* page fetches not yet done() */
+	uint64_t pages_out;            /* pages handed out, not yet done() */
 
-	bool input_done, input_waiting, stopping, limit_hit, finished, paused;
+	bool input_done, input_waiting, stopping, limit_hit, closing, finished;
+	char limit_why[80];            /* which limit ended the crawl */
+	int close_rc;                  /* the outputs' close: 0 or GATHER_E_IO */
+	char close_err[256];
 	struct gather_run_stats st;
 	uint64_t t0_ms;
 	char first_err[256];

@@ -43,12 +43,14 @@ static void origin_unlink(struct gather_crawl *c, struct crawl_origin *w)
 	free(w);
 }
 
+/* Stop: the items never started go back to the frontier's queue (never
+ * done: the frontier contract), in the order they came. */
 void crawl_robots_drop_waiting(struct gather_crawl *c)
 {
 	while (c->waiting) {
 		struct crawl_origin *w = c->waiting;
-		for (size_t i = 0; i < w->n; i++)
-			gather_frontier_done(c->frontier, w->items[i].id, crawl_now_ms(), NULL, 0);
+		for (size_t i = w->n; i-- > 0;)
+			gather_frontier_requeue(c->frontier, w->items[i].id);
 		origin_unlink(c, w);
 	}
 }

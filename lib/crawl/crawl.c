@@ -2,18 +2,27 @@
  * robots.txt per origin and sitemaps are in crawl-robots.c.
  *
  * Everything here runs on the reactor thread; link extraction runs on the
- * worker pool (lib/html.c via lib/workq.c).  One step function, pump(),
- * called from the kick event and from timers, moves results on (workers,
- * sink), reads seeds, and starts what the frontier says is ready:
+ * pipeline's worker pool (gather/pipeline.h).  One step function, pump(),
+ * called from the kick event and from timers, reads seeds and starts what
+ * the frontier says is ready:
  *
  *   frontier item ─┬─ robots.txt of its origin unknown → wait for it (one
  *                  │  fetch per origin; the item waits in that origin's list)
- *                  ├─ disallowed → record with error "robots", done
+ *                  ├─ disallowed → record with error "robots"
  *                  └─ fetch → workers (2xx with a body) → links normalized,
- *                     scope-checked → frontier done(links) → sink
+ *                     scope-checked → outputs
+ *   record written (every output) → frontier done(id, links)
  *
- * Backpressure as in runner.c: while the worker queue or the sink is full,
- * nothing new starts and the engine's reads pause.  Politeness lives in the
+ * The frontier contract (frontier.h): a URL is done only once its record is
+ * in every output, so done() runs in the stream's written callback; a URL
+ * handed out and never started (a stop, a limit) goes back to the queue
+ * with requeue(), never done().  A redirect inside the scope is not
+ * followed by the engine: its target goes to the frontier like a link (at
+ * the same depth), so a page reached by a link and by a redirect is
+ * fetched once.
+ *
+ * Backpressure: while the stream is busy nothing new starts (the pipeline
+ * pauses the engine's reads and wakes us).  Politeness lives in the
  * frontier (per host: --per-host, --delay, Crawl-delay, Retry-After). */
 #include "config.h"
 
@@ -22,7 +31,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <time.h>
 
 #include <event2/event.h>
 
@@ -32,19 +40,17 @@
 #include "gather/error.h"
 #include "crawl/frontier.h"
 #include "html/html.h"
+#include "gather/pipeline.h"
 #include "pipeline/input.h"
 #include "crawl/robots.h"
 #include "crawl/scope.h"
 #include "util/seen.h"
-#include "output/sink.h"
 #include "url/url.h"
-#include "pipeline/workq.h"
+#include "util/clock.h"
 
 uint64_t crawl_now_ms(void)
 {
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	return gather_now_ms();
 }
 
 void crawl_kick(struct gather_crawl *c)
@@ -73,45 +79,102 @@ static void random_key(uint8_t key[16])
 
 /* ---- records ------------------------------------------------------------- */
 
-/* A finished record: count it and queue it for the sink. */
-static void finish_record(struct gather_crawl *c, struct gather_result *res)
+/* Stream: a record is final (reactor thread): count it.  Refusals by rule
+ * (robots.txt, scope) are not failures; records a limit ended are counted
+ * apart (the exit status tells them). */
+static void on_record(struct gather_result *res, void *arg)
 {
+	struct gather_crawl *c = arg;
 	c->st.done++;
 	if (res->err == 0 && res->status > 0 && res->status < 400)
 		c->st.ok++;
+	else if (res->err == GATHER_E_ROBOTS || res->err == GATHER_E_SCOPE)
+		c->st.refused++;
+	else if (res->err == GATHER_E_LIMIT)
+		c->st.limited++;
 	else
 		c->st.failed++;
 	c->st.bytes += res->bytes;
 	if (c->on_record)
 		c->on_record(res, c->on_record_arg);
-	if (gather_resq_push(&c->to_sink, res) < 0) {
-		gather_result_free(res);
-		crawl_note_err(c, "out of memory queueing a record");
+}
+
+/* Stream: the record is in every output.  Now, and only now, its URL is
+ * done in the frontier (with its links, and a redirect's target). */
+static void on_written(struct gather_result *res, void *arg)
+{
+	struct gather_crawl *c = arg;
+	if (res->frontier_id) {
+		uint64_t now = crawl_now_ms();
+		if (res->redirect_target && res->final_url &&
+		    gather_frontier_add(c->frontier, res->final_url, res->depth, res->url) == GATHER_E_NOMEM)
+			crawl_note_err(c, "out of memory in the frontier");
+		size_t n = res->processed ? res->links.n : 0;
+		if (gather_frontier_done_ids(c->frontier, res->frontier_id, now,
+		                             (const char *const *)res->links.v, res->link_ids,
+		                             n) == GATHER_E_NOMEM)
+			crawl_note_err(c, "out of memory in the frontier");
+		c->pages_out--;
 	}
-	/* A record made inside pump() (a robots refusal) has no fetch to wake
-	 * us later: make sure pump() runs again to move it on. */
+	gather_result_free(res);
 	crawl_kick(c);
 }
 
-/* A record for a URL we do not fetch (bad seed, robots). */
+/* Frontier: next() may have something now. */
+static void on_frontier_ready(void *arg)
+{
+	crawl_kick(arg);
+}
+
+/* Stream: room again. */
+static void on_wake(void *arg)
+{
+	crawl_kick(arg);
+}
+
+/* Stream: the outputs are closed: the crawl is over. */
+static void on_closed(int rc, const char *msg, void *arg)
+{
+	struct gather_crawl *c = arg;
+	if (rc < 0)
+		snprintf(c->close_err, sizeof c->close_err, "%s", msg ? msg : "error writing the outputs");
+	c->close_rc = rc;
+	c->finished = true;
+	c->st.elapsed_ms = crawl_now_ms() - c->t0_ms;
+	evtimer_del(c->wake);
+	evtimer_del(c->deadline);
+	if (c->done)
+		c->done(c, c->done_arg);
+}
+
+/* A record for a URL we do not fetch (bad seed: id 0; robots: the
+ * frontier's id, done when written). */
 static void refuse(struct gather_crawl *c, const char *url, unsigned depth,
-                   const char *parent, int err, const char *msg)
+                   const char *parent, uint64_t id, int err, const char *msg)
 {
 	struct gather_result *res = gather_result_new();
 	if (!res || !(res->url = strdup(url)) || (parent && !(res->parent = strdup(parent)))) {
 		gather_result_free(res);
 		crawl_note_err(c, "out of memory making a record");
+		if (id)
+			gather_frontier_done(c->frontier, id, crawl_now_ms(), NULL, 0);
 		return;
 	}
 	res->depth = depth;
+	res->frontier_id = id;
+	if (id)
+		c->pages_out++;
 	gather_result_fail(res, err, msg);
-	finish_record(c, res);
+	gather_stream_submit(c->stream, res, false);
+	/* made inside pump(): no fetch will wake us for it */
+	crawl_kick(c);
 }
 
 /* ---- pages ------------------------------------------------------------- */
 
-/* Engine redirect hook: follow only within the scope (the fetch then ends
- * with the 3xx, error "scope", final_url = the target). */
+/* Engine redirect hook: outside the scope, the fetch ends with the 3xx,
+ * error "scope"; inside, it ends too (GATHER_E_AGAIN: see on_fetched) and
+ * the target goes to the frontier, which fetches it unless it is known. */
 static int on_redirect(const char *url, void *arg)
 {
 	struct gather_crawl *c = arg;
@@ -120,24 +183,7 @@ static int on_redirect(const char *url, void *arg)
 	if (rc == 0)
 		rc = gather_scope_rules_check(c->scope, n);
 	free(n);
-	return rc == 0 ? 0 : GATHER_E_SCOPE;
-}
-
-/* Called with a page whose processing (if any) is over: hand its links
- * (normalized and in scope: filter_links) to the frontier, slow its host
- * if it asked, and write it. */
-static void page_done(struct gather_crawl *c, struct gather_result *res)
-{
-	uint64_t now = crawl_now_ms();
-	if (res->status == 429 || res->status == 503)
-		crawl_slow_host(c, res, now);
-	size_t n = res->processed ? res->links.n : 0;
-	if (gather_frontier_done_ids(c->frontier, res->frontier_id, now,
-	                             (const char *const *)res->links.v, res->link_ids,
-	                             n) == GATHER_E_NOMEM)
-		crawl_note_err(c, "out of memory in the frontier");
-	c->pages_out--;
-	finish_record(c, res);
+	return rc == 0 ? GATHER_E_AGAIN : GATHER_E_SCOPE;
 }
 
 /* Worker thread, after extraction: res->links (normalized already: the
@@ -167,19 +213,33 @@ static void filter_links(struct gather_crawl *c, struct gather_result *res)
 static void on_fetched(struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
+	uint64_t now = crawl_now_ms();
 	/* The host's politeness slot is free once the response is in; the
-	 * page stays unfinished (depth, links) until page_done. */
+	 * page stays unfinished (depth, links) until its record is written. */
 	(void)gather_frontier_fetched(c->frontier, res->frontier_id);
-	/* Links are followed from 2xx pages only, as wget does. */
-	if (!c->stopping && res->err == 0 && res->status >= 200 && res->status < 300 &&
-	    res->body.len > 0) {
-		if (gather_resq_push(&c->to_work, res) == 0) {
-			crawl_kick(c);
-			return;
+	if (res->status == 429 || res->status == 503)
+		crawl_slow_host(c, res, now);
+	if (res->err == GATHER_E_AGAIN) {
+		/* a redirect in scope, not followed here: on_written queues
+		 * final_url (normalized there) in the frontier */
+		char *n = NULL;
+		res->err = 0;
+		free(res->message);
+		res->message = NULL;
+		res->redirects++;
+		if (res->final_url && gather_url_normalize(res->final_url, &n) == 0) {
+			free(res->final_url);
+			res->final_url = n;
+			res->redirect_target = true;
 		}
-		crawl_note_err(c, "out of memory queueing a page");
 	}
-	page_done(c, res);
+	if (res->err == GATHER_E_CANCELLED && c->limit_hit) {
+		gather_result_fail(res, GATHER_E_LIMIT, c->limit_why[0] ? c->limit_why : NULL);
+	}
+	/* Links are followed from 2xx pages only, as wget does. */
+	bool process = !c->stopping && res->err == 0 && res->status >= 200 &&
+	               res->status < 300 && res->body.len > 0;
+	gather_stream_submit(c->stream, res, process);
 	crawl_kick(c);
 }
 
@@ -191,14 +251,6 @@ static void process(struct gather_result *res, void *arg)
 	filter_links(c, res);
 }
 
-/* Worker-queue callback, reactor thread: a page was processed. */
-static void on_processed(struct gather_result *res, void *arg)
-{
-	struct gather_crawl *c = arg;
-	page_done(c, res);
-	crawl_kick(c);
-}
-
 /* Start fetching a frontier item its robots.txt allows. */
 static void fetch_page(struct gather_crawl *c, const struct gather_frontier_item *it)
 {
@@ -207,7 +259,7 @@ static void fetch_page(struct gather_crawl *c, const struct gather_frontier_item
 	    (it->parent && !(res->parent = strdup(it->parent)))) {
 		gather_result_free(res);
 		crawl_note_err(c, "out of memory starting a fetch");
-		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		gather_frontier_requeue(c->frontier, it->id);
 		return;
 	}
 	res->depth = it->depth;
@@ -217,16 +269,18 @@ static void fetch_page(struct gather_crawl *c, const struct gather_frontier_item
 	if (gather_engine_fetch(c->engine, it->url, c->fetch_flags, res, on_fetched,
 	                        on_redirect, c) < 0) {
 		c->pages_out--;   /* the engine freed res */
+		c->pages_started--;
 		crawl_note_err(c, "out of memory starting a fetch");
-		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		gather_frontier_requeue(c->frontier, it->id);
 	}
 }
 
 void crawl_dispatch(struct gather_crawl *c, const struct gather_frontier_item *it,
                     const struct gather_robots *rules)
 {
-	if (c->stopping) {
-		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+	if (c->stopping || c->limit_hit) {
+		/* never started: it stays queued (the frontier contract) */
+		gather_frontier_requeue(c->frontier, it->id);
 		return;
 	}
 	if (rules && !gather_robots_allowed(rules, it->url)) {
@@ -246,8 +300,7 @@ void crawl_dispatch(struct gather_crawl *c, const struct gather_frontier_item *i
 				snprintf(msg, sizeof msg, "robots.txt answered %d: the site is treated "
 				         "as disallowed for now (RFC 9309 section 2.3.1.4)", why_status);
 		}
-		refuse(c, it->url, it->depth, it->parent, err, msg);
-		gather_frontier_done(c->frontier, it->id, crawl_now_ms(), NULL, 0);
+		refuse(c, it->url, it->depth, it->parent, it->id, err, msg);
 		return;
 	}
 	fetch_page(c, it);
@@ -286,7 +339,7 @@ static void read_seeds(struct gather_crawl *c)
 			snprintf(msg, sizeof msg, "%s (%s)",
 			         toolong ? "line too long for a URL"
 			                 : "malformed URL, or not http/https", src);
-			refuse(c, url, 0, NULL, GATHER_E_BAD_URL, msg);
+			refuse(c, url, 0, NULL, 0, GATHER_E_BAD_URL, msg);
 		} else if (crawl_add_seed(c, n) < 0) {
 			crawl_note_err(c, "out of memory adding a seed");
 		}
@@ -295,26 +348,36 @@ static void read_seeds(struct gather_crawl *c)
 	}
 }
 
+/* --max-pages reached while pages remain: a limit ended the crawl. */
+static void hit_page_limit(struct gather_crawl *c)
+{
+	c->limit_hit = true;
+	snprintf(c->limit_why, sizeof c->limit_why, "--max-pages %llu reached",
+	         (unsigned long long)c->o->max_pages);
+}
+
 /* Take ready URLs from the frontier while there is room. */
 static void start_pages(struct gather_crawl *c)
 {
 	uint64_t now = crawl_now_ms();
 	while (!c->stopping && !c->limit_hit &&
 	       gather_engine_inflight(c->engine) + c->nwaiting < c->o->concurrency &&
-	       c->to_sink.n == 0 && c->to_work.n == 0 &&
-	       !gather_workq_full(c->workq) && !gather_sink_full(c->sink)) {
-		if (c->o->max_pages && c->pages_started >= c->o->max_pages) {
-			c->limit_hit = true;
-			break;
-		}
+	       !gather_stream_busy(c->stream)) {
 		/* Items waiting for robots.txt may become pages: wait for them
 		 * (some may be refused, leaving room). */
-		if (c->o->max_pages && c->pages_started + c->nwaiting >= c->o->max_pages)
+		if (c->o->max_pages && c->pages_started + c->nwaiting >= c->o->max_pages &&
+		    c->pages_started < c->o->max_pages)
 			break;
 		struct gather_frontier_item it;
 		uint64_t at = 0;
 		int rc = gather_frontier_next(c->frontier, now, &it, &at);
 		if (rc == GATHER_FRONTIER_URL) {
+			if (c->o->max_pages && c->pages_started >= c->o->max_pages) {
+				/* one more page was ready: the limit ends the crawl */
+				gather_frontier_requeue(c->frontier, it.id);
+				hit_page_limit(c);
+				break;
+			}
 			crawl_robots_route(c, &it, now);
 			continue;
 		}
@@ -329,8 +392,8 @@ static bool all_done(struct gather_crawl *c)
 {
 	if (!c->input_done && !c->stopping)
 		return false;
-	if (gather_engine_inflight(c->engine) || gather_workq_pending(c->workq) ||
-	    c->to_work.n || c->to_sink.n || c->nwaiting || c->pages_out)
+	if (gather_engine_inflight(c->engine) || gather_stream_pending(c->stream) ||
+	    c->nwaiting || c->pages_out)
 		return false;
 	if (c->stopping || c->limit_hit)
 		return true;
@@ -344,46 +407,14 @@ static bool all_done(struct gather_crawl *c)
 static void pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct gather_crawl *c = arg;
-	struct gather_result *res;
-	bool blocked = false;
 	(void)fd;
 	(void)what;
 
 	read_seeds(c);
-	while ((res = gather_resq_peek(&c->to_work))) {
-		if (c->stopping) {   /* no processing after a stop */
-			gather_resq_pop(&c->to_work);
-			page_done(c, res);
-			continue;
-		}
-		if (gather_workq_push(c->workq, res) < 0) {
-			blocked = true;
-			break;
-		}
-		gather_resq_pop(&c->to_work);
-	}
-	while ((res = gather_resq_peek(&c->to_sink))) {
-		if (gather_sink_put(c->sink, res) < 0) {
-			blocked = true;
-			break;
-		}
-		gather_resq_pop(&c->to_sink);
-	}
-	if (blocked != c->paused) {
-		gather_engine_pause_reads(c->engine, blocked);
-		c->paused = blocked;
-	}
-	if (blocked && !evtimer_pending(c->retry, NULL))
-		arm_in(c->retry, 2);
-	if (!blocked)
-		start_pages(c);
-	if (!c->finished && all_done(c)) {
-		c->finished = true;
-		c->st.elapsed_ms = crawl_now_ms() - c->t0_ms;
-		evtimer_del(c->wake);
-		evtimer_del(c->deadline);
-		if (c->done)
-			c->done(c, c->done_arg);
+	start_pages(c);
+	if (!c->closing && all_done(c)) {
+		c->closing = true;
+		gather_stream_close(c->stream); /* on_closed follows */
 	}
 }
 
@@ -394,17 +425,21 @@ static void on_input_ready(void *arg)
 	crawl_kick(c);
 }
 
-/* --max-time: end like a stop. */
+/* --max-time: a limit ends the crawl; fetches in flight end with "limit". */
 static void on_deadline(evutil_socket_t fd, short what, void *arg)
 {
+	struct gather_crawl *c = arg;
 	(void)fd;
 	(void)what;
-	gather_crawl_stop(arg);
+	c->limit_hit = true;
+	snprintf(c->limit_why, sizeof c->limit_why, "--max-time reached (%llu ms)",
+	         (unsigned long long)c->o->max_time_ms);
+	gather_crawl_stop(c);
 }
 
 /* ---- public ------------------------------------------------------------- */
 
-struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gather_opts *o,
+struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct gather_opts *o,
                                       const struct gather_strv *seeds,
                                       char *err, size_t errlen)
 {
@@ -414,7 +449,7 @@ struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gath
 		return NULL;
 	}
 	err[0] = '\0';
-	c->base = base;
+	c->base = gather_pipeline_base(pipe);
 	c->o = o;
 	c->ua = o->user_agent ? o->user_agent : gather_default_user_agent();
 	if (o->concurrency == 0) {
@@ -430,38 +465,47 @@ struct gather_crawl *gather_crawl_new(struct event_base *base, const struct gath
 		.delay_ms = o->delay_ms,
 		.max_wait_ms = o->retry_max_wait_ms,
 	};
-	random_key(c->key);
-	memcpy(fc.key, c->key, sizeof fc.key);
+	/* A new crawl's key; a frontier that keeps state keeps the key it
+	 * was made with, and the crawl hashes with the frontier's own. */
+	random_key(fc.key);
 	c->frontier = gather_frontier_mem_new(&fc);
 	if (!c->frontier) {
 		if (o->depth > 1000000)
 			snprintf(err, errlen, "--depth %u is too deep (at most 1000000)", o->depth);
 		goto fail_oom;
 	}
+	memcpy(c->key, gather_frontier_key(c->frontier), sizeof c->key);
+	gather_frontier_on_ready(c->frontier, on_frontier_ready, c);
 	c->robots = gather_robots_cache_new();
 	if (!c->robots)
 		goto fail_oom;
-	c->sink = gather_sink_open(o, GATHER_CMD_CRAWL, err, errlen);
-	if (!c->sink)
-		goto fail;
-	c->fetch_flags = gather_sink_fetch_flags(c->sink) | GATHER_FETCH_KEEP_BODY;
 	c->x = gather_extractor_new(o, err, errlen);
 	if (!c->x)
 		goto fail;
 	gather_extractor_normalize_links(c->x);   /* filter_links wants them so */
-	c->workq = gather_workq_new(base, o->workers, 2 * (size_t)o->concurrency + 16,
-	                            process, on_processed, c, err, errlen);
-	if (!c->workq)
-		goto fail;
-	c->engine = gather_engine_new(base, o, err, errlen);
+	c->engine = gather_engine_new(c->base, o, err, errlen);
 	if (!c->engine)
 		goto fail;
-	c->input = gather_input_new(base, seeds, &o->input, 65536, on_input_ready, c);
-	c->kick = event_new(base, -1, 0, pump, c);
-	c->retry = evtimer_new(base, pump, c);
-	c->wake = evtimer_new(base, pump, c);
-	c->deadline = evtimer_new(base, on_deadline, c);
-	if (!c->input || !c->kick || !c->retry || !c->wake || !c->deadline)
+	struct gather_stream_conf sc = {
+		.o = o,
+		.cmd = GATHER_CMD_CRAWL,
+		.engine = c->engine,
+		.work = process,
+		.record = on_record,
+		.written = on_written,
+		.wake = on_wake,
+		.closed = on_closed,
+		.arg = c,
+	};
+	c->stream = gather_stream_new(pipe, &sc, err, errlen);
+	if (!c->stream)
+		goto fail;
+	c->fetch_flags = gather_stream_fetch_flags(c->stream) | GATHER_FETCH_KEEP_BODY;
+	c->input = gather_input_new(c->base, seeds, &o->input, 65536, on_input_ready, c);
+	c->kick = event_new(c->base, -1, 0, pump, c);
+	c->wake = evtimer_new(c->base, pump, c);
+	c->deadline = evtimer_new(c->base, on_deadline, c);
+	if (!c->input || !c->kick || !c->wake || !c->deadline)
 		goto fail_oom;
 	return c;
 fail_oom:
@@ -491,6 +535,7 @@ void gather_crawl_stop(struct gather_crawl *c)
 	c->stopping = true;
 	gather_input_close(c->input);
 	crawl_robots_drop_waiting(c);
+	gather_stream_stop(c->stream);
 	gather_engine_cancel_all(c->engine);
 	crawl_kick(c);
 }
@@ -510,6 +555,7 @@ void gather_crawl_stats(const struct gather_crawl *c, struct gather_run_stats *r
 	if (c->frontier)
 		gather_frontier_stats(c->frontier, &fs);
 	ret->queued = fs.queued;
+	ret->limit_hit = c->limit_hit;
 	if (!c->finished)
 		ret->elapsed_ms = crawl_now_ms() - c->t0_ms;
 }
@@ -524,39 +570,36 @@ int gather_crawl_free(struct gather_crawl *c, char *err, size_t errlen)
 	int ret = 0;
 	if (!c)
 		return 0;
-	/* Order as in runner.c: the engine first (it completes fetches into
-	 * our queues), then the workers hand back what they hold, then the
-	 * sink drains. */
+	/* Not finished (freed early): stop, and let the reactor write what is
+	 * out and close the outputs (a free is never inside this base's
+	 * callbacks, so the loop may run here). */
+	if (c->stream && !c->finished) {
+		gather_crawl_stop(c);
+		while (!c->finished && event_base_loop(c->base, EVLOOP_ONCE) == 0)
+			;
+	}
+	if (c->close_rc < 0) {
+		ret = GATHER_E_IO;
+		if (err)
+			snprintf(err, errlen, "%s", c->close_err);
+	}
+	/* The engine first (it completes fetches into the stream), then the
+	 * stream (closed by now, or left to the pipeline). */
 	c->stopping = true;
 	gather_engine_free(c->engine);
 	c->engine = NULL;
-	gather_workq_free(c->workq);
-	c->workq = NULL;
-	struct gather_result *res;
-	while ((res = gather_resq_peek(&c->to_work))) {
-		gather_resq_pop(&c->to_work);
-		page_done(c, res);
-	}
-	if (c->sink) {
-		gather_resq_flush_to_sink(&c->to_sink, c->sink);
-		char buf[256] = "";
-		ret = gather_sink_close(c->sink, buf, sizeof buf);
-		if (ret < 0 && err)
-			snprintf(err, errlen, "%s", buf);
-	}
 	crawl_robots_drop_waiting(c);
-	gather_resq_free(&c->to_work);
-	gather_resq_free(&c->to_sink);
+	gather_stream_free(c->stream);
 	gather_strv_free(&c->sitemap_origins);
-	gather_extractor_free(c->x);
+	if (c->finished || !c->stream)
+		gather_extractor_free(c->x);
+	/* else: results may still be in a worker's hands with it */
 	gather_input_free(c->input);
 	gather_frontier_free(c->frontier);
 	gather_scope_rules_free(c->scope);
 	gather_robots_cache_free(c->robots);
 	if (c->kick)
 		event_free(c->kick);
-	if (c->retry)
-		event_free(c->retry);
 	if (c->wake)
 		event_free(c->wake);
 	if (c->deadline)

@@ -682,6 +682,7 @@ struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_con
 	if (!m)
 		return NULL;
 	m->base.ops = &mem_ops;
+	memcpy(m->base.key, c->key, sizeof m->base.key);
 	m->c = *c;
 	if (!m->c.per_host)
 		m->c.per_host = 1;

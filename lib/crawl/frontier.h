@@ -34,10 +34,27 @@
  * queued (a URL is done only after its record is written, so kill -9 loses
  * nothing and repeats at most the fetches that were in flight).
  *
+ * The contract callers keep (lib/crawl/crawl.c does):
+ *   - done(id) only once the page's record is in every output (the
+ *     pipeline's written callback, on the reactor thread);
+ *   - a URL handed out by next() and never started (a stop, a limit, a
+ *     robots.txt still coming at a stop) goes back with requeue(), never
+ *     done(): it stays queued for a resumed crawl;
+ *   - ids are fingerprints with the frontier's key (gather_frontier_key),
+ *     fixed when the crawl is made and kept with its state, so ids survive
+ *     a restart;
+ *   - nothing blocks: a store that answers later (SQLite batches, Redis)
+ *     says WAIT with UINT64_MAX from next() while it loads, and calls
+ *     gather_frontier_ready() when next() may have something; callers
+ *     register for that with gather_frontier_on_ready();
+ *   - batches: add_batch / done_batch take many at once (a store makes one
+ *     transaction of them); a frontier without them gets the loop.
+ *
  * Threads: one owner thread (the reactor); no call blocks on the network. */
 #ifndef GATHER_FRONTIER_H
 #define GATHER_FRONTIER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -57,6 +74,21 @@ enum gather_frontier_next {
 	GATHER_FRONTIER_WAIT = 1,  /* nothing ready now; *ret_at_ms is when the
 	                            * next will be (UINT64_MAX: after a done()) */
 	GATHER_FRONTIER_EMPTY = 2, /* nothing queued and nothing handed out */
+};
+
+/* One link for add_batch. */
+struct gather_frontier_link {
+	const char *url;      /* normalized */
+	unsigned depth;
+	const char *parent;   /* NULL for a seed */
+};
+
+/* One finished page for done_batch (as done()'s arguments). */
+struct gather_frontier_page {
+	uint64_t id;
+	const char *const *links;
+	const uint64_t *ids;  /* or NULL */
+	size_t n;
 };
 
 struct gather_frontier_stats {
@@ -112,11 +144,24 @@ struct gather_frontier_ops {
 	int (*requeue)(struct gather_frontier *f, uint64_t id);
 	void (*stats)(const struct gather_frontier *f, struct gather_frontier_stats *ret);
 	void (*free)(struct gather_frontier *f);
+	/* Optional (NULL: a loop of add / done).  Return the number of new
+	 * URLs queued (add_batch) or 0 (done_batch), or the first error. */
+	int (*add_batch)(struct gather_frontier *f, const struct gather_frontier_link *v,
+	                 size_t n);
+	int (*done_batch)(struct gather_frontier *f, uint64_t now_ms,
+	                  const struct gather_frontier_page *v, size_t n);
 };
 
 /* Every implementation starts with this. */
 struct gather_frontier {
 	const struct gather_frontier_ops *ops;
+	/* The fingerprint key, set by the implementation when made (from the
+	 * conf for a new crawl, from its state for a resumed one). */
+	uint8_t key[16];
+	/* "ready" notification (gather_frontier_on_ready); owner thread. */
+	void (*ready_fn)(void *arg);
+	void *ready_arg;
+	bool said_wait;       /* next() said WAIT(UINT64_MAX) or EMPTY since */
 };
 
 struct gather_frontier_conf {
@@ -124,7 +169,7 @@ struct gather_frontier_conf {
 	unsigned per_host;         /* fetches out per host (see above); 0: 1 */
 	uint64_t delay_ms;         /* between starts on one host */
 	uint64_t max_wait_ms;      /* cap for slow() (retry_max_wait_ms) */
-	uint8_t key[16];           /* fingerprint key (random per crawl) */
+	uint8_t key[16];           /* fingerprint key of a new crawl (random) */
 };
 
 /* The in-memory frontier.  NULL on OOM. */
@@ -134,32 +179,102 @@ struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_con
  * skipped): the unit of politeness.  Sets *len; NULL if there is none. */
 const char *gather_frontier_host_key(const char *url, size_t *len);
 
+/* The key ids are made with (gather_seen_fingerprint): 16 bytes. */
+static inline const uint8_t *gather_frontier_key(const struct gather_frontier *f)
+{
+	return f->key;
+}
+
+/* fn(arg) is called on the owner thread when next() may hand out a URL
+ * after it said WAIT with UINT64_MAX (or EMPTY): a done() brought links, a
+ * fetched() freed a host, a store finished loading.  It may be called from
+ * inside a frontier call: it must not call the frontier (schedule instead). */
+static inline void gather_frontier_on_ready(struct gather_frontier *f, void (*fn)(void *),
+                                            void *arg)
+{
+	f->ready_fn = fn;
+	f->ready_arg = arg;
+}
+
+/* For implementations (and the wrappers below): something may be ready. */
+static inline void gather_frontier_ready(struct gather_frontier *f)
+{
+	if (f->said_wait && f->ready_fn) {
+		f->said_wait = false;
+		f->ready_fn(f->ready_arg);
+	}
+}
+
 static inline int gather_frontier_add(struct gather_frontier *f, const char *url,
                                       unsigned depth, const char *parent)
 {
-	return f->ops->add(f, url, depth, parent);
+	int rc = f->ops->add(f, url, depth, parent);
+	if (rc > 0)
+		gather_frontier_ready(f);
+	return rc;
 }
 static inline int gather_frontier_next(struct gather_frontier *f, uint64_t now_ms,
                                        struct gather_frontier_item *ret,
                                        uint64_t *ret_at_ms)
 {
-	return f->ops->next(f, now_ms, ret, ret_at_ms);
+	int rc = f->ops->next(f, now_ms, ret, ret_at_ms);
+	if (rc == GATHER_FRONTIER_EMPTY || (rc == GATHER_FRONTIER_WAIT && *ret_at_ms == UINT64_MAX))
+		f->said_wait = true;
+	return rc;
 }
 static inline int gather_frontier_fetched(struct gather_frontier *f, uint64_t id)
 {
-	return f->ops->fetched(f, id);
-}
-static inline int gather_frontier_done(struct gather_frontier *f, uint64_t id,
-                                       uint64_t now_ms, const char *const *links,
-                                       size_t n)
-{
-	return f->ops->done(f, id, now_ms, links, NULL, n);
+	int rc = f->ops->fetched(f, id);
+	gather_frontier_ready(f);
+	return rc;
 }
 static inline int gather_frontier_done_ids(struct gather_frontier *f, uint64_t id,
                                            uint64_t now_ms, const char *const *links,
                                            const uint64_t *ids, size_t n)
 {
-	return f->ops->done(f, id, now_ms, links, ids, n);
+	int rc = f->ops->done(f, id, now_ms, links, ids, n);
+	gather_frontier_ready(f);
+	return rc;
+}
+static inline int gather_frontier_done(struct gather_frontier *f, uint64_t id,
+                                       uint64_t now_ms, const char *const *links,
+                                       size_t n)
+{
+	return gather_frontier_done_ids(f, id, now_ms, links, NULL, n);
+}
+/* Many adds at once: the number of new URLs queued, or the first error. */
+static inline int gather_frontier_add_batch(struct gather_frontier *f,
+                                            const struct gather_frontier_link *v, size_t n)
+{
+	int rc = 0, added = 0;
+	if (f->ops->add_batch) {
+		rc = f->ops->add_batch(f, v, n);
+		added = rc > 0 ? rc : 0;
+	} else {
+		for (size_t i = 0; i < n && rc >= 0; i++)
+			if ((rc = f->ops->add(f, v[i].url, v[i].depth, v[i].parent)) > 0)
+				added++;
+	}
+	if (added)
+		gather_frontier_ready(f);
+	return rc < 0 ? rc : added;
+}
+/* Many done()s at once: 0 or the first error. */
+static inline int gather_frontier_done_batch(struct gather_frontier *f, uint64_t now_ms,
+                                             const struct gather_frontier_page *v, size_t n)
+{
+	int rc = 0;
+	if (f->ops->done_batch) {
+		rc = f->ops->done_batch(f, now_ms, v, n);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			int r = f->ops->done(f, v[i].id, now_ms, v[i].links, v[i].ids, v[i].n);
+			if (r < 0 && rc == 0)
+				rc = r;
+		}
+	}
+	gather_frontier_ready(f);
+	return rc;
 }
 static inline void gather_frontier_slow(struct gather_frontier *f, const char *url,
                                         uint64_t now_ms, uint64_t until_ms)
@@ -174,7 +289,9 @@ static inline void gather_frontier_host_delay(struct gather_frontier *f,
 }
 static inline int gather_frontier_requeue(struct gather_frontier *f, uint64_t id)
 {
-	return f->ops->requeue(f, id);
+	int rc = f->ops->requeue(f, id);
+	gather_frontier_ready(f);
+	return rc;
 }
 static inline void gather_frontier_stats(const struct gather_frontier *f,
                                          struct gather_frontier_stats *ret)

@@ -1,51 +1,49 @@
-/* runner.c — a URL-list fetch (`gather get`, job mode get): input → engine →
- * (workers, when fields are extracted) → sink.  See runner.h.
+/* runner.c — one job on a pipeline: a URL-list fetch (`gather get`, job
+ * mode get) here, a crawl handed to lib/crawl.  See gather/runner.h.
  *
- * Everything here runs on the reactor thread.  The runner never blocks: when
- * the worker queue or the sink is full it stops starting fetches and pauses
- * the engine's reads, and a short timer tries again. */
+ *   input ─► engine ─► stream (workers when fields are extracted) ─► outputs
+ *
+ * Everything here runs on the reactor thread.  The runner never blocks and
+ * never polls: it starts fetches while the concurrency and the stream allow
+ * (gather_stream_busy), and the pipeline wakes it when there is room. */
 #include "config.h"
 
+#include <event2/event.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
-#include <event2/event.h>
 
 #include "gather/crawl.h"
 #include "gather/engine.h"
 #include "gather/error.h"
+#include "gather/pipeline.h"
+#include "gather/runner.h"
 #include "html/html.h"
 #include "pipeline/input.h"
-#include "pipeline/resq.h"
-#include "gather/runner.h"
-#include "output/sink.h"
 #include "url/url.h"
-#include "pipeline/workq.h"
+#include "util/clock.h"
 
 struct gather_runner {
 	struct event_base *base;
 	const struct gather_opts *o;
 	unsigned cmd;
+	struct gather_pipeline *own_pipe; /* made by gather_runner_new, else NULL */
+	struct gather_pipeline *pipe;
 
 	struct gather_engine *engine;
 	struct gather_extractor *x;    /* NULL when nothing is extracted */
-	struct gather_workq *workq;    /* NULL when nothing is extracted */
-	struct gather_sink *sink;
+	struct gather_stream *stream;
 	struct gather_input *input;
 	unsigned fetch_flags;
-
-	struct gather_resq to_work;           /* fetched, waiting for a worker slot */
-	struct gather_resq to_sink;           /* finished, waiting for the sink */
 	struct event *kick;            /* runs pump() on the next loop turn */
-	struct event *retry;           /* pump() again shortly (queue was full) */
 
-	bool input_done, input_waiting, stopping, finished, paused;
+	bool input_done, input_waiting, stopping, closing, finished;
 	struct gather_run_stats st;
 	uint64_t t0_ms;
-	char first_err[256];           /* first input or sink error */
+	char first_err[256];           /* first input error */
+	int close_rc;                  /* the outputs' close: 0 or GATHER_E_IO */
+	char close_err[256];
 
 	void (*done)(struct gather_runner *, void *);
 	void *done_arg;
@@ -64,21 +62,21 @@ static void crawl_done(struct gather_crawl *c, void *arg)
 		r->done(r, r->done_arg);
 }
 
-static uint64_t now_ms(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 static void kick(struct gather_runner *r)
 {
 	event_active(r->kick, 0, 0);
 }
 
-/* A finished record: count it and queue it for the sink. */
-static void finish_record(struct gather_runner *r, struct gather_result *res)
+static void note_err(struct gather_runner *r, const char *msg)
 {
+	if (!r->first_err[0])
+		snprintf(r->first_err, sizeof r->first_err, "%s", msg);
+}
+
+/* Stream: a record is final (reactor thread): count it. */
+static void on_record(struct gather_result *res, void *arg)
+{
+	struct gather_runner *r = arg;
 	r->st.done++;
 	if (res->err == 0 && res->status > 0 && res->status < 400)
 		r->st.ok++;
@@ -87,32 +85,41 @@ static void finish_record(struct gather_runner *r, struct gather_result *res)
 	r->st.bytes += res->bytes;
 	if (r->on_record)
 		r->on_record(res, r->on_record_arg);
-	if (gather_resq_push(&r->to_sink, res) < 0) {
-		gather_result_free(res); /* out of memory: the count above stands */
-		if (!r->first_err[0])
-			snprintf(r->first_err, sizeof r->first_err, "out of memory queueing a record");
-	}
+}
+
+/* Stream: a record is in every output. */
+static void on_written(struct gather_result *res, void *arg)
+{
+	struct gather_runner *r = arg;
+	gather_result_free(res);
+	if (r->stopping || r->input_done)
+		kick(r); /* maybe the last one */
+}
+
+/* Stream: room again. */
+static void on_wake(void *arg)
+{
+	kick(arg);
+}
+
+/* Stream: the outputs are closed: the run is over. */
+static void on_closed(int rc, const char *msg, void *arg)
+{
+	struct gather_runner *r = arg;
+	if (rc < 0)
+		snprintf(r->close_err, sizeof r->close_err, "%s", msg ? msg : "error writing the outputs");
+	r->close_rc = rc;
+	r->finished = true;
+	r->st.elapsed_ms = gather_now_ms() - r->t0_ms;
+	if (r->done)
+		r->done(r, r->done_arg);
 }
 
 /* Engine callback, reactor thread: a fetch ended. */
 static void on_fetched(struct gather_result *res, void *arg)
 {
 	struct gather_runner *r = arg;
-	if (r->workq && res->err == 0 && res->body.len > 0) {
-		if (gather_resq_push(&r->to_work, res) == 0) {
-			kick(r);
-			return;
-		}
-	}
-	finish_record(r, res);
-	kick(r);
-}
-
-/* Worker-queue callback, reactor thread: a page was processed. */
-static void on_processed(struct gather_result *res, void *arg)
-{
-	struct gather_runner *r = arg;
-	finish_record(r, res);
+	gather_stream_submit(r->stream, res, r->x && res->err == 0 && res->body.len > 0);
 	kick(r);
 }
 
@@ -144,7 +151,7 @@ static void refuse_url(struct gather_runner *r, char *url, const char *src, bool
 	snprintf(msg, sizeof msg, "%s (%s)",
 	         toolong ? "line too long for a URL" : "malformed URL, or not http/https", src);
 	gather_result_fail(res, GATHER_E_BAD_URL, msg);
-	finish_record(r, res);
+	gather_stream_submit(r->stream, res, false);
 }
 
 /* Start one fetch from the input.  Returns false when nothing can start now. */
@@ -165,8 +172,7 @@ static bool start_one(struct gather_runner *r)
 		return false;
 	}
 	if (ret < 0) {
-		if (!r->first_err[0])
-			snprintf(r->first_err, sizeof r->first_err, "%s", src);
+		note_err(r, src);
 		r->st.failed++;
 		return true; /* that file is skipped; go on with the next */
 	}
@@ -177,92 +183,33 @@ static bool start_one(struct gather_runner *r)
 	gather_url_clear(&u);
 	ret = gather_engine_fetch(r->engine, url, r->fetch_flags, NULL, on_fetched, NULL, r);
 	free(url);
-	if (ret < 0 && !r->first_err[0])
-		snprintf(r->first_err, sizeof r->first_err, "out of memory starting a fetch");
+	if (ret < 0)
+		note_err(r, "out of memory starting a fetch");
 	return ret == 0;
 }
 
-static void arm_retry(struct gather_runner *r)
-{
-	struct timeval tv = { 0, 2000 };
-	if (!evtimer_pending(r->retry, NULL))
-		evtimer_add(r->retry, &tv);
-}
-
-/* Hand queued records to the sink; false when it is full (some remain). */
-static bool drain_sink(struct gather_runner *r)
-{
-	struct gather_result *res;
-	while ((res = gather_resq_peek(&r->to_sink))) {
-		if (gather_sink_put(r->sink, res) < 0)
-			return false;
-		gather_resq_pop(&r->to_sink);
-	}
-	return true;
-}
-
-/* The runner's one step: move results on, start fetches, notice the end.
- * Called from the kick event and the retry timer, never re-entered. */
+/* The runner's one step: start fetches, notice the end.  Called from the
+ * kick event, never re-entered. */
 static void pump(evutil_socket_t fd, short what, void *arg)
 {
 	struct gather_runner *r = arg;
-	struct gather_result *res;
-	bool blocked = false;
 	(void)fd;
 	(void)what;
 
-	while ((res = gather_resq_peek(&r->to_work))) {
-		if (r->stopping) { /* no processing after a stop: write as fetched */
-			gather_resq_pop(&r->to_work);
-			finish_record(r, res);
-			continue;
-		}
-		if (gather_workq_push(r->workq, res) < 0) {
-			blocked = true;
-			break;
-		}
-		gather_resq_pop(&r->to_work);
-	}
-	if (!drain_sink(r))
-		blocked = true;
-	if (blocked != r->paused) { /* backpressure on the sockets */
-		gather_engine_pause_reads(r->engine, blocked);
-		r->paused = blocked;
-	}
-	if (blocked)
-		arm_retry(r);
-
-	while (!blocked && !r->stopping && !r->input_done && !r->input_waiting &&
+	while (!r->stopping && !r->input_done && !r->input_waiting &&
 	       gather_engine_inflight(r->engine) < r->o->concurrency &&
-	       r->to_sink.n == 0 && r->to_work.n == 0 &&
-	       !(r->workq && gather_workq_full(r->workq)) && !gather_sink_full(r->sink)) {
+	       !gather_stream_busy(r->stream))
 		if (!start_one(r))
 			break;
-		/* A refused line made a record right here: hand it on now, for
-		 * no fetch callback will come to kick us for it. */
-		if (r->to_sink.n && !drain_sink(r)) {
-			arm_retry(r);
-			break;
-		}
-	}
-	/* Stopped by a full sink or worker queue: the writer and the workers
-	 * do not wake us when they make room, so look again shortly. */
-	if (!r->stopping && !r->input_done && !r->input_waiting &&
-	    (gather_sink_full(r->sink) || (r->workq && gather_workq_full(r->workq))))
-		arm_retry(r);
 
-	if (!r->finished && (r->input_done || r->stopping) &&
-	    gather_engine_inflight(r->engine) == 0 &&
-	    (!r->workq || gather_workq_pending(r->workq) == 0) &&
-	    r->to_work.n == 0 && r->to_sink.n == 0) {
-		r->finished = true;
-		r->st.elapsed_ms = now_ms() - r->t0_ms;
-		if (r->done)
-			r->done(r, r->done_arg);
+	if (!r->closing && (r->input_done || r->stopping) &&
+	    gather_engine_inflight(r->engine) == 0 && gather_stream_pending(r->stream) == 0) {
+		r->closing = true;
+		gather_stream_close(r->stream); /* on_closed follows */
 	}
 }
 
-struct gather_runner *gather_runner_new(struct event_base *base,
+static struct gather_runner *runner_new(struct gather_pipeline *pipe, bool own,
                                         const struct gather_opts *o, unsigned cmd,
                                         const struct gather_strv *urls,
                                         char *err, size_t errlen)
@@ -270,13 +217,17 @@ struct gather_runner *gather_runner_new(struct event_base *base,
 	struct gather_runner *r = calloc(1, sizeof *r);
 	if (!r) {
 		snprintf(err, errlen, "out of memory");
+		if (own)
+			gather_pipeline_free(pipe);
 		return NULL;
 	}
-	r->base = base;
+	r->pipe = pipe;
+	r->own_pipe = own ? pipe : NULL;
+	r->base = gather_pipeline_base(pipe);
 	r->o = o;
 	r->cmd = cmd;
 	if (cmd == GATHER_CMD_CRAWL) {
-		r->crawl = gather_crawl_new(base, o, urls, err, errlen);
+		r->crawl = gather_crawl_new(pipe, o, urls, err, errlen);
 		if (!r->crawl)
 			goto fail;
 		return r;
@@ -285,27 +236,34 @@ struct gather_runner *gather_runner_new(struct event_base *base,
 		snprintf(err, errlen, "concurrency must be at least 1");
 		goto fail;
 	}
-	r->sink = gather_sink_open(o, cmd, err, errlen);
-	if (!r->sink)
-		goto fail;
-	r->fetch_flags = gather_sink_fetch_flags(r->sink);
 	if (o->extract.n || o->regex.n) {
 		r->x = gather_extractor_new(o, err, errlen);
 		if (!r->x)
 			goto fail;
-		r->workq = gather_workq_new(base, o->workers, 2 * (size_t)o->concurrency + 16,
-		                            process, on_processed, r, err, errlen);
-		if (!r->workq)
-			goto fail;
-		r->fetch_flags |= GATHER_FETCH_KEEP_BODY;
 	}
-	r->engine = gather_engine_new(base, o, err, errlen);
+	r->engine = gather_engine_new(r->base, o, err, errlen);
 	if (!r->engine)
 		goto fail;
-	r->input = gather_input_new(base, urls, &o->input, 65536, on_input_ready, r);
-	r->kick = event_new(base, -1, 0, pump, r);
-	r->retry = evtimer_new(base, pump, r);
-	if (!r->input || !r->kick || !r->retry) {
+	struct gather_stream_conf sc = {
+		.o = o,
+		.cmd = cmd,
+		.engine = r->engine,
+		.work = r->x ? process : NULL,
+		.record = on_record,
+		.written = on_written,
+		.wake = on_wake,
+		.closed = on_closed,
+		.arg = r,
+	};
+	r->stream = gather_stream_new(pipe, &sc, err, errlen);
+	if (!r->stream)
+		goto fail;
+	r->fetch_flags = gather_stream_fetch_flags(r->stream);
+	if (r->x)
+		r->fetch_flags |= GATHER_FETCH_KEEP_BODY;
+	r->input = gather_input_new(r->base, urls, &o->input, 65536, on_input_ready, r);
+	r->kick = event_new(r->base, -1, 0, pump, r);
+	if (!r->input || !r->kick) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -315,12 +273,32 @@ fail:
 	return NULL;
 }
 
+struct gather_runner *gather_runner_new_on(struct gather_pipeline *p,
+                                           const struct gather_opts *o, unsigned cmd,
+                                           const struct gather_strv *urls,
+                                           char *err, size_t errlen)
+{
+	return runner_new(p, false, o, cmd, urls, err, errlen);
+}
+
+struct gather_runner *gather_runner_new(struct event_base *base,
+                                        const struct gather_opts *o, unsigned cmd,
+                                        const struct gather_strv *urls,
+                                        char *err, size_t errlen)
+{
+	size_t cap = 2 * (size_t)(o->concurrency ? o->concurrency : 1) + 16;
+	struct gather_pipeline *p = gather_pipeline_new(base, o->workers, cap, err, errlen);
+	if (!p)
+		return NULL;
+	return runner_new(p, true, o, cmd, urls, err, errlen);
+}
+
 int gather_runner_start(struct gather_runner *r,
                         void (*done)(struct gather_runner *, void *), void *arg)
 {
 	r->done = done;
 	r->done_arg = arg;
-	r->t0_ms = now_ms();
+	r->t0_ms = gather_now_ms();
 	if (r->crawl)
 		return gather_crawl_start(r->crawl, crawl_done, r);
 	kick(r);
@@ -337,6 +315,7 @@ void gather_runner_stop(struct gather_runner *r)
 		return;
 	r->stopping = true;
 	gather_input_close(r->input);
+	gather_stream_stop(r->stream);
 	gather_engine_cancel_all(r->engine);
 	kick(r);
 }
@@ -360,7 +339,7 @@ void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats 
 	*ret = r->st;
 	ret->inflight = r->engine ? gather_engine_inflight(r->engine) : 0;
 	if (!r->finished)
-		ret->elapsed_ms = now_ms() - r->t0_ms;
+		ret->elapsed_ms = gather_now_ms() - r->t0_ms;
 }
 
 const char *gather_runner_error(const struct gather_runner *r)
@@ -377,36 +356,32 @@ int gather_runner_free(struct gather_runner *r, char *err, size_t errlen)
 		return 0;
 	if (r->crawl) {
 		ret = gather_crawl_free(r->crawl, err, errlen);
-		free(r);
-		return ret;
-	}
-	/* Order: nothing may call back into a freed part.  The engine goes
-	 * first (it may still complete fetches into to_work/to_sink), then the
-	 * workers hand back what they hold, then the sink drains. */
-	gather_engine_free(r->engine);
-	r->engine = NULL;
-	gather_workq_free(r->workq);
-	r->workq = NULL;
-	if (r->sink) {
-		struct gather_result *res;
-		while ((res = gather_resq_peek(&r->to_work))) {
-			gather_resq_pop(&r->to_work);
-			finish_record(r, res);
+	} else {
+		/* Not finished (freed early): stop, and let the reactor write
+		 * what is out and close the outputs; a free is never inside
+		 * this base's callbacks, so the loop may run here. */
+		if (r->stream && !r->finished) {
+			gather_runner_stop(r);
+			while (!r->finished && event_base_loop(r->base, EVLOOP_ONCE) == 0)
+				;
 		}
-		gather_resq_flush_to_sink(&r->to_sink, r->sink);
-		char buf[256] = "";
-		ret = gather_sink_close(r->sink, buf, sizeof buf);
-		if (ret < 0 && err)
-			snprintf(err, errlen, "%s", buf);
+		if (r->close_rc < 0) {
+			ret = GATHER_E_IO;
+			if (err)
+				snprintf(err, errlen, "%s", r->close_err);
+		}
+		/* The engine first (it completes fetches into the stream), then
+		 * the stream (closed by now, or left to the pipeline). */
+		gather_engine_free(r->engine);
+		gather_stream_free(r->stream);
+		if (r->finished || !r->stream)
+			gather_extractor_free(r->x);
+		/* else: results may still be in a worker's hands with it */
+		gather_input_free(r->input);
+		if (r->kick)
+			event_free(r->kick);
 	}
-	gather_extractor_free(r->x);
-	gather_input_free(r->input);
-	gather_resq_free(&r->to_work);
-	gather_resq_free(&r->to_sink);
-	if (r->kick)
-		event_free(r->kick);
-	if (r->retry)
-		event_free(r->retry);
+	gather_pipeline_free(r->own_pipe);
 	free(r);
 	return ret;
 }

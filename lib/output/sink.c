@@ -1,21 +1,35 @@
-/* sink.c — the writer thread: records are handed over by the reactor
- * (gather_sink_put never blocks), queued in a bounded FIFO, and written by
- * one thread per sink to the JSON lines file, the WARC and the mirror / -o
+/* sink.c — the writer thread and the sinks on it (see sink.h).
+ *
+ * Records are handed over by the reactor (gather_sink_put never blocks),
+ * queued in one bounded FIFO per writer, and written by the writer's thread
+ * to each record's sink: the JSON lines file, the WARC and the mirror / -o
  * directories, in the order they were put.
  *
  * The writer takes whatever is queued (up to SINK_BATCH records) at each
  * wake-up — after a lull, having lingered up to SINK_LINGER_MS for a full
- * batch — writes the WARC records and files first, then all the batch's
- * JSON lines with one write() — so a line never appears before the record's
- * other outputs, the file only ever holds whole lines (a failed write is cut
- * back off a regular file), and a reader doing `tail -f` sees each batch as
- * soon as it is written (no stdio buffering: every batch is flushed).
+ * batch — writes the WARC records and files first, then each sink's JSON
+ * lines of the batch with one write() — so a line never appears before the
+ * record's other outputs, the file only ever holds whole lines (a failed
+ * write is cut back off a regular file), and a reader doing `tail -f` sees
+ * each batch as soon as it is written (no stdio buffering).
+ *
+ * On a reactor (gather_writer_new with a base), written records go back to
+ * the reactor thread: the writer frees their bodies, appends them to a
+ * hand-back list and wakes the reactor once per batch (event_active on a
+ * notify event, the one libevent call the writer makes), where each sink's
+ * done() receives them (the crawl marks a URL done only then: its record is
+ * in every output).  The same wake-up says "room again" after a refused
+ * put, so nobody polls.  A sink is closed on the writer thread too (flush,
+ * fsync: never on the reactor) once every record put before is written,
+ * and its closed() runs on the reactor.
+ *
+ * While records or closes are out, a keep-alive timer (long period, does
+ * nothing) keeps event_base_dispatch() from returning for lack of events.
  *
  * Signals: the writer thread blocks every signal, so SIGINT/SIGTERM go to
  * the reactor's thread and never interrupt a write half-way, and a closed
- * pipe gives EPIPE (reported by gather_sink_close) instead of killing the
- * process with SIGPIPE.  On shutdown the caller stops putting and calls
- * gather_sink_close, which drains the queue before returning. */
+ * pipe gives EPIPE (reported at close) instead of killing the process with
+ * SIGPIPE. */
 #include "config.h"
 
 #include <errno.h>
@@ -29,12 +43,14 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <event2/event.h>
+
 #include "gather/error.h"
 #include "output/jsonl.h"
 #include "output/mirror.h"
 #include "output/sink.h"
-#include "util/strbuf.h"
 #include "output/warc.h"
+#include "util/strbuf.h"
 
 /* Records waiting for the writer, at most; and bytes of bodies and heads
  * they hold (the queue always takes one record, however large). */
@@ -51,9 +67,55 @@
  * 1 ms makes batches of tens of records at thousands of pages/s and is
  * nothing next to a fetch.  Close does not wait for it. */
 #define SINK_LINGER_MS 1
+/* Period of the keep-alive timer; firing is harmless. */
+#define SINK_KEEPALIVE_S 3600
+
+/* A queued record (r) of sink s; in the hand-back list, r NULL means "s is
+ * closed". */
+struct wentry {
+	struct gather_sink *s;
+	struct gather_result *r;
+};
+
+struct gather_writer {
+	/* set at creation, read-only afterwards (any thread) */
+	struct event_base *base;  /* NULL: no reactor (a sink's own writer) */
+	pthread_t thread;
+	bool started;
+	struct event *notify;     /* reactor owns it; the writer only event_active()s it */
+	struct event *keepalive;  /* reactor thread only */
+
+	/* reactor thread only */
+	size_t out;               /* records and closes not yet handed back */
+	bool kept_alive;
+	void (*room_fn)(void *);
+	void *room_arg;
+
+	/* under mu, shared by the reactor (put, close) and the writer */
+	pthread_mutex_t mu;
+	pthread_cond_t cv;        /* signalled on put into an empty queue, when
+	                           * a batch is full, on a close request and on
+	                           * shutdown; CLOCK_MONOTONIC */
+	pthread_cond_t cv_room;   /* signalled when the writer took a batch
+	                           * (gather_sink_put_wait, at teardown) */
+	struct wentry q[SINK_QUEUE_MAX];
+	size_t head, count;
+	uint64_t q_bytes;
+	uint64_t seq_in;          /* records ever put */
+	uint64_t seq_out;         /* records ever taken and written */
+	struct gather_sink *closeq, *closeq_tail; /* close requests, in order */
+	struct wentry *back;      /* hand-back list for the reactor */
+	size_t nback, capback;
+	bool woken;               /* an event_active() is outstanding */
+	bool refused;             /* a put was refused, or full() said so */
+	bool shutdown;            /* gather_writer_free / a sink's own close */
+	bool hurry;               /* a put was refused: write without lingering */
+};
 
 struct gather_sink {
-	/* set by gather_sink_open, read-only afterwards (any thread) */
+	/* set by open, read-only afterwards (any thread) */
+	struct gather_writer *w;
+	bool own_writer;         /* gather_sink_open: w is ours alone */
 	unsigned cmd;
 	unsigned flags;          /* GATHER_FETCH_KEEP_* */
 	int jsonl_fd;            /* stdout's 1 or our own file */
@@ -63,24 +125,25 @@ struct gather_sink {
 	struct gather_warc *warc;     /* writer thread only after open */
 	struct gather_mirror *mirror; /* writer thread only after open */
 	struct gather_mirror *outdir; /* writer thread only after open */
-	pthread_t thread;
 	gather_sink_written_fn written; /* set before the first put */
 	void *written_arg;
+	gather_sink_done_fn done;       /* set before the first put */
+	void *done_arg;
 
-	/* the queue: under mu, shared by the putting thread and the writer */
-	pthread_mutex_t mu;
-	pthread_cond_t cv;       /* signalled on put into an empty queue, when
-	                          * a batch is full, and on close; CLOCK_MONOTONIC */
-	struct gather_result *q[SINK_QUEUE_MAX];
-	size_t head, count;
-	uint64_t q_bytes;
-	bool closing;
-	bool hurry;              /* a put was refused: write without lingering */
+	/* reactor thread only */
+	size_t pending;          /* put, not handed back */
+	gather_sink_closed_fn closed;
+	void *closed_arg;
 
-	/* writer thread only until joined, then the closing thread */
+	/* under the writer's mu */
+	uint64_t close_seq;      /* close once seq_out reaches it */
+	struct gather_sink *close_next;
+
+	/* writer thread only until closed (then the reactor reads them) */
 	int err;                 /* first error, 0 or GATHER_E_IO / _NOMEM */
 	char errmsg[1024];
 	struct gather_strbuf lines; /* the batch's JSON lines */
+	bool touched;            /* has lines in the batch being written */
 };
 
 /* Bytes a record holds that count against SINK_QUEUE_BYTES. */
@@ -166,74 +229,9 @@ static void write_record(struct gather_sink *s, struct gather_result *r)
 	add_line(s, r);
 }
 
-/* Wait (mu held) up to SINK_LINGER_MS for a full batch, unless closing or
- * a put was refused (writer thread; called when the first record after a
- * lull woke it, rather than waking, and preempting the reactor, once per
- * record).  A timed wait on cv, not a sleep: a full batch, a refused put
- * or close end it early. */
-static void linger(struct gather_sink *s)
-{
-	struct timespec until;
-
-	if (s->count >= SINK_BATCH || s->closing || s->hurry)
-		return;
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_nsec += SINK_LINGER_MS * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
-	while (s->count < SINK_BATCH && !s->closing && !s->hurry)
-		if (pthread_cond_timedwait(&s->cv, &s->mu, &until) == ETIMEDOUT)
-			break;
-}
-
-/* The writer thread: wait for records, write them in batches, end when
- * closing and the queue is empty. */
-static void *writer_main(void *arg)
-{
-	struct gather_sink *s = arg;
-	struct gather_result *batch[SINK_BATCH];
-
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		bool slept = false;
-		while (s->count == 0 && !s->closing) {
-			pthread_cond_wait(&s->cv, &s->mu);
-			slept = true;
-		}
-		if (slept)
-			linger(s); /* woken after a lull: let a batch gather */
-		if (s->count == 0)
-			break; /* closing, everything written */
-		size_t n = 0;
-		s->hurry = false;
-		while (s->count > 0 && n < SINK_BATCH) {
-			struct gather_result *r = s->q[s->head];
-			s->q[s->head] = NULL;
-			s->head = (s->head + 1) % SINK_QUEUE_MAX;
-			s->count--;
-			s->q_bytes -= record_bytes(r);
-			batch[n++] = r;
-		}
-		pthread_mutex_unlock(&s->mu);
-		for (size_t i = 0; i < n; i++)
-			write_record(s, batch[i]);
-		flush_lines(s);
-		for (size_t i = 0; i < n; i++) {
-			if (s->written)
-				s->written(batch[i], s->written_arg);
-			gather_result_free(batch[i]);
-		}
-		pthread_mutex_lock(&s->mu);
-	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
-}
-
-/* Close and free what open made, when the thread is not (or no longer)
- * running; the first error goes to err. */
-static int sink_free(struct gather_sink *s, char *err, size_t errlen)
+/* Close the files of s and free what open made; the first error goes to
+ * err (writer thread for a shared writer, else the closing thread). */
+static int sink_close_files(struct gather_sink *s, char *err, size_t errlen)
 {
 	char m[512];
 	int rc = s->err;
@@ -251,29 +249,337 @@ static int sink_free(struct gather_sink *s, char *err, size_t errlen)
 		if (err)
 			snprintf(err, errlen, "%s: %s", s->jsonl_name, strerror(errno));
 	}
+	s->jsonl_fd = -1;
 	if (gather_warc_close(s->warc, m, sizeof m) < 0 && !rc) {
 		rc = GATHER_E_IO;
 		if (err)
 			snprintf(err, errlen, "%s", m);
 	}
+	s->warc = NULL;
 	if (gather_mirror_close(s->mirror, m, sizeof m) < 0 && !rc) {
 		rc = GATHER_E_IO;
 		if (err)
 			snprintf(err, errlen, "%s", m);
 	}
+	s->mirror = NULL;
 	if (gather_mirror_close(s->outdir, m, sizeof m) < 0 && !rc) {
 		rc = GATHER_E_IO;
 		if (err)
 			snprintf(err, errlen, "%s", m);
 	}
-	for (size_t i = 0; i < s->count; i++)
-		gather_result_free(s->q[(s->head + i) % SINK_QUEUE_MAX]);
-	pthread_mutex_destroy(&s->mu);
-	pthread_cond_destroy(&s->cv);
+	s->outdir = NULL;
 	free(s->jsonl_name);
+	s->jsonl_name = NULL;
 	free(s->lines.p);
-	free(s);
-	return rc;
+	s->lines.p = NULL;
+	return rc ? GATHER_E_IO : 0;
+}
+
+/* Wait (mu held) up to SINK_LINGER_MS for a full batch, unless shutting
+ * down or a put was refused (writer thread; called when the first record
+ * after a lull woke it, rather than waking, and preempting the reactor,
+ * once per record).  A timed wait on cv, not a sleep: a full batch, a
+ * refused put, a close request or shutdown end it early. */
+static void linger(struct gather_writer *w)
+{
+	struct timespec until;
+
+	if (w->count >= SINK_BATCH || w->shutdown || w->hurry || w->closeq)
+		return;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_nsec += SINK_LINGER_MS * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	while (w->count < SINK_BATCH && !w->shutdown && !w->hurry && !w->closeq)
+		if (pthread_cond_timedwait(&w->cv, &w->mu, &until) == ETIMEDOUT)
+			break;
+}
+
+/* Append to the hand-back list (mu held).  Grows it; on OOM the writer
+ * retries after a short sleep rather than lose a record's done(). */
+static void back_push_locked(struct gather_writer *w, struct gather_sink *s,
+                             struct gather_result *r)
+{
+	while (w->nback == w->capback) {
+		size_t cap = w->capback ? 2 * w->capback : 256;
+		struct wentry *v = realloc(w->back, cap * sizeof *v);
+		if (v) {
+			w->back = v;
+			w->capback = cap;
+			break;
+		}
+		pthread_mutex_unlock(&w->mu);
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+		pthread_mutex_lock(&w->mu);
+	}
+	w->back[w->nback].s = s;
+	w->back[w->nback].r = r;
+	w->nback++;
+}
+
+/* Wake the reactor once for everything handed back since it last ran
+ * (mu held; lock order: mu, then the base's lock). */
+static void wake_locked(struct gather_writer *w)
+{
+	if (w->base && !w->woken && (w->nback || w->refused)) {
+		w->woken = true;
+		event_active(w->notify, 0, 0);
+	}
+}
+
+/* The writer thread: wait for records and close requests, write records in
+ * batches, close sinks when their records are written, hand both back to
+ * the reactor; end on shutdown once the queue is empty. */
+static void *writer_main(void *arg)
+{
+	struct gather_writer *w = arg;
+	struct wentry batch[SINK_BATCH];
+	struct gather_sink *touched[SINK_BATCH];
+
+	pthread_mutex_lock(&w->mu);
+	for (;;) {
+		bool slept = false;
+		while (w->count == 0 && !w->closeq && !w->shutdown) {
+			pthread_cond_wait(&w->cv, &w->mu);
+			slept = true;
+		}
+		if (slept && w->count)
+			linger(w); /* woken after a lull: let a batch gather */
+		if (w->count == 0 && !w->closeq)
+			break; /* shutdown, everything written */
+		size_t n = 0, nt = 0;
+		w->hurry = false;
+		while (w->count > 0 && n < SINK_BATCH) {
+			batch[n] = w->q[w->head];
+			w->q[w->head].r = NULL;
+			w->head = (w->head + 1) % SINK_QUEUE_MAX;
+			w->count--;
+			w->q_bytes -= record_bytes(batch[n].r);
+			n++;
+		}
+		if (n)
+			pthread_cond_broadcast(&w->cv_room);
+		pthread_mutex_unlock(&w->mu);
+
+		for (size_t i = 0; i < n; i++) {
+			struct gather_sink *s = batch[i].s;
+			write_record(s, batch[i].r);
+			if (!s->touched) {
+				s->touched = true;
+				touched[nt++] = s;
+			}
+		}
+		for (size_t i = 0; i < nt; i++) {
+			flush_lines(touched[i]);
+			touched[i]->touched = false;
+		}
+		for (size_t i = 0; i < n; i++) {
+			struct gather_sink *s = batch[i].s;
+			if (s->written)
+				s->written(batch[i].r, s->written_arg);
+			if (w->base) {
+				gather_result_drop_bodies(batch[i].r);
+			} else {
+				gather_result_free(batch[i].r);
+				batch[i].r = NULL;
+			}
+		}
+
+		pthread_mutex_lock(&w->mu);
+		w->seq_out += n;
+		for (size_t i = 0; i < n; i++)
+			if (batch[i].r)
+				back_push_locked(w, batch[i].s, batch[i].r);
+		/* Close the sinks whose records are all written now. */
+		while (w->closeq && w->closeq->close_seq <= w->seq_out) {
+			struct gather_sink *s = w->closeq;
+			w->closeq = s->close_next;
+			if (!w->closeq)
+				w->closeq_tail = NULL;
+			pthread_mutex_unlock(&w->mu);
+			char m[1024] = "";
+			s->err = sink_close_files(s, m, sizeof m);
+			snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
+			pthread_mutex_lock(&w->mu);
+			back_push_locked(w, s, NULL);
+		}
+		wake_locked(w);
+	}
+	pthread_mutex_unlock(&w->mu);
+	return NULL;
+}
+
+/* Keep the reactor's loop alive exactly while something is out (reactor
+ * thread). */
+static void keepalive(struct gather_writer *w)
+{
+	if (w->out > 0 && !w->kept_alive) {
+		struct timeval tv = { SINK_KEEPALIVE_S, 0 };
+		w->kept_alive = event_add(w->keepalive, &tv) == 0;
+	} else if (w->out == 0 && w->kept_alive) {
+		event_del(w->keepalive);
+		w->kept_alive = false;
+	}
+}
+
+static void on_keepalive(evutil_socket_t fd, short what, void *arg)
+{
+	struct gather_writer *w = arg;
+	(void)fd;
+	(void)what;
+	w->kept_alive = false;
+	keepalive(w);
+}
+
+/* Reactor thread: the writer handed records and closed sinks back. */
+static void on_notify(evutil_socket_t fd, short what, void *arg)
+{
+	struct gather_writer *w = arg;
+	(void)fd;
+	(void)what;
+
+	pthread_mutex_lock(&w->mu);
+	struct wentry *v = w->back;
+	size_t n = w->nback;
+	bool room = w->refused;
+	w->back = NULL;
+	w->nback = w->capback = 0;
+	w->refused = false;
+	w->woken = false;
+	pthread_mutex_unlock(&w->mu);
+
+	for (size_t i = 0; i < n; i++) {
+		struct gather_sink *s = v[i].s;
+		w->out--;
+		if (v[i].r) {
+			s->pending--;
+			if (s->done)
+				s->done(v[i].r, s->done_arg);
+			else
+				gather_result_free(v[i].r);
+			continue;
+		}
+		/* s is closed: its last call */
+		if (s->closed)
+			s->closed(s->err, s->err ? s->errmsg : NULL, s->closed_arg);
+		free(s);
+	}
+	free(v);
+	keepalive(w);
+	if (room && w->room_fn)
+		w->room_fn(w->room_arg);
+}
+
+static void writer_destroy(struct gather_writer *w)
+{
+	for (size_t i = 0; i < w->count; i++)
+		gather_result_free(w->q[(w->head + i) % SINK_QUEUE_MAX].r);
+	for (size_t i = 0; i < w->nback; i++)
+		gather_result_free(w->back[i].r);
+	free(w->back);
+	if (w->notify)
+		event_free(w->notify);
+	if (w->keepalive)
+		event_free(w->keepalive);
+	pthread_mutex_destroy(&w->mu);
+	pthread_cond_destroy(&w->cv);
+	pthread_cond_destroy(&w->cv_room);
+	free(w);
+}
+
+static struct gather_writer *writer_new(struct event_base *base, char *err, size_t errlen)
+{
+	struct gather_writer *w = calloc(1, sizeof *w);
+	sigset_t all, old;
+
+	if (!w) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	w->base = base;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_condattr_t ca;
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&w->cv, &ca);
+	pthread_cond_init(&w->cv_room, &ca);
+	pthread_condattr_destroy(&ca);
+	if (base) {
+		w->notify = event_new(base, -1, 0, on_notify, w);
+		w->keepalive = evtimer_new(base, on_keepalive, w);
+		if (!w->notify || !w->keepalive) {
+			snprintf(err, errlen, "out of memory");
+			writer_destroy(w);
+			return NULL;
+		}
+	}
+	/* the writer inherits a mask with every signal blocked (file comment) */
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&w->thread, NULL, writer_main, w);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
+		snprintf(err, errlen, "writer thread: %s", strerror(rc));
+		writer_destroy(w);
+		return NULL;
+	}
+	w->started = true;
+	(void)pthread_setname_np(w->thread, "gather-sink"); /* for top -H; best effort */
+	return w;
+}
+
+struct gather_writer *gather_writer_new(struct event_base *base, char *err, size_t errlen)
+{
+	if (!base) {
+		snprintf(err, errlen, "a shared writer needs an event base");
+		return NULL;
+	}
+	return writer_new(base, err, errlen);
+}
+
+void gather_writer_on_room(struct gather_writer *w, void (*fn)(void *), void *arg)
+{
+	w->room_fn = fn;
+	w->room_arg = arg;
+}
+
+bool gather_writer_full(const struct gather_writer *cw)
+{
+	/* the mutex and the refused flag are the mutable part of a const writer */
+	struct gather_writer *w = (struct gather_writer *)cw;
+	pthread_mutex_lock(&w->mu);
+	bool full = w->count == SINK_QUEUE_MAX || w->q_bytes >= SINK_QUEUE_BYTES;
+	if (full)
+		w->refused = true; /* the caller waits for room: say when */
+	pthread_mutex_unlock(&w->mu);
+	return full;
+}
+
+/* Stop the thread once everything queued is written, join it. */
+static void writer_join(struct gather_writer *w)
+{
+	pthread_mutex_lock(&w->mu);
+	w->shutdown = true;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	if (w->started)
+		pthread_join(w->thread, NULL);
+	w->started = false;
+}
+
+void gather_writer_free(struct gather_writer *w)
+{
+	if (!w)
+		return;
+	writer_join(w);
+	/* hand-backs nobody will run any more (every sink should be closed) */
+	for (size_t i = 0; i < w->nback; i++)
+		if (!w->back[i].r)
+			free(w->back[i].s);
+	writer_destroy(w);
 }
 
 /* Open the JSON lines output: o->jsonl or stdout. */
@@ -307,24 +613,26 @@ static int open_jsonl(struct gather_sink *s, const char *path, char *err, size_t
 	return 0;
 }
 
-struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
-                                     char *err, size_t errlen)
+/* Free a sink whose files are closed or were never opened. */
+static void sink_free(struct gather_sink *s)
+{
+	free(s->jsonl_name);
+	free(s->lines.p);
+	free(s);
+}
+
+struct gather_sink *gather_sink_open_on(struct gather_writer *w, const struct gather_opts *o,
+                                        unsigned cmd, char *err, size_t errlen)
 {
 	struct gather_sink *s = calloc(1, sizeof *s);
-	sigset_t all, old;
 
 	if (!s) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
+	s->w = w;
 	s->cmd = cmd;
 	s->jsonl_fd = -1;
-	pthread_mutex_init(&s->mu, NULL);
-	pthread_condattr_t ca;
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&s->cv, &ca);
-	pthread_condattr_destroy(&ca);
 	if (open_jsonl(s, o->jsonl, err, errlen) < 0)
 		goto fail;
 	if (o->warc) {
@@ -345,20 +653,27 @@ struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
 			goto fail;
 		s->flags |= GATHER_FETCH_KEEP_BODY;
 	}
-	/* the writer inherits a mask with every signal blocked (file comment) */
-	sigfillset(&all);
-	pthread_sigmask(SIG_BLOCK, &all, &old);
-	int rc = pthread_create(&s->thread, NULL, writer_main, s);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rc != 0) {
-		snprintf(err, errlen, "writer thread: %s", strerror(rc));
-		goto fail;
-	}
-	(void)pthread_setname_np(s->thread, "gather-sink"); /* for top -H; best effort */
 	return s;
 fail:
-	sink_free(s, NULL, 0);
+	sink_close_files(s, NULL, 0);
+	sink_free(s);
 	return NULL;
+}
+
+struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
+                                     char *err, size_t errlen)
+{
+	struct gather_writer *w = writer_new(NULL, err, errlen);
+	if (!w)
+		return NULL;
+	struct gather_sink *s = gather_sink_open_on(w, o, cmd, err, errlen);
+	if (!s) {
+		writer_join(w);
+		writer_destroy(w);
+		return NULL;
+	}
+	s->own_writer = true;
+	return s;
 }
 
 unsigned gather_sink_fetch_flags(const struct gather_sink *s)
@@ -368,55 +683,108 @@ unsigned gather_sink_fetch_flags(const struct gather_sink *s)
 
 void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, void *arg)
 {
-	/* before the first put: the mutex publishes it to the writer */
-	pthread_mutex_lock(&s->mu);
+	/* before the first put: the writer's mutex publishes it to the writer */
+	pthread_mutex_lock(&s->w->mu);
 	s->written = fn;
 	s->written_arg = arg;
-	pthread_mutex_unlock(&s->mu);
+	pthread_mutex_unlock(&s->w->mu);
+}
+
+void gather_sink_on_done(struct gather_sink *s, gather_sink_done_fn fn, void *arg)
+{
+	s->done = fn;
+	s->done_arg = arg;
+}
+
+size_t gather_sink_pending(const struct gather_sink *s)
+{
+	return s->pending;
 }
 
 int gather_sink_put(struct gather_sink *s, struct gather_result *r)
 {
+	struct gather_writer *w = s->w;
 	uint64_t bytes = record_bytes(r);
 
-	pthread_mutex_lock(&s->mu);
-	if (s->closing || s->count == SINK_QUEUE_MAX ||
-	    (s->count > 0 && s->q_bytes + bytes > SINK_QUEUE_BYTES)) {
-		if (!s->closing && !s->hurry) {
-			s->hurry = true; /* full by bytes before SINK_BATCH records */
-			pthread_cond_signal(&s->cv);
+	pthread_mutex_lock(&w->mu);
+	if (w->shutdown || s->closed || w->count == SINK_QUEUE_MAX ||
+	    (w->count > 0 && w->q_bytes + bytes > SINK_QUEUE_BYTES)) {
+		if (!w->shutdown && !w->hurry) {
+			w->hurry = true; /* full by bytes before SINK_BATCH records */
+			pthread_cond_signal(&w->cv);
 		}
-		pthread_mutex_unlock(&s->mu);
+		w->refused = true;
+		pthread_mutex_unlock(&w->mu);
 		return GATHER_E_AGAIN;
 	}
-	s->q[(s->head + s->count) % SINK_QUEUE_MAX] = r;
-	s->count++;
-	s->q_bytes += bytes;
-	if (s->count == 1 || s->count == SINK_BATCH)
-		pthread_cond_signal(&s->cv); /* the writer waits when empty, or lingers */
-	pthread_mutex_unlock(&s->mu);
+	w->q[(w->head + w->count) % SINK_QUEUE_MAX] = (struct wentry){ s, r };
+	w->count++;
+	w->q_bytes += bytes;
+	w->seq_in++;
+	if (w->count == 1 || w->count == SINK_BATCH)
+		pthread_cond_signal(&w->cv); /* the writer waits when empty, or lingers */
+	pthread_mutex_unlock(&w->mu);
+	if (w->base) {
+		s->pending++;
+		w->out++;
+		keepalive(w);
+	}
 	return 0;
+}
+
+void gather_sink_put_wait(struct gather_sink *s, struct gather_result *r)
+{
+	struct gather_writer *w = s->w;
+	pthread_mutex_lock(&w->mu);
+	while (w->count == SINK_QUEUE_MAX ||
+	       (w->count > 0 && w->q_bytes + record_bytes(r) > SINK_QUEUE_BYTES)) {
+		w->hurry = true;
+		pthread_cond_signal(&w->cv);
+		pthread_cond_wait(&w->cv_room, &w->mu);
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (gather_sink_put(s, r) < 0) /* shut down under us: nobody writes it */
+		gather_result_free(r);
 }
 
 bool gather_sink_full(const struct gather_sink *s)
 {
-	/* the mutex is the only mutable part of a const sink */
-	pthread_mutex_t *mu = (pthread_mutex_t *)&s->mu;
-	pthread_mutex_lock(mu);
-	bool full = s->count == SINK_QUEUE_MAX || s->q_bytes >= SINK_QUEUE_BYTES;
-	pthread_mutex_unlock(mu);
-	return full;
+	return gather_writer_full(s->w);
+}
+
+void gather_sink_close_async(struct gather_sink *s, gather_sink_closed_fn closed, void *arg)
+{
+	struct gather_writer *w = s->w;
+
+	s->closed = closed;
+	s->closed_arg = arg;
+	pthread_mutex_lock(&w->mu);
+	s->close_seq = w->seq_in;
+	s->close_next = NULL;
+	if (w->closeq_tail)
+		w->closeq_tail->close_next = s;
+	else
+		w->closeq = s;
+	w->closeq_tail = s;
+	pthread_cond_signal(&w->cv);
+	pthread_mutex_unlock(&w->mu);
+	w->out++;
+	keepalive(w);
 }
 
 int gather_sink_close(struct gather_sink *s, char *err, size_t errlen)
 {
 	if (!s)
 		return 0;
-	pthread_mutex_lock(&s->mu);
-	s->closing = true;
-	pthread_cond_signal(&s->cv);
-	pthread_mutex_unlock(&s->mu);
-	pthread_join(s->thread, NULL);
-	int rc = sink_free(s, err, errlen);
-	return rc ? GATHER_E_IO : 0;
+	if (!s->own_writer) {
+		if (err)
+			snprintf(err, errlen, "a sink on a shared writer closes with gather_sink_close_async");
+		return GATHER_E_INVALID;
+	}
+	struct gather_writer *w = s->w;
+	writer_join(w);  /* everything queued is written first */
+	int rc = sink_close_files(s, err, errlen);
+	sink_free(s);
+	writer_destroy(w);
+	return rc;
 }

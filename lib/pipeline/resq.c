@@ -1,12 +1,10 @@
-/* resq.c — the runners' result FIFO (see resq.h). */
+/* resq.c — the pipeline's result FIFO (see resq.h). */
 #include "config.h"
 
 #include <stdlib.h>
-#include <time.h>
 
 #include "gather/error.h"
 #include "pipeline/resq.h"
-#include "output/sink.h"
 
 int gather_resq_push(struct gather_resq *q, struct gather_result *r)
 {
@@ -36,19 +34,6 @@ void gather_resq_pop(struct gather_resq *q)
 {
 	q->head = (q->head + 1) % q->cap;
 	q->n--;
-}
-
-void gather_resq_flush_to_sink(struct gather_resq *q, struct gather_sink *s)
-{
-	struct gather_result *r;
-	while ((r = gather_resq_peek(q))) {
-		if (gather_sink_put(s, r) < 0) { /* full: the writer drains it */
-			struct timespec ts = { 0, 1000000 };
-			nanosleep(&ts, NULL);
-			continue;
-		}
-		gather_resq_pop(q);
-	}
 }
 
 void gather_resq_free(struct gather_resq *q)

@@ -1,15 +1,13 @@
 /* resq.h — a FIFO of results waiting on the reactor for a worker slot or
- * the sink (both runners: lib/runner.c and lib/crawl.c).  It grows as
- * needed; the runners keep it short by starting nothing new while it holds
- * anything.  One thread (the reactor) owns a queue. */
+ * the writer (lib/pipeline/pipeline.c, one pair per stream).  It grows as
+ * needed; runs keep it short by starting nothing new while it holds
+ * anything (gather_stream_busy).  One thread (the reactor) owns a queue. */
 #ifndef GATHER_RESQ_H
 #define GATHER_RESQ_H
 
 #include <stddef.h>
 
 #include "gather/result.h"
-
-struct gather_sink;
 
 struct gather_resq {
 	struct gather_result **v;
@@ -22,10 +20,6 @@ int gather_resq_push(struct gather_resq *q, struct gather_result *r);
 struct gather_result *gather_resq_peek(const struct gather_resq *q);
 /* Drop the oldest (after peek, when its new owner took it). */
 void gather_resq_pop(struct gather_resq *q);
-/* At teardown: hand every queued result to the sink, waiting for its writer
- * thread to make room (the one place a runner may wait: nothing else runs
- * on the reactor any more). */
-void gather_resq_flush_to_sink(struct gather_resq *q, struct gather_sink *s);
 /* Free the queued results and the queue; q is left empty. */
 void gather_resq_free(struct gather_resq *q);
 

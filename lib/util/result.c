@@ -36,6 +36,16 @@ void gather_result_free(struct gather_result *r)
 	free(r);
 }
 
+void gather_result_drop_bodies(struct gather_result *r)
+{
+	struct gather_buf *b[] = { &r->body, &r->req_head, &r->resp_head, &r->raw_body };
+	for (size_t i = 0; i < sizeof b / sizeof b[0]; i++) {
+		free(b[i]->data);
+		b[i]->data = NULL;
+		b[i]->len = 0;
+	}
+}
+
 int gather_result_fail(struct gather_result *r, int err, const char *msg)
 {
 	char *m = strdup(msg ? msg : gather_err_text(err));

@@ -34,7 +34,7 @@ RANK = {
 PUBLIC = {
     'error.h': 'util', 'options.h': 'util', 'result.h': 'util',
     'engine.h': 'http', 'crawl.h': 'crawl', 'job.h': 'job', 'runner.h': 'job',
-    'gather.h': 'job',
+    'gather.h': 'job', 'pipeline.h': 'pipeline',
 }
 INC = re.compile(r'^\s*#\s*include\s+"([^"]+)"')
 

@@ -19,6 +19,7 @@
 #include "crawlsite.h"
 #include "gather/error.h"
 #include "gather/options.h"
+#include "gather/pipeline.h"
 
 struct run {
 	struct event_base *base;
@@ -30,7 +31,19 @@ struct run {
 	size_t nrec;
 	struct gather_run_stats st;
 	bool done;
+	struct gather_pipeline *pipe;  /* made at the first crawl, as gather_runner_new does */
 };
+
+/* The crawl on r's pipeline (made with r->o's workers the first time). */
+static struct gather_crawl *crawl_new(struct run *r, const struct gather_strv *seeds,
+                                      char *err, size_t errlen)
+{
+	if (!r->pipe)
+		r->pipe = gather_pipeline_new(r->base, r->o.workers, 2 * r->o.concurrency + 16,
+		                              err, errlen);
+	ck_assert_msg(r->pipe != NULL, "%s", err);
+	return gather_crawl_new(r->pipe, &r->o, seeds, err, errlen);
+}
 
 static void setup(struct run *r)
 {
@@ -57,6 +70,7 @@ static void teardown(struct run *r)
 	rmdir(r->dir);
 	gather_opts_free(&r->o);
 	crawlsite_free(r->site);
+	gather_pipeline_free(r->pipe);
 	event_base_free(r->base);
 }
 
@@ -85,7 +99,7 @@ static void crawl(struct run *r, const char *const *paths, size_t n, unsigned st
 		gather_strv_push(&seeds, u);
 	}
 	char err[256] = "";
-	struct gather_crawl *c = gather_crawl_new(r->base, &r->o, &seeds, err, sizeof err);
+	struct gather_crawl *c = crawl_new(r, &seeds, err, sizeof err);
 	ck_assert_msg(c != NULL, "%s", err);
 	gather_strv_free(&seeds);
 	ck_assert_int_eq(gather_crawl_start(c, on_done, r), 0);
@@ -183,8 +197,18 @@ START_TEST(test_traps)
 	crawlsite_add(s, "/in", 302, NULL, "", 0, "Location: /a/./b");
 	crawl(&r, root, 1, 0);
 
-	/* every spelling of /a/b fetched once; the redirect to it too */
-	ck_assert_uint_eq(crawlsite_hits(s, "/a/b"), 2);
+	/* every spelling of /a/b fetched once, and the redirect to it does
+	 * not fetch it again (its target goes through the frontier's seen
+	 * set): the redirect's record says where it pointed */
+	ck_assert_uint_eq(crawlsite_hits(s, "/a/b"), 1);
+	json_t *in = rec(&r, "/in");
+	ck_assert_ptr_nonnull(in);
+	ck_assert_int_eq(status_of(in), 302);
+	ck_assert_ptr_null(error_of(in));
+	ck_assert_int_eq((int)json_integer_value(json_object_get(in, "redirects")), 1);
+	char target[80];
+	snprintf(target, sizeof target, "http://127.0.0.1:%u/a/b", crawlsite_port(s));
+	ck_assert_str_eq(json_string_value(json_object_get(in, "final_url")), target);
 	json_t *j = rec(&r, "/a/b");
 	ck_assert_ptr_nonnull(j);
 	ck_assert_int_eq(status_of(j), 200);
@@ -218,8 +242,13 @@ START_TEST(test_traps)
 	 * /out, /in, /missing */
 	ck_assert_uint_eq(r.nrec, 10);
 	ck_assert_uint_eq(r.st.done, 10);
-	/* requests: 9 pages fetched (not /private) + robots.txt + the redirect hop */
-	ck_assert_uint_eq(crawlsite_total(s), 11);
+	/* requests: 9 pages fetched (not /private) + robots.txt; the redirect's
+	 * target is one of the 9, fetched once */
+	ck_assert_uint_eq(crawlsite_total(s), 10);
+	/* refusals by rule (robots.txt: /private/secret; scope: /out) are not
+	 * failures (the exit status): only the 404 is */
+	ck_assert_uint_eq(r.st.refused, 2);
+	ck_assert_uint_eq(r.st.failed, 1);
 	teardown(&r);
 }
 END_TEST
@@ -433,7 +462,11 @@ START_TEST(test_max_time_and_stop)
 	ck_assert_uint_le((uint64_t)time(NULL) - t0, 3);
 	json_t *j = rec(&r, "/slow");
 	ck_assert_ptr_nonnull(j);
-	ck_assert_str_eq(error_of(j), "cancelled");
+	/* a limit, not a Ctrl-C: its own error code, and the run says so */
+	ck_assert_str_eq(error_of(j), "limit");
+	ck_assert(r.st.limit_hit);
+	ck_assert_uint_eq(r.st.limited, 1);
+	ck_assert_uint_eq(r.st.failed, 0);
 	teardown(&r);
 
 	/* gather_crawl_stop (SIGINT) likewise */
@@ -552,9 +585,12 @@ START_TEST(test_bad_setup)
 	gather_strv_push(&o.deny, "(unclosed");
 	struct event_base *base = event_base_new();
 	char err[256] = "";
-	ck_assert_ptr_null(gather_crawl_new(base, &o, NULL, err, sizeof err));
+	struct gather_pipeline *p = gather_pipeline_new(base, 1, 8, err, sizeof err);
+	ck_assert_ptr_nonnull(p);
+	ck_assert_ptr_null(gather_crawl_new(p, &o, NULL, err, sizeof err));
 	ck_assert_msg(strstr(err, "--deny '(unclosed'") != NULL, "%s", err);
 	ck_assert_int_eq(gather_crawl_free(NULL, NULL, 0), 0);
+	gather_pipeline_free(p);
 	event_base_free(base);
 	gather_opts_free(&o);
 }
@@ -571,7 +607,7 @@ START_TEST(test_bad_seed)
 	snprintf(u, sizeof u, "http://127.0.0.1:%u/", crawlsite_port(r.site));
 	gather_strv_push(&seeds, u);
 	char err[256] = "";
-	struct gather_crawl *c = gather_crawl_new(r.base, &r.o, &seeds, err, sizeof err);
+	struct gather_crawl *c = crawl_new(&r, &seeds, err, sizeof err);
 	gather_strv_free(&seeds);
 	ck_assert_ptr_nonnull(c);
 	gather_crawl_start(c, on_done, &r);
