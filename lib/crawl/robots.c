@@ -23,6 +23,7 @@
 #include "crawl/robots.h"
 #include "util/seen.h"
 #include "util/u64map.h"
+#include "url/url.h"
 
 struct rule {
 	char *pat;      /* percent-encoding normalized */
@@ -457,14 +458,7 @@ struct gather_robots *gather_robots_for_response(int err, int status, const char
 
 const char *gather_robots_origin(const char *url, size_t *len)
 {
-	const char *p = url ? strstr(url, "://") : NULL;
-	if (!p || p == url)
-		return NULL;
-	size_t n = (size_t)(p + 3 - url) + strcspn(p + 3, "/?#");
-	if (n == (size_t)(p + 3 - url))
-		return NULL;
-	*len = n;
-	return url;
+	return gather_url_origin_of(url, len);
 }
 
 struct centry {

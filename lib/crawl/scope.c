@@ -21,6 +21,7 @@
 
 #include "gather/error.h"
 #include "crawl/scope.h"
+#include "url/url.h"
 
 struct regex_list {
 	pcre2_code **re;
@@ -38,38 +39,11 @@ struct gather_scope_rules {
 	size_t nkey;
 };
 
-/* The host of a normalized URL (no userinfo, port or brackets' content
- * changed): sets *len, NULL if there is none. */
-static const char *url_host(const char *url, size_t *len)
-{
-	const char *p = strstr(url, "://");
-	if (!p)
-		return NULL;
-	p += 3;
-	size_t n = strcspn(p, "/?#");
-	for (const char *at = memchr(p, '@', n); at; at = memchr(p, '@', n)) {
-		n -= (size_t)(at + 1 - p);
-		p = at + 1;
-	}
-	size_t h;
-	if (n && p[0] == '[') {
-		const char *rb = memchr(p, ']', n);
-		h = rb ? (size_t)(rb + 1 - p) : n;
-	} else {
-		const char *colon = memchr(p, ':', n);
-		h = colon ? (size_t)(colon - p) : n;
-	}
-	if (!h)
-		return NULL;
-	*len = h;
-	return p;
-}
-
 /* The scope key of url for mode: a new string, or NULL (no host / OOM). */
 static char *scope_key(enum gather_scope mode, const char *url)
 {
 	size_t n;
-	const char *h = url_host(url, &n);
+	const char *h = gather_url_host_of(url, &n);
 	if (!h)
 		return NULL;
 	if (mode == GATHER_SCOPE_PREFIX) {
@@ -187,7 +161,7 @@ void gather_scope_rules_free(struct gather_scope_rules *s)
 
 int gather_scope_rules_add_seed(struct gather_scope_rules *s, const char *url)
 {
-	if (!url || !url_host(url, &(size_t){ 0 }))
+	if (!url || !gather_url_host_of(url, &(size_t){ 0 }))
 		return GATHER_E_BAD_URL;
 	if (s->mode == GATHER_SCOPE_ANY)
 		return 0;

@@ -73,4 +73,14 @@ int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref,
  * GATHER_E_BAD_URL / GATHER_E_NOMEM. */
 int gather_url_normalize(const char *s, char **ret);
 
+/* Where a normalized URL lives, found without a parse (lib/url/origin.c);
+ * each returns a pointer into url and sets *len, or NULL when there is no
+ * "scheme://authority":
+ *   host_port  "host[:port]", userinfo skipped: the frontier's politeness unit
+ *   host_of    "host" (an IPv6 literal with its brackets): the scope's
+ *   origin_of  "scheme://[userinfo@]host[:port]": robots.txt's */
+const char *gather_url_host_port(const char *url, size_t *len);
+const char *gather_url_host_of(const char *url, size_t *len);
+const char *gather_url_origin_of(const char *url, size_t *len);
+
 #endif
