@@ -41,6 +41,8 @@ struct gather_pipeline {
 	struct gather_workq *workq;
 	struct gather_writer *writer;
 	struct event *kick;            /* drain every stream on the next turn */
+	bool waiting;                  /* some stream is busy or holds results:
+	                                * room must kick (else room is no news) */
 	struct gather_stream *streams; /* every live or orphaned stream */
 };
 
@@ -107,6 +109,7 @@ static void to_writer(struct gather_stream *s, struct gather_result *r)
 {
 	if (s->to_sink.n == 0 && gather_sink_put(s->sink, r) == 0)
 		return;
+	s->p->waiting = true;
 	if (gather_resq_push(&s->to_sink, r) < 0) {
 		/* out of memory for one more pointer: the record is lost, but
 		 * it is still accounted for */
@@ -134,7 +137,8 @@ static void on_written(struct gather_result *r, void *arg)
 	else
 		gather_result_free(r);
 	maybe_close(s);
-	kick(s->p); /* the writer made room */
+	if (s->p->waiting)
+		kick(s->p); /* the writer made room */
 }
 
 /* Worker thread: the stream's own processing. */
@@ -152,7 +156,8 @@ static void on_processed(struct gather_result *r, void *arg)
 	struct gather_pipeline *p = arg;
 	struct gather_stream *s = r->owner;
 	record(s, r);
-	kick(p); /* a workq slot is free */
+	if (p->waiting)
+		kick(p); /* a workq slot is free */
 }
 
 static void on_writer_room(void *arg)
@@ -168,6 +173,8 @@ static bool stream_blocked(struct gather_stream *s)
 
 static void update_pause(struct gather_stream *s, bool blocked)
 {
+	if (blocked)
+		s->p->waiting = true;
 	if (s->c.engine && blocked != s->paused && !s->orphan) {
 		gather_engine_pause_reads(s->c.engine, blocked);
 		s->paused = blocked;
@@ -205,9 +212,12 @@ static void on_kick(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (struct gather_stream *s = p->streams; s; s = s->next)
 		drain(s);
+	p->waiting = false;
 	for (struct gather_stream *s = p->streams, *next; s; s = next) {
 		next = s->next;
 		bool blocked = stream_blocked(s);
+		if (blocked)
+			p->waiting = true;
 		update_pause(s, blocked);
 		if (s->busy && !blocked && !s->orphan) {
 			s->busy = false;
@@ -340,8 +350,10 @@ void gather_stream_submit(struct gather_stream *s, struct gather_result *r, bool
 bool gather_stream_busy(struct gather_stream *s)
 {
 	bool b = stream_blocked(s);
-	if (b)
+	if (b) {
 		s->busy = true; /* wake() when the pipeline drains it */
+		s->p->waiting = true;
+	}
 	return b;
 }
 
@@ -353,6 +365,7 @@ size_t gather_stream_pending(const struct gather_stream *s)
 void gather_stream_stop(struct gather_stream *s)
 {
 	s->stopped = true;
+	s->p->waiting = true;
 	kick(s->p); /* to_work goes to the outputs now */
 }
 
