@@ -77,6 +77,7 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 
 	bool broken = false;
+	int sig = 0;
 
 	gather_runner_stats(rj->r, &st);
 	summary(rj, &st);
@@ -86,10 +87,17 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 		broken = true;
 	}
 	if (gather_runner_free(rj->r, err, sizeof err) < 0) {
-		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
+		const char *j = rj->job->opts.jsonl;
+		/* its records went to a reader that left (| head -1): the
+		 * end asked for, quiet, 141 (the other jobs go on: their
+		 * outputs may be files) */
+		if ((!j || strcmp(j, "-") == 0) && cli_stdout_gone())
+			sig = SIGPIPE;
+		else
+			fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
 		broken = true;
 	}
-	run->exit = cli_exit_worse(run->exit, cli_exit_status(&st, 0, broken));
+	run->exit = cli_exit_worse(run->exit, cli_exit_status(&st, sig, broken));
 	rj->r = NULL;
 	run->active--;
 	start_next(run);

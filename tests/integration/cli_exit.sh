@@ -62,6 +62,14 @@ timeout 60 "$gather" crawl --no-robots -c 2 -i list.txt 2>pipe.err | head -n 1 >
 rc=${PIPESTATUS[0]}
 [ $rc -eq 141 ] || bad "crawl | head -1: exit $rc, want 141"
 [ ! -s pipe.err ] || bad "crawl | head -1: a message: $(head -c 300 pipe.err)"
+# gather run: a job whose records go to stdout
+for i in $(seq 1 3); do echo "$b/bytes/10?r=$i"; done > short.txt
+for i in $(seq 1 3); do echo "$b/slow/300?r=$i"; done >> short.txt
+printf 'job "piped" { urls-file = "short.txt" concurrency = 1 }\n' > piped.conf
+timeout 60 "$gather" run piped.conf 2>pipe.err | head -n 1 > head.out
+rc=${PIPESTATUS[0]}
+[ $rc -eq 141 ] || bad "run | head -1: exit $rc, want 141: $(head -c 300 pipe.err)"
+grep -v "^gather run: job 'piped': " pipe.err | grep -q . && bad "run | head -1: a message: $(head -c 300 pipe.err)"
 # records to a file: stdout's reader is nobody's business
 timeout 60 "$gather" get --jsonl f.jsonl "$b/slow/1000" "$b/bytes/10" 2>pipe.err | true
 rc=${PIPESTATUS[0]}
