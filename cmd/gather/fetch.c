@@ -1,8 +1,11 @@
-/* fetch.c — `gather get` and `gather crawl`: parse options, run one runner on
- * a fresh reactor with signal handling and the progress line, pick the exit
- * code. */
+/* fetch.c — `gather get` and `gather crawl`: parse options, refuse outputs
+ * that would destroy an input or each other, run one runner on a fresh
+ * reactor with signal handling and the progress line, pick the exit code
+ * (gather(1) EXIT STATUS). */
 #include "config.h"
 
+#include <inttypes.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,14 +18,16 @@
 #include "cli.h"
 #include "gather/error.h"
 #include "gather/runner.h"
+#include "util/fileid.h"
 
 struct run_ctx {
 	struct event_base *base;
 	struct gather_runner **runners;
 	size_t n, finished;
-	unsigned signals;
+	int sig;                 /* the first signal (SIGPIPE: stdout's reader gone) */
 	bool progress;
 	struct event *tick;
+	struct event *watch;     /* stdout's reader, when the records go there */
 };
 
 static void on_done(struct gather_runner *r, void *arg)
@@ -38,10 +43,73 @@ static void on_done(struct gather_runner *r, void *arg)
 static void on_signal(int sig, void *arg)
 {
 	struct run_ctx *c = arg;
-	(void)sig;
-	c->signals++;
+	if (!c->sig)
+		c->sig = sig;
 	for (size_t i = 0; i < c->n; i++)
 		gather_runner_stop(c->runners[i]);
+}
+
+bool cli_stdout_gone(void)
+{
+	struct pollfd p = { .fd = STDOUT_FILENO, .events = POLLOUT };
+	/* a pipe or socket without a reader polls as POLLERR (or POLLHUP);
+	 * a file or terminal never does */
+	return poll(&p, 1, 0) == 1 && (p.revents & (POLLERR | POLLHUP));
+}
+
+/* Every 250 ms while the records go to stdout: a reader gone (`| head -1`)
+ * stops the run as a signal would, rather than fetching on for nothing. */
+static void on_watch(evutil_socket_t fd, short what, void *arg)
+{
+	struct run_ctx *c = arg;
+	(void)fd;
+	(void)what;
+	if (!c->sig && cli_stdout_gone())
+		on_signal(SIGPIPE, c);
+}
+
+int cli_exit_status(const struct gather_run_stats *st, int sig, bool broken)
+{
+	if (sig == SIGINT)
+		return EXIT_SIGINT;
+	if (sig == SIGTERM)
+		return EXIT_SIGTERM;
+	if (sig == SIGPIPE)
+		return EXIT_SIGPIPE;
+	if (broken || (st && st->failed))
+		return EXIT_SOME_FAILED;
+	if (st && st->limit_hit)
+		return EXIT_LIMIT;
+	return EXIT_ALL_OK;
+}
+
+/* How bad a status is; the order of cli_exit_worse. */
+static int severity(int status)
+{
+	switch (status) {
+	case EXIT_ALL_OK: return 0;
+	case EXIT_LIMIT: return 1;
+	case EXIT_SOME_FAILED: return 2;
+	case EXIT_USAGE: return 3;
+	default: return 4; /* a signal */
+	}
+}
+
+int cli_exit_worse(int a, int b)
+{
+	return severity(b) > severity(a) ? b : a;
+}
+
+void cli_summary(const char *who, const struct gather_run_stats *st)
+{
+	char extra[96] = "";
+	if (st->refused)
+		snprintf(extra, sizeof extra, ", %" PRIu64 " refused", st->refused);
+	if (st->limit_hit)
+		snprintf(extra + strlen(extra), sizeof extra - strlen(extra), ", stopped by a limit");
+	fprintf(stderr, "%s: %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64 " bytes, %" PRIu64
+	        ".%03" PRIu64 " s%s\n", who, st->done, st->failed, st->bytes, st->elapsed_ms / 1000,
+	        st->elapsed_ms % 1000, extra);
 }
 
 static void human_bytes(char *buf, size_t len, double b)
@@ -82,6 +150,12 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 int run_runners(struct event_base *base, struct gather_runner **runners, size_t n,
                 bool progress)
 {
+	return run_runners_watch(base, runners, n, progress, false);
+}
+
+int run_runners_watch(struct event_base *base, struct gather_runner **runners, size_t n,
+                      bool progress, bool watch_stdout)
+{
 	struct run_ctx c = { .base = base, .runners = runners, .n = n, .progress = progress };
 	struct cli_signals *sig = cli_signals_open(base, on_signal, &c);
 	struct timeval tv = { 0, 250000 };
@@ -95,6 +169,11 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
 		if (c.tick)
 			event_add(c.tick, &tv);
 	}
+	if (watch_stdout) {
+		c.watch = event_new(base, -1, EV_PERSIST, on_watch, &c);
+		if (c.watch)
+			event_add(c.watch, &tv);
+	}
 	for (size_t i = 0; i < n; i++)
 		gather_runner_start(runners[i], on_done, &c);
 	/* A runner may finish inside start (nothing to do): loopbreak before
@@ -106,8 +185,10 @@ int run_runners(struct event_base *base, struct gather_runner **runners, size_t 
 		fputc('\n', stderr);
 		event_free(c.tick);
 	}
+	if (c.watch)
+		event_free(c.watch);
 	cli_signals_close(sig);
-	return (int)c.signals;
+	return c.sig;
 }
 
 struct event_base *new_reactor(void)
@@ -135,10 +216,34 @@ static bool progress_asked(int argc, char **argv)
 /* The progress line is on by default when stderr is a terminal, unless the
  * records go to that same terminal, where it would cut them (curl turns its
  * meter off likewise). */
+static bool records_to_stdout(const struct gather_opts *o);
+
 static bool progress_default(const struct gather_opts *o)
 {
-	bool records_to_stdout = !o->jsonl || strcmp(o->jsonl, "-") == 0;
-	return isatty(STDERR_FILENO) && !(records_to_stdout && isatty(STDOUT_FILENO));
+	return isatty(STDERR_FILENO) && !(records_to_stdout(o) && isatty(STDOUT_FILENO));
+}
+
+/* Records go to stdout (no --jsonl, or --jsonl -). */
+static bool records_to_stdout(const struct gather_opts *o)
+{
+	return !o->jsonl || strcmp(o->jsonl, "-") == 0;
+}
+
+/* Refuse, before any output is opened (--jsonl truncates), two outputs
+ * that are one file or an output that is an input: print each clash once.
+ * 0 or EXIT_USAGE. */
+static int check_files(const char *cmdname, const struct gather_opts *o)
+{
+	struct gather_files fs = { 0 };
+	struct gather_strv faults = { 0 };
+	int rc = gather_files_add_opts(&fs, o, NULL, &faults);
+	for (size_t i = 0; i < faults.n; i++)
+		fprintf(stderr, "gather %s: %s\n", cmdname, faults.v[i]);
+	if (rc == GATHER_E_NOMEM)
+		fprintf(stderr, "gather %s: out of memory\n", cmdname);
+	gather_strv_free(&faults);
+	gather_files_free(&fs);
+	return rc < 0 ? EXIT_USAGE : 0;
 }
 
 static int fetch_main(int argc, char **argv, unsigned cmd)
@@ -149,7 +254,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	struct gather_runner *r = NULL;
 	struct gather_run_stats st;
 	char err[512] = "";
-	int ret;
+	bool broken = false;
+	int ret, sig;
 
 	gather_opts_init(&o, cmd);
 	ret = cli_parse(argc, argv, cmd, &o, &pos);
@@ -169,6 +275,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if ((ret = check_files(argv[0], &o)) != 0)
+		goto out;
 	base = new_reactor();
 	if (!base) {
 		ret = EXIT_USAGE;
@@ -180,21 +288,30 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if (run_runners(base, &r, 1, o.progress) < 0) {
+	sig = run_runners_watch(base, &r, 1, o.progress, records_to_stdout(&o));
+	if (sig < 0) {
 		gather_runner_free(r, NULL, 0);
 		ret = EXIT_USAGE;
 		goto out;
 	}
 	gather_runner_stats(r, &st);
-	ret = st.failed ? EXIT_SOME_FAILED : EXIT_ALL_OK;
 	if (gather_runner_error(r)) { /* an unreadable -i file, ...: not all done */
 		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
-		ret = EXIT_SOME_FAILED;
+		broken = true;
 	}
 	if (gather_runner_free(r, err, sizeof err) < 0) {
-		fprintf(stderr, "gather %s: %s\n", argv[0], err);
-		ret = EXIT_SOME_FAILED;
+		/* records to a reader that went away (| head -1): the end it
+		 * asked for, not an error to report (wget dies of SIGPIPE) */
+		if (!sig && records_to_stdout(&o) && cli_stdout_gone())
+			sig = SIGPIPE;
+		if (sig != SIGPIPE)
+			fprintf(stderr, "gather %s: %s\n", argv[0], err);
+		broken = true;
 	}
+	/* the crawl's end, as gather run reports each job's */
+	if (cmd == GATHER_CMD_CRAWL && sig != SIGPIPE)
+		cli_summary("gather crawl", &st);
+	ret = cli_exit_status(&st, sig, broken);
 out:
 	if (base)
 		event_base_free(base);

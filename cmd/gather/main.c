@@ -30,7 +30,8 @@ static void usage(FILE *f)
 	"  gather COMMAND --help      options of a command\n"
 	"  gather --version           version and libraries\n"
 	"\n"
-	"Exit status: 0 all fetched, 1 some failed, 2 usage or config error.\n"
+	"Exit status: 0 all fetched, 1 some failed, 2 usage or config error,\n"
+	"3 a limit ended the run, 130/143 after SIGINT/SIGTERM (gather(1)).\n"
 	"See gather(1), gather.conf(5), gatherd(8).\n");
 }
 

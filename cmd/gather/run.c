@@ -1,12 +1,10 @@
 /* run.c — `gather run [--parallel] JOB.conf...`: load every job file first
  * (any fault: report all, run nothing, exit 2), then run the jobs in order,
  * or all together on one reactor with --parallel, through lib/runner.h.
- * One summary line per job on stderr.  Exit 0 all fetched, 1 some failed,
- * 2 config error.
- *
- * Not yet in gather_SOURCES: it needs lib/runner.c (the lead's).  To switch
- * it on, add cmd/gather/run.c to gather_SOURCES and drop cmd_run from
- * cmd/gather/pending.c. */
+ * One summary line per job on stderr.  Jobs whose files clash (an output
+ * that is another output or an input, across all the jobs) run nothing.
+ * Each job's status is get's and crawl's (gather(1) EXIT STATUS); the run's
+ * is the worst of them (cli_exit_worse): a signal, 2, 1, 3, 0. */
 #include "config.h"
 
 #include <event2/event.h>
@@ -45,7 +43,8 @@ struct run {
 	size_t next;                   /* first job not started */
 	size_t active;
 	bool parallel, stopping;
-	int exit;
+	int sig;                       /* the signal that stopped the run, or 0 */
+	int exit;                      /* worst status so far */
 };
 
 static void run_usage(FILE *f)
@@ -54,7 +53,8 @@ static void run_usage(FILE *f)
 	           "\n"
 	           "Run the jobs of the job files (gather.conf(5)), in order, or all at once\n"
 	           "with --parallel.  The files are checked first; any fault stops the run.\n"
-	           "Exit status: 0 all fetched, 1 some failed, 2 config error.\n");
+	           "Exit status: the worst of the jobs': 0 all fetched, 3 a limit ended a job,\n"
+	           "1 some fetches failed, 2 config error, 130/143 after SIGINT/SIGTERM.\n");
 }
 
 static void start_next(struct run *run);
@@ -62,9 +62,9 @@ static void start_next(struct run *run);
 /* One line per finished job: name, pages, errors, bytes, time. */
 static void summary(const struct run_job *rj, const struct gather_run_stats *st)
 {
-	fprintf(stderr, "gather run: job '%s': %" PRIu64 " pages, %" PRIu64 " errors, %" PRIu64
-	        " bytes, %" PRIu64 ".%03" PRIu64 " s\n", rj->job->name, st->done, st->failed,
-	        st->bytes, st->elapsed_ms / 1000, st->elapsed_ms % 1000);
+	char who[300];
+	snprintf(who, sizeof who, "gather run: job '%.250s'", rj->job->name);
+	cli_summary(who, st);
 }
 
 /* Deferred from on_done (never free a runner inside its own callback
@@ -78,19 +78,28 @@ static void reap(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 
+	bool broken = false;
+	int sig = 0;
+
 	gather_runner_stats(rj->r, &st);
 	summary(rj, &st);
-	if (st.failed)
-		run->exit = EXIT_SOME_FAILED;
 	if (gather_runner_error(rj->r)) {
 		/* an unreadable urls-file met while running, ... */
 		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, gather_runner_error(rj->r));
-		run->exit = EXIT_SOME_FAILED;
+		broken = true;
 	}
 	if (gather_runner_free(rj->r, err, sizeof err) < 0) {
-		fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
-		run->exit = EXIT_SOME_FAILED;
+		const char *j = rj->job->opts.jsonl;
+		/* its records went to a reader that left (| head -1): the
+		 * end asked for, quiet, 141 (the other jobs go on: their
+		 * outputs may be files) */
+		if ((!j || strcmp(j, "-") == 0) && cli_stdout_gone())
+			sig = SIGPIPE;
+		else
+			fprintf(stderr, "gather run: job '%s': %s\n", rj->job->name, err);
+		broken = true;
 	}
+	run->exit = cli_exit_worse(run->exit, cli_exit_status(&st, sig, broken));
 	rj->r = NULL;
 	run->active--;
 	start_next(run);
@@ -121,7 +130,7 @@ static void start_next(struct run *run)
 			        rj->job->line, err[0] ? err : "cannot start");
 			gather_runner_free(rj->r, NULL, 0);
 			rj->r = NULL;
-			run->exit = EXIT_SOME_FAILED;
+			run->exit = cli_exit_worse(run->exit, EXIT_SOME_FAILED);
 			continue;
 		}
 		rj->started = true;
@@ -139,7 +148,7 @@ static void on_signal(int sig, void *arg)
 	fprintf(stderr, "gather run: %s, stopping\n", sig == SIGINT ? "interrupted" : "terminated");
 
 	run->stopping = true;
-	run->exit = EXIT_SOME_FAILED;
+	run->sig = sig;
 	for (size_t i = 0; i < run->n; i++)
 		if (run->jobs[i].r && !run->jobs[i].done)
 			gather_runner_stop(run->jobs[i].r);
@@ -169,6 +178,16 @@ static int load_all(struct run *run, int nfiles, char **paths)
 	}
 	if (ret)
 		return ret;
+	/* before any job opens its outputs (a jsonl file is truncated) */
+	struct gather_strv diags = { 0 };
+	int r = gather_jobfiles_check_files(run->files, run->nfiles, &diags);
+	for (size_t k = 0; k < diags.n; k++)
+		fprintf(stderr, "%s\n", diags.v[k]);
+	gather_strv_free(&diags);
+	if (r == GATHER_E_NOMEM)
+		fprintf(stderr, "gather run: out of memory\n");
+	if (r < 0)
+		return EXIT_USAGE;
 	if (run->n == 0) {
 		fprintf(stderr, "gather run: no job in the files given\n");
 		return EXIT_USAGE;
@@ -249,7 +268,7 @@ int cmd_run(int argc, char **argv)
 	start_next(&run);
 	if (run.active)
 		event_base_dispatch(run.base);
-	ret = run.exit;
+	ret = run.sig ? cli_exit_worse(run.exit, cli_exit_status(NULL, run.sig, false)) : run.exit;
 out:
 	cli_signals_close(sig);
 	for (size_t i = 0; run.jobs && i < run.n; i++) /* NULL after a load fault */

@@ -8,7 +8,8 @@
  * waits on a pipe nobody reads), or the loop can be over and the events
  * freed, which puts back the inherited disposition (SIG_IGN for a job
  * started with & by a script).  So the handler here counts signals itself
- * and calls _exit(130) on the second; the first is passed to the reactor
+ * and calls _exit(128 + signal) on the second (130 for SIGINT, 143 for
+ * SIGTERM, as the shell reports a process the signal killed); the first is passed to the reactor
  * through a self-pipe (the same trick libevent uses). */
 #include "config.h"
 
@@ -36,7 +37,7 @@ static void on_sig(int sig)
 	if (sig_count++ > 0) {
 		ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
 		(void)w;
-		_exit(130);
+		_exit(128 + sig);
 	}
 	if (sig_pipe[1] >= 0) {
 		ssize_t w = write(sig_pipe[1], "s", 1);

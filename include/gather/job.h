@@ -44,6 +44,16 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 /* Frees what jf owns; jf is left zeroed.  Accepts a zeroed struct. */
 void gather_jobfile_free(struct gather_jobfile *jf);
 
+/* Refuse jobs that would destroy files: two outputs that are the same file,
+ * or an output that is an input (an urls file), within one job or across
+ * all the jobs of files[0..n) (they may run together: gather run
+ * --parallel).  Files are compared by device and inode, or by resolved path
+ * when not there yet, before anything is opened.  Each fault is appended to
+ * diags as "FILE:LINE: LABEL and LABEL are the same file: ...", naming both.
+ * Returns 0, GATHER_E_INVALID when there was any fault, GATHER_E_NOMEM. */
+int gather_jobfiles_check_files(const struct gather_jobfile *files, size_t n,
+                                struct gather_strv *diags);
+
 /* Job files include each other at most this deep (a cycle is a fault). */
 #define GATHER_JOB_MAX_INCLUDE_DEPTH 8
 

@@ -11,8 +11,10 @@
 #include <string.h>
 
 #include "gather/error.h"
+#include "gather/job.h"
 #include "job/job-check.h"
 #include "url/url.h"
+#include "util/fileid.h"
 
 /* Seeds are refused exactly as get and crawl refuse them: gather_url_parse
  * (absolute http or https with a host; no raw CR/LF, bad ports, ...). */
@@ -83,4 +85,31 @@ int job_check_xpath(const char *xpath, char *err, size_t errlen)
 	if (!x.seen)
 		snprintf(err, errlen, "invalid XPath expression");
 	return GATHER_E_INVALID;
+}
+
+/* Every job's files go into one set, in the order the jobs run, so that a
+ * clash names the earlier job's file first (util/fileid.h). */
+int gather_jobfiles_check_files(const struct gather_jobfile *files, size_t n,
+                                struct gather_strv *diags)
+{
+	struct gather_files fs = { 0 };
+	int rc = 0;
+
+	for (size_t f = 0; f < n && rc != GATHER_E_NOMEM; f++)
+		for (size_t j = 0; j < files[f].n && rc != GATHER_E_NOMEM; j++) {
+			const struct gather_job *job = &files[f].jobs[j];
+			struct gather_strv faults = { 0 };
+			int r = gather_files_add_opts(&fs, &job->opts, job->name, &faults);
+			for (size_t k = 0; k < faults.n; k++) {
+				char msg[1400];
+				snprintf(msg, sizeof msg, "%s:%u: %s", job->file, job->line, faults.v[k]);
+				if (!diags || gather_strv_push(diags, msg) < 0)
+					r = diags ? GATHER_E_NOMEM : r;
+			}
+			gather_strv_free(&faults);
+			if (r < rc)
+				rc = r;
+		}
+	gather_files_free(&fs);
+	return rc;
 }

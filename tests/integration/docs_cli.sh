@@ -9,7 +9,7 @@ fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 { "$top_builddir/gather" get --help; "$top_builddir/gather" crawl --help; } |
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/help"
-grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' "$top_srcdir/cmd/gather/gather.1" |
+grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' "$top_srcdir/cmd/gather/gather.1.in" |
 	sed 's/\\fB//; s/\\fR//; s/\\-/-/g' | sort -u > "$tmp/man"
 # --no-X forms stand next to X in the man page and in the help text.
 grep -v -- '^--no-' "$tmp/man" > "$tmp/man1"
@@ -26,7 +26,7 @@ done
 "$top_builddir/gatherd" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/dhelp"
 for o in $(cat "$tmp/dhelp"); do
 	r=$(printf '%s' "$o" | sed 's/-/\\\\-/g')
-	grep -q -- "$r" "$top_srcdir/cmd/gatherd/gatherd.8" || { echo "FAIL: gatherd $o not in gatherd.8" >&2; fail=1; }
+	grep -q -- "$r" "$top_srcdir/cmd/gatherd/gatherd.8.in" || { echo "FAIL: gatherd $o not in gatherd.8" >&2; fail=1; }
 done
 "$top_builddir/gather" --version | grep -q "^gather [0-9]" || { echo "FAIL: gather --version" >&2; fail=1; }
 "$top_builddir/gatherd" --version | grep -q "^gatherd [0-9]" || { echo "FAIL: gatherd --version" >&2; fail=1; }

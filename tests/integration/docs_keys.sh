@@ -4,12 +4,12 @@
 set -u
 : "${top_srcdir:=.}"
 names=$(sed -n 's/^[[:space:]]*{ "\([a-z][a-z0-9-]*\)", .*GATHER_OPT_.*/\1/p' "$top_srcdir/lib/util/options.c")
-man="$top_srcdir/conf/gather.conf.5"
+man="$top_srcdir/conf/gather.conf.5.in"
 fail=0 n=0
 for name in $names; do
 	n=$((n + 1))
 	roff=$(printf '%s' "$name" | sed 's/-/\\\\-/g')
-	grep -q "\\\\fB$roff\\\\fR" "$man" || { echo "FAIL: '$name' is not documented in gather.conf.5" >&2; fail=1; }
+	grep -q "\\\\fB$roff\\\\fR" "$man" || { echo "FAIL: '$name' is not documented in gather.conf.5.in" >&2; fail=1; }
 done
 [ "$n" -ge 30 ] || { echo "FAIL: found only $n options in lib/util/options.c" >&2; fail=1; }
 exit $fail
