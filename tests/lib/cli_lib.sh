@@ -48,7 +48,7 @@ start_server() {
 
 # jsonl_check FILE N: exactly N lines, each a JSON object with every field
 # of a get record, error null or one of the closed set.
-errcodes='["bad_url","dns","connect","tls","timeout","too_many_redirects","too_large","bad_response","decode","robots","scope","cancelled","io","nomem"]'
+errcodes='["bad_url","dns","connect","tls","timeout","too_many_redirects","too_large","bad_response","decode","robots","scope","cancelled","io","nomem","limit"]'
 jsonl_check() {
 	local f=$1 n=$2 got
 	got=$(wc -l < "$f")
