@@ -172,7 +172,6 @@ static int bench_parse(int argc, char **argv, struct bench_args *a)
 
 struct bench_run {
 	struct bench_check check;
-	const struct bench_site *site;
 	uint32_t *time_ms;
 	size_t n, cap;
 	uint64_t bytes, records;
@@ -186,14 +185,14 @@ static void on_record(const struct gather_result *res, void *arg)
 {
 	struct bench_run *b = arg;
 	b->records++;
-	bench_check_record(&b->check, res->url, res->final_url, res->status, res->err);
+	int64_t id = bench_check_record(&b->check, res->url, res->final_url, res->status, res->err);
 	if (res->err == GATHER_E_ROBOTS) {
 		b->refused++;
 		return;
 	}
 	if (res->err < 0 && res->err >= GATHER_E__LAST)
 		b->by_err[-res->err]++;
-	else if (res->status == 404 && strstr(res->url, "/gone/"))
+	else if (res->status == 404 && id >= 0 && b->check.site->u[id].kind == BENCH_GONE)
 		b->planned_404++;
 	else if (res->status >= 400 && res->status < 600)
 		b->by_status[res->status / 100]++;

@@ -62,18 +62,18 @@ static int64_t id_of(const struct bench_check *c, const char *url)
 	return bench_site_lookup(c->site, url + bl, strlen(url + bl));
 }
 
-void bench_check_record(struct bench_check *c, const char *url, const char *final_url,
+int64_t bench_check_record(struct bench_check *c, const char *url, const char *final_url,
                         int status, int err)
 {
 	int64_t id = id_of(c, url);
 	if (id < 0 || !c->expect_record[id]) {
 		diff(c, "%s: a record the site does not call for (status %d, %s)", url ? url : "(null)",
 		     status, gather_err_name(err));
-		return;
+		return id;
 	}
 	if (c->seen[id]++) {
 		diff(c, "%s: recorded more than once", url);
-		return;
+		return id;
 	}
 	const struct bench_url *u = &c->site->u[id];
 	int want = bench_site_status(c->site, (uint32_t)id);
@@ -81,7 +81,7 @@ void bench_check_record(struct bench_check *c, const char *url, const char *fina
 		if (err != GATHER_E_ROBOTS)
 			diff(c, "%s: disallowed by robots.txt, yet the record says status %d, %s", url,
 			     status, gather_err_name(err));
-		return;
+		return id;
 	}
 	if (u->kind == BENCH_OLD) {   /* followed to its NEW page */
 		int64_t fid = id_of(c, final_url);
@@ -91,15 +91,16 @@ void bench_check_record(struct bench_check *c, const char *url, const char *fina
 			     final_url ? final_url : "none");
 		else
 			c->pages++;
-		return;
+		return id;
 	}
 	if (err != 0 || status != want) {
 		diff(c, "%s: expected status %d, got status %d, %s", url, want, status,
 		     gather_err_name(err));
-		return;
+		return id;
 	}
 	if (want == 200)
 		c->pages++;
+	return id;
 }
 
 bool bench_check_finish(struct bench_check *c, const uint32_t *counts, uint64_t others,

@@ -34,8 +34,9 @@ int bench_check_init(struct bench_check *c, const struct bench_site *site,
 void bench_check_free(struct bench_check *c);   /* accepts zeroed */
 
 /* One record of the run: its URL, final URL (or NULL), HTTP status (0
- * when none) and error (0 or a negative gather_err). */
-void bench_check_record(struct bench_check *c, const char *url, const char *final_url,
+ * when none) and error (0 or a negative gather_err).  Returns the site id
+ * of url, or -1 when the site has no such URL. */
+int64_t bench_check_record(struct bench_check *c, const char *url, const char *final_url,
                         int status, int err);
 
 /* After the run: the origin's requests per id and those it could not
