@@ -38,7 +38,7 @@ struct bench_origin {
 	SSL_CTX *ssl;
 	uint16_t port;
 	char baseurl[64];
-	char cacert[64];          /* "" without tls */
+	char cacert[4096];        /* "" without tls */
 	pthread_t thread;
 	bool started, stopped;
 	/* the origin thread's while it runs; the owner's after stop */
@@ -268,7 +268,7 @@ static int make_tls(struct bench_origin *o, char *err, size_t errlen)
 		goto out;
 	const char *tmp = getenv("TMPDIR");
 	snprintf(o->cacert, sizeof o->cacert, "%s/gather-bench-XXXXXX",
-	         tmp && *tmp && strlen(tmp) < 32 ? tmp : "/tmp");
+	         tmp && *tmp && strlen(tmp) < sizeof o->cacert - 32 ? tmp : "/tmp");
 	fd = mkstemp(o->cacert);
 	if (fd < 0 || !(f = fdopen(fd, "w"))) {
 		snprintf(err, errlen, "cannot write a certificate file: %s", strerror(errno));
@@ -277,7 +277,8 @@ static int make_tls(struct bench_origin *o, char *err, size_t errlen)
 		o->cacert[0] = '\0';
 		goto out_msg;
 	}
-	if (!PEM_write_X509(f, x) | (fclose(f) != 0)) {
+	int written = PEM_write_X509(f, x);
+	if (fclose(f) != 0 || !written) {
 		snprintf(err, errlen, "cannot write %s", o->cacert);
 		goto out_msg;
 	}

@@ -165,7 +165,7 @@ struct bench_site *bench_site_new(uint32_t n_pages, size_t size, uint64_t seed,
 	if (!s->u || !cap)
 		goto fail;
 
-	uint32_t id = 0, list0, old0, gone0, priv0;
+	uint32_t id = 0, list0, old0, priv0;
 	for (uint32_t i = 0; i < P; i++, id++) {
 		uint64_t x = seed ^ (i * 0x9e3779b97f4a7c15ULL);
 		rc = i == 0 ? set_path(&s->u[id], BENCH_PAGE, "/")
@@ -199,7 +199,6 @@ struct bench_site *bench_site_new(uint32_t n_pages, size_t size, uint64_t seed,
 		s->u[id + k].target = id + R + k;
 	}
 	id += 2 * R;
-	gone0 = id;
 	for (uint32_t k = 0; k < G; k++, id++)
 		if ((rc = set_path(&s->u[id], BENCH_GONE, "/gone/%u.html", k)))
 			goto fail;
@@ -256,7 +255,6 @@ struct bench_site *bench_site_new(uint32_t n_pages, size_t size, uint64_t seed,
 			memcpy(s->u[t].links, a->links, a->nlinks * sizeof *a->links);
 			s->u[t].nlinks = a->nlinks;
 		}
-	(void)gone0;
 	if ((rc = index_paths(s)) || (rc = compute_depths(s)))
 		goto fail;
 	free(cap);
