@@ -69,7 +69,7 @@ struct bench_site {
 };
 
 /* Limits of the generator (each checked by bench_site_new). */
-#define BENCH_MAX_PAGES 1000000u   /* ~0.5 GB of site tables */
+#define BENCH_MAX_PAGES 1000000u   /* ~230 MB of site tables */
 #define BENCH_MIN_SIZE 256u
 #define BENCH_MAX_SIZE (16u << 20)
 
