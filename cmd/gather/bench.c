@@ -404,8 +404,9 @@ int cmd_bench(int argc, char **argv)
 	for (size_t i = 0; i < 6; i++)
 		if (run.by_status[i])
 			fprintf(stderr, ", HTTP %zuxx %llu", i, (unsigned long long)run.by_status[i]);
-	fprintf(stderr, "\n  rate:       %.0f pages/s, %.1f MB/s of bodies (decoded), %.2f s\n",
-	        pps, mbps, wall);
+	fprintf(stderr, "\n  rate:       %.0f pages/s, %.1f MB/s of bodies (decoded), %.2f s; "
+	        "the origin sent %.1f MB of bodies%s\n", pps, mbps, wall,
+	        (double)bench_origin_bytes_sent(origin) / 1e6, a.gzip ? " (gzip)" : "");
 	fprintf(stderr, "  fetch time: p50 %.0f ms, p90 %.0f ms, p99 %.0f ms, max %.0f ms\n",
 	        pct(run.time_ms, run.n, 50), pct(run.time_ms, run.n, 90),
 	        pct(run.time_ms, run.n, 99), run.n ? (double)run.time_ms[run.n - 1] : 0.0);
@@ -427,7 +428,7 @@ int cmd_bench(int argc, char **argv)
 	if (ferr < 0)
 		fprintf(stderr, "gather bench: %s\n", err);
 	if (a.json) {
-		json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:b,s:I}",
+		json_t *j = json_pack("{s:s,s:I,s:I,s:I,s:I,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:f,s:I,s:f,s:b,s:I,s:I,s:I}",
 		                      "mode", a.mode == BENCH_CRAWL ? "crawl" : "get",
 		                      "site_pages", (json_int_t)site->n_pages,
 		                      "pages", (json_int_t)run.check.pages,
@@ -440,7 +441,9 @@ int cmd_bench(int argc, char **argv)
 		                      "max_ms", run.n ? (double)run.time_ms[run.n - 1] : 0.0,
 		                      "cpu_s", client_cpu, "origin_cpu_s", ocpu,
 		                      "rss_kb", (json_int_t)peak, "bytes_per_page", per_page,
-		                      "exact", exact, "differences", (json_int_t)run.check.diffs);
+		                      "exact", exact, "differences", (json_int_t)run.check.diffs,
+		                      "bytes", (json_int_t)run.bytes,
+		                      "origin_bytes", (json_int_t)bench_origin_bytes_sent(origin));
 		if (!j || json_dumpf(j, stdout, JSON_COMPACT) < 0 || fputc('\n', stdout) == EOF) {
 			json_decref(j);
 			goto oom;

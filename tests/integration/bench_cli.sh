@@ -43,6 +43,10 @@ run tls --pages 2000 --tls
 exact tls 2000
 run gzip --pages 2000 --gzip
 exact gzip 2000
+# gzip on the wire, decoded by the client: the origin sent less than came out
+jq -e '.origin_bytes > 0 and .origin_bytes * 2 < .bytes' "$tmp/gzip.json" > /dev/null ||
+	bad "gzip: not compressed on the wire: $(cat "$tmp/gzip.json")"
+jq -e '.origin_bytes >= .bytes' "$tmp/crawl.json" > /dev/null || bad "crawl: $(cat "$tmp/crawl.json")"
 run get --pages 2000 --mode get
 exact get 2000
 jq -e '.records == 2000 and .mode == "get"' "$tmp/get.json" > /dev/null || bad "get: $(cat "$tmp/get.json")"

@@ -506,6 +506,23 @@ START_TEST(test_check)
 	ck_assert(!bench_check_finish(&c, NULL, 1, &odd, 1));
 	ck_assert_ptr_nonnull(strstr(c.shown[0], "more than once"));
 	bench_check_free(&c);
+	/* a crawler that ignores robots.txt: a private page served */
+	uint32_t *counts = calloc(s->n, sizeof *counts);
+	uint32_t priv = 0;
+	ck_assert_int_eq(bench_check_init(&c, s, BENCH_CRAWL, BASE), 0);
+	for (uint32_t id = 0; id < s->n; id++) {
+		counts[id] = c.expect_fetch[id];
+		c.seen[id] = c.expect_record[id];   /* every record there */
+		if (s->u[id].kind == BENCH_PRIVATE)
+			priv = id;
+	}
+	ck_assert_uint_eq(counts[priv], 0);
+	counts[priv] = 1;
+	ck_assert(!bench_check_finish(&c, counts, 0, NULL, 0));
+	ck_assert_uint_eq(c.diffs, 1);
+	ck_assert_ptr_nonnull(strstr(c.shown[0], "served it 1 times, expected 0"));
+	bench_check_free(&c);
+	free(counts);
 	bench_site_free(s);
 }
 END_TEST
