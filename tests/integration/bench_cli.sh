@@ -58,7 +58,7 @@ GATHER_BENCH_BARE_ID=0 run bare --pages 2000
 [ "$rc" -eq 1 ] || bad "bare: exit $rc, want 1"
 jq -e '.exact == false and .differences > 0 and .pages < 2000' "$tmp/bare.json" > /dev/null ||
 	bad "bare: $(cat "$tmp/bare.json")"
-grep -q 'NOT exact' "$tmp/bare.err" && grep -q 'no record (the run missed it)' "$tmp/bare.err" ||
+{ grep -q 'NOT exact' "$tmp/bare.err" && grep -q 'no record (the run missed it)' "$tmp/bare.err"; } ||
 	bad "bare: the report does not list what differed: $(cat "$tmp/bare.err")"
 
 # Outputs go where asked: one JSON line per record, each URL once.
