@@ -390,6 +390,12 @@ void bench_origin_free(struct bench_origin *o)
 	bench_origin_stop(o);
 	if (o->http)
 		evhttp_free(o->http);
+	/* Connections still open (a client that left without closing) are
+	 * freed by evhttp_free, a TLS one partly through callbacks deferred to
+	 * the loop: run them once, here on the owner's thread, the origin's
+	 * having ended. */
+	if (o->base && o->started)
+		event_base_loop(o->base, EVLOOP_NONBLOCK);
 	if (o->base)
 		event_base_free(o->base);
 	if (o->ssl)
