@@ -78,5 +78,6 @@ int cmd_get(int argc, char **argv);
 int cmd_crawl(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
+int cmd_bench(int argc, char **argv);
 
 #endif

@@ -1,13 +1,15 @@
 #!/bin/sh
 # docs_cli.sh — gather(1) and --help describe the same options: every option
 # that `gather get --help` or `gather crawl --help` lists is in gather.1, and
-# every option gather.1 lists is accepted by --help of get or crawl.  Same for
-# gatherd(8) and `gatherd --help`.
+# every option gather.1 lists is accepted by --help of get, crawl or bench;
+# the BENCH section of gather.1 and `gather bench --help` list the same
+# options.  Same for gatherd(8) and `gatherd --help`.
 set -u
 : "${top_srcdir:=.}" "${top_builddir:=.}"
 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-{ "$top_builddir/gather" get --help; "$top_builddir/gather" crawl --help; } |
+{ "$top_builddir/gather" get --help; "$top_builddir/gather" crawl --help;
+  "$top_builddir/gather" bench --help; } |
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/help"
 grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' "$top_srcdir/cmd/gather/gather.1.in" |
 	sed 's/\\fB//; s/\\fR//; s/\\-/-/g' | sort -u > "$tmp/man"
@@ -22,6 +24,14 @@ done
 for o in $(cat "$tmp/man1"); do
 	grep -qx -- "$o" "$tmp/help" || { echo "FAIL: $o is in gather.1 but not in --help" >&2; fail=1; }
 done
+# gather bench: its own options, in the BENCH section
+"$top_builddir/gather" bench --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/bhelp"
+sed -n '/^\.SH BENCH/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1" |
+	grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' | sed 's/\\fB//; s/\\fR//; s/\\-/-/g' |
+	{ cat; echo --help; } | sort -u > "$tmp/bman"
+[ "$(wc -l < "$tmp/bhelp")" -ge 10 ] || { echo "FAIL: gather bench --help lists too few options" >&2; fail=1; }
+diff "$tmp/bhelp" "$tmp/bman" > "$tmp/bdiff" ||
+	{ echo "FAIL: gather bench --help (<) and gather.1's BENCH (>) differ:" >&2; cat "$tmp/bdiff" >&2; fail=1; }
 # gatherd
 "$top_builddir/gatherd" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/dhelp"
 for o in $(cat "$tmp/dhelp"); do
