@@ -83,14 +83,12 @@ int64_t bench_check_record(struct bench_check *c, const char *url, const char *f
 			     status, gather_err_name(err));
 		return id;
 	}
-	if (u->kind == BENCH_OLD) {   /* followed to its NEW page */
+	if (u->kind == BENCH_OLD) {   /* the 301, pointing at its NEW page */
 		int64_t fid = id_of(c, final_url);
-		if (err != 0 || status != 200 || fid != (int64_t)u->target)
-			diff(c, "%s: expected a redirect to %s and 200, got status %d, %s, final URL %s",
+		if (err != 0 || status != 301 || fid != (int64_t)u->target)
+			diff(c, "%s: expected a 301 to %s, got status %d, %s, final URL %s",
 			     url, c->site->u[u->target].path, status, gather_err_name(err),
 			     final_url ? final_url : "none");
-		else
-			c->pages++;
 		return id;
 	}
 	if (err != 0 || status != want) {

@@ -15,6 +15,8 @@
  *                                      keeps it), so both are fetched
  *   OLD       /old/<k>.html            301 to the NEW page k
  *   NEW       /new/<k>.html            200 HTML, linked only through OLD k
+ *                                      (a crawl records the 301 of OLD k, and
+ *                                      NEW k as a page of its own)
  *   GONE      /gone/<k>.html           404
  *   PRIVATE   /private/<k>.html        200 HTML, but robots.txt disallows
  *                                      /private/; allowed pages link to it
