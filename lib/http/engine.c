@@ -209,22 +209,34 @@ static void reap(struct gather_engine *e)
 	}
 }
 
+static bool engine_may_admit(const struct gather_engine *e)
+{
+	return !e->max_running || e->nrunning < e->max_running;
+}
+
+/* Fetches run or admitted per kick: a slice, so that a burst of 10,000
+ * admissions (each a connect) does not hold the loop from its I/O. */
+#define ENGINE_KICK_SLICE 1024
+
 /* The kick event: free finished fetches, admit pending ones up to the
- * concurrency, run the ones woken from host queues.  Bounded per turn. */
+ * concurrency, run the ones woken from host queues, at most a slice of
+ * each per loop turn.  What is left re-arms the kick as a zero timer, so
+ * it runs again after the loop has polled for I/O, until everything the
+ * concurrency allows is admitted (no later event is needed to carry on). */
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gather_engine *e = arg;
 	(void)fd, (void)what;
 	e->kick_armed = false;
 	reap(e);
-	for (unsigned n = 0; n < 4096; n++) {
+	for (unsigned n = 0; n < ENGINE_KICK_SLICE; n++) {
 		struct fetch *f = TAILQ_FIRST(&e->ready);
 		if (!f)
 			break;
 		engine_unwait(e, f);
 		fetch_run(f);
 	}
-	for (unsigned n = 0; n < 4096 && (!e->max_running || e->nrunning < e->max_running); n++) {
+	for (unsigned n = 0; n < ENGINE_KICK_SLICE && engine_may_admit(e); n++) {
 		struct fetch *f = TAILQ_FIRST(&e->pending);
 		if (!f)
 			break;
@@ -234,6 +246,13 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		f->admitted = true;
 		e->nrunning++;
 		fetch_start(f);
+	}
+	if (e->kick_armed || e->freeing)
+		return;
+	if (!TAILQ_EMPTY(&e->ready) || (!TAILQ_EMPTY(&e->pending) && engine_may_admit(e))) {
+		static const struct timeval now = { 0, 0 };
+		e->kick_armed = true;
+		event_add(&e->kick, &now);
 	}
 }
 
