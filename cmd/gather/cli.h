@@ -18,6 +18,11 @@ enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
               struct gather_strv *pos);
 
+/* Lower o->concurrency to what the descriptor limit allows (each fetch
+ * holds a socket), saying so once per process on stderr.  cmd names the
+ * subcommand in the message. */
+void cli_cap_concurrency(const char *cmd, struct gather_opts *o);
+
 /* Print the option list for cmd, as --help shows it. */
 void cli_print_options(FILE *f, unsigned cmd);
 
