@@ -85,7 +85,7 @@ enum fetch_state {
 struct fetch {
 	struct gather_engine *e;
 	TAILQ_ENTRY(fetch) link;      /* in pending, running or reap */
-	TAILQ_ENTRY(fetch) wlink;     /* in host->waiting or e->ready */
+	TAILQ_ENTRY(fetch) wlink;     /* in host->waiting, e->ready or e->fdwait */
 	enum { W_NONE, W_HOST, W_READY, W_FD } wq;
 	enum fetch_state state;
 	struct host *host;

@@ -9,7 +9,7 @@
 source "${top_srcdir:-.}/tests/lib/cli_lib.sh"
 need curl
 N=${CONNS_MANY_N:-5000}
-MS=${CONNS_MANY_MS:-4000}
+MS=${CONNS_MANY_MS:-8000}
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -lt $((N + 256)) ]; then
 	echo "hard descriptor limit $hard < $((N + 256)): cannot hold $N connections; skipped" >&2
