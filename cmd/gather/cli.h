@@ -43,6 +43,11 @@ void cli_summary(const char *who, const struct gather_run_stats *st);
 int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
               struct gather_strv *pos);
 
+/* Lower o->concurrency to what the descriptor limit allows (each fetch
+ * holds a socket), saying so once per process on stderr.  cmd names the
+ * subcommand in the message. */
+void cli_cap_concurrency(const char *cmd, struct gather_opts *o);
+
 /* Print the option list for cmd, as --help shows it. */
 void cli_print_options(FILE *f, unsigned cmd);
 

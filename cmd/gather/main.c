@@ -13,6 +13,7 @@
 #include "cli.h"
 #include "gather/error.h"
 #include "gather/options.h"
+#include "util/fdlimit.h"
 
 static void usage(FILE *f)
 {
@@ -150,6 +151,7 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 			goto out;
 		}
 	}
+	cli_cap_concurrency(argv[0], o);
 	for (int i = optind; i < argc; i++)
 		if (gather_strv_push(pos, argv[i]) < 0) {
 			fprintf(stderr, "gather: out of memory\n");
@@ -162,6 +164,22 @@ out:
 	free(noname);
 	free(lo);
 	return ret;
+}
+
+void cli_cap_concurrency(const char *cmd, struct gather_opts *o)
+{
+	static bool said; /* once per process, however many jobs */
+	uint64_t nfd = gather_fd_limit();
+	unsigned c = gather_fd_concurrency(nfd, o->concurrency);
+	if (c == o->concurrency)
+		return;
+	if (!said)
+		fprintf(stderr, "gather %s: concurrency %u lowered to %u: the descriptor limit "
+		        "(ulimit -n) is %llu, %llu of them kept for files and the rest\n", cmd,
+		        o->concurrency, c, (unsigned long long)nfd,
+		        (unsigned long long)gather_fd_reserve(nfd));
+	said = true;
+	o->concurrency = c;
 }
 
 int main(int argc, char **argv)
@@ -177,6 +195,10 @@ int main(int argc, char **argv)
 	/* libevent and OpenSSL write to sockets without MSG_NOSIGNAL: a peer
 	 * that goes away must give EPIPE, not kill us; so must a closed stdout. */
 	signal(SIGPIPE, SIG_IGN);
+	/* Each fetch in flight holds a socket: take every descriptor the
+	 * hard limit allows (as nginx's worker_rlimit_nofile), then
+	 * cli_cap_concurrency fits --concurrency to it. */
+	gather_fd_limit_raise();
 	/* A closed stdin/stdout/stderr would be reused by the first socket or
 	 * file we open, and records written into it: hold each closed one with
 	 * /dev/null opened the wrong way round, so using it fails (EBADF). */

@@ -196,8 +196,10 @@ static int load_all(struct run *run, int nfiles, char **paths)
 	if (!run->jobs)
 		return EXIT_USAGE;
 	for (size_t f = 0, k = 0; f < run->nfiles; f++)
-		for (size_t j = 0; j < run->files[f].n; j++, k++)
+		for (size_t j = 0; j < run->files[f].n; j++, k++) {
+			cli_cap_concurrency("run", &run->files[f].jobs[j].opts);
 			run->jobs[k] = (struct run_job){ .job = &run->files[f].jobs[j], .run = run };
+		}
 	return 0;
 }
 

@@ -17,6 +17,10 @@ enum gather_scope {
 	GATHER_SCOPE_ANY,
 };
 
+/* --depth inf (job files: depth = "inf"): follow links without a depth
+ * limit.  The largest finite depth is one less. */
+#define GATHER_DEPTH_INF UINT32_MAX
+
 /* A growable vector of owned strings. */
 struct gather_strv {
 	char **v;
@@ -68,7 +72,7 @@ struct gather_opts {
 	struct gather_strv regex;     /* "NAME=PCRE2" */
 
 	/* crawl */
-	unsigned depth;
+	unsigned depth;               /* GATHER_DEPTH_INF: no limit */
 	uint64_t max_pages;           /* 0: unlimited */
 	uint64_t max_time_ms;         /* 0: unlimited */
 	enum gather_scope scope;

@@ -16,6 +16,15 @@
  * link lists is held.  m only grows, unless a URL is added from outside
  * below it (see frontier.h).
  *
+ * Depth levels.  Nothing is sized by max_depth (which may be
+ * GATHER_DEPTH_INF): a depth has a level (its count of unfinished URLs,
+ * its kept list and its ready bucket) only while one of these is not
+ * empty, found through a map, and three min-heaps of levels keyed by
+ * depth (non-empty unfinished count, kept list, ready bucket) give the
+ * shallowest of each in O(log levels), however many depths lie empty
+ * between them.  A host likewise holds a FIFO only per depth it has
+ * queued URLs at, in a small array sorted by depth.
+ *
  * Politeness.  Each host has a FIFO of queued entries per depth.  A host
  * with queued entries is in one of: the ready bucket of its shallowest
  * queued depth (can start now), the waiting heap ordered by ready_at_ms
@@ -30,6 +39,7 @@
 
 #include "gather/error.h"
 #include "crawl/frontier.h"
+#include "crawl/frontier-mem.h"
 #include "util/seen.h"
 #include "util/u64map.h"
 
@@ -56,6 +66,16 @@ struct elist {
 	struct fentry *head, *tail;
 };
 
+struct hlist {
+	struct fhost *head, *tail;
+};
+
+/* A host's queued entries of one depth.  Owned by its host. */
+struct hq {
+	unsigned depth;
+	struct elist l;
+};
+
 /* A host (host[:port]).  Owned by mem->hosts; lives as long as the frontier. */
 struct fhost {
 	uint64_t fp;
@@ -63,17 +83,31 @@ struct fhost {
 	size_t queued;
 	uint64_t ready_at_ms;    /* no start before this */
 	uint64_t delay_ms;       /* between starts; >= the frontier's */
-	struct elist *q;         /* per depth, nq of them */
-	unsigned nq;
-	unsigned mind;           /* shallowest non-empty q when queued > 0 */
+	struct hq **q;           /* non-empty queues, by depth ascending */
+	unsigned nq, qcap;
 	enum { H_NONE, H_READY, H_WAITING } where;
-	unsigned bucket;             /* H_READY: in ready[bucket] */
+	struct level *bucket;        /* H_READY: in bucket->ready */
 	struct fhost *rprev, *rnext;
 	size_t heap_idx;             /* in waiting heap */
 };
 
-struct hlist {
-	struct fhost *head, *tail;
+enum { LV_UNFIN, LV_KEPT, LV_READY, LV_N };
+#define LV_OUT SIZE_MAX
+
+/* One depth in use.  Owned by mem->levels; freed as soon as all three
+ * parts are empty. */
+struct level {
+	unsigned depth;
+	uint64_t unfin;          /* queued + in flight */
+	struct elist kept;       /* fetched, unsettled, with links */
+	struct hlist ready;      /* hosts whose shallowest queued depth this is */
+	size_t pos[LV_N];        /* index in mem->lv[k], or LV_OUT */
+};
+
+/* A min-heap of levels by depth. */
+struct lheap {
+	struct level **v;
+	size_t n, cap;
 };
 
 struct mem {
@@ -84,12 +118,10 @@ struct mem {
 	struct gather_u64map entries; /* fp -> struct fentry */
 	struct gather_u64map hosts;   /* fp of host key -> struct fhost */
 	size_t nhosts;
-	/* Per depth 0..max_depth (allocated at creation). */
-	uint64_t *unfin;         /* queued + in flight */
-	struct elist *kept;      /* fetched, unsettled, with links */
-	struct hlist *ready;
-	unsigned ndepth;
-	unsigned unfin_min, kept_min, ready_min; /* hints: nothing below */
+	struct gather_u64map levels;  /* depth + 1 -> struct level */
+	struct lheap lv[LV_N];        /* levels with that part non-empty */
+	uint64_t nhq;                 /* host queues held */
+	uint64_t touched;             /* test hook: slots looked at */
 	struct fhost **heap;
 	size_t nheap, heapcap;
 	struct fentry **stack;   /* pages whose links are to be offered again */
@@ -153,6 +185,201 @@ static void el_unlink(struct elist *l, struct fentry *e)
 	e->prev = e->next = NULL;
 }
 
+/* ---- depth levels ---------------------------------------------------- */
+
+static void lh_swap(struct lheap *h, int k, size_t a, size_t b)
+{
+	struct level *t = h->v[a];
+	h->v[a] = h->v[b];
+	h->v[b] = t;
+	h->v[a]->pos[k] = a;
+	h->v[b]->pos[k] = b;
+}
+
+static void lh_fix(struct mem *m, int k, size_t i)
+{
+	struct lheap *h = &m->lv[k];
+	while (i > 0 && h->v[(i - 1) / 2]->depth > h->v[i]->depth) {
+		m->touched++;
+		lh_swap(h, k, i, (i - 1) / 2);
+		i = (i - 1) / 2;
+	}
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, s = i;
+		m->touched++;
+		if (l < h->n && h->v[l]->depth < h->v[s]->depth)
+			s = l;
+		if (r < h->n && h->v[r]->depth < h->v[s]->depth)
+			s = r;
+		if (s == i)
+			return;
+		lh_swap(h, k, i, s);
+		i = s;
+	}
+}
+
+/* Puts L in or takes it out of heap k.  Room was reserved when L was
+ * made (level_need), so this cannot fail. */
+static void lh_set(struct mem *m, int k, struct level *L, bool in)
+{
+	struct lheap *h = &m->lv[k];
+	if (in && L->pos[k] == LV_OUT) {
+		L->pos[k] = h->n;
+		h->v[h->n++] = L;
+		lh_fix(m, k, L->pos[k]);
+	} else if (!in && L->pos[k] != LV_OUT) {
+		size_t i = L->pos[k];
+		L->pos[k] = LV_OUT;
+		h->n--;
+		if (i != h->n) {
+			h->v[i] = h->v[h->n];
+			h->v[i]->pos[k] = i;
+			lh_fix(m, k, i);
+		}
+	}
+}
+
+static struct level *lh_min(struct mem *m, int k)
+{
+	m->touched++;
+	return m->lv[k].n ? m->lv[k].v[0] : NULL;
+}
+
+static struct level *level_get(struct mem *m, unsigned d)
+{
+	m->touched++;
+	return gather_u64map_get(&m->levels, (uint64_t)d + 1);
+}
+
+/* Called after any part of L changed: keeps its heap places right, and
+ * frees it when all its parts are empty (L is invalid after that). */
+static void level_update(struct mem *m, struct level *L)
+{
+	lh_set(m, LV_UNFIN, L, L->unfin > 0);
+	lh_set(m, LV_KEPT, L, L->kept.head != NULL);
+	lh_set(m, LV_READY, L, L->ready.head != NULL);
+	if (!L->unfin && !L->kept.head && !L->ready.head) {
+		gather_u64map_del(&m->levels, (uint64_t)L->depth + 1);
+		free(L);
+	}
+}
+
+/* The level of depth d, made if need be; NULL on OOM.  A new level is
+ * empty: the caller puts something in it and calls level_update. */
+static struct level *level_need(struct mem *m, unsigned d)
+{
+	struct level *L = level_get(m, d);
+	if (L)
+		return L;
+	size_t want = m->levels.count + 1;
+	for (int k = 0; k < LV_N; k++) {
+		struct lheap *h = &m->lv[k];
+		if (h->cap >= want)
+			continue;
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		struct level **v = realloc(h->v, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		h->v = v;
+		h->cap = cap;
+	}
+	L = calloc(1, sizeof *L);
+	if (!L)
+		return NULL;
+	L->depth = d;
+	for (int k = 0; k < LV_N; k++)
+		L->pos[k] = LV_OUT;
+	if (gather_u64map_put(&m->levels, (uint64_t)d + 1, L)) {
+		free(L);
+		return NULL;
+	}
+	return L;
+}
+
+/* Smallest depth with an unfinished URL, or UINT64_MAX if none. */
+static uint64_t unfin_min(struct mem *m)
+{
+	struct level *L = lh_min(m, LV_UNFIN);
+	return L ? L->depth : UINT64_MAX;
+}
+
+/* L must exist (it holds an unfinished URL at depth d). */
+static void unfin_dec(struct mem *m, unsigned d)
+{
+	struct level *L = level_get(m, d);
+	L->unfin--;
+	level_update(m, L);
+}
+
+/* ---- host depth queues --------------------------------------------------- */
+
+/* Index of the first queue of h with depth >= d (binary search). */
+static unsigned hq_lower(struct mem *m, const struct fhost *h, unsigned d)
+{
+	unsigned lo = 0, hi = h->nq;
+	while (lo < hi) {
+		unsigned mid = lo + (hi - lo) / 2;
+		m->touched++;
+		if (h->q[mid]->depth < d)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+static struct hq *hq_get(struct mem *m, const struct fhost *h, unsigned d)
+{
+	unsigned i = hq_lower(m, h, d);
+	return i < h->nq && h->q[i]->depth == d ? h->q[i] : NULL;
+}
+
+/* h's queue of depth d, made if need be; NULL on OOM.  A queue made here
+ * is empty: the caller puts an entry in it at once. */
+static struct hq *hq_need(struct mem *m, struct fhost *h, unsigned d)
+{
+	unsigned i = hq_lower(m, h, d);
+	if (i < h->nq && h->q[i]->depth == d)
+		return h->q[i];
+	if (h->nq == h->qcap) {
+		unsigned cap = h->qcap ? h->qcap * 2 : 2;
+		struct hq **q = realloc(h->q, cap * sizeof *q);
+		if (!q)
+			return NULL;
+		h->q = q;
+		h->qcap = cap;
+	}
+	struct hq *hq = calloc(1, sizeof *hq);
+	if (!hq)
+		return NULL;
+	hq->depth = d;
+	memmove(h->q + i + 1, h->q + i, (h->nq - i) * sizeof *h->q);
+	m->touched += h->nq - i;
+	h->q[i] = hq;
+	h->nq++;
+	m->nhq++;
+	return hq;
+}
+
+/* Frees hq if it is empty. */
+static void hq_trim(struct mem *m, struct fhost *h, struct hq *hq)
+{
+	if (hq->l.head)
+		return;
+	unsigned i = hq_lower(m, h, hq->depth);
+	memmove(h->q + i, h->q + i + 1, (h->nq - i - 1) * sizeof *h->q);
+	m->touched += h->nq - i - 1;
+	h->nq--;
+	m->nhq--;
+	free(hq);
+	if (!h->nq) {
+		/* A host between bursts holds no array at all. */
+		free(h->q);
+		h->q = NULL;
+		h->qcap = 0;
+	}
+}
+
 /* ---- waiting heap (min ready_at_ms) -------------------------------------- */
 
 static void heap_swap(struct mem *m, size_t a, size_t b)
@@ -199,7 +426,8 @@ static void heap_remove(struct mem *m, struct fhost *h)
 static void host_unplace(struct mem *m, struct fhost *h)
 {
 	if (h->where == H_READY) {
-		struct hlist *l = &m->ready[h->bucket];
+		struct level *L = h->bucket;
+		struct hlist *l = &L->ready;
 		if (h->rprev)
 			h->rprev->rnext = h->rnext;
 		else
@@ -209,6 +437,8 @@ static void host_unplace(struct mem *m, struct fhost *h)
 		else
 			l->tail = h->rprev;
 		h->rprev = h->rnext = NULL;
+		h->bucket = NULL;
+		level_update(m, L);
 	} else if (h->where == H_WAITING) {
 		heap_remove(m, h);
 	}
@@ -217,14 +447,14 @@ static void host_unplace(struct mem *m, struct fhost *h)
 
 /* Called whenever something about h changed (queue, in-flight count,
  * ready time): puts h where it belongs.  The heap cannot fail to grow
- * because it was sized to hold every host when the host was made. */
+ * because it was sized to hold every host when the host was made, and
+ * the level of h's shallowest queued depth exists: it counts those URLs
+ * as unfinished. */
 static void host_place(struct mem *m, struct fhost *h)
 {
 	host_unplace(m, h);
 	if (!h->queued || h->inflight >= m->c.per_host)
 		return;
-	while (h->mind < h->nq && !h->q[h->mind].head)
-		h->mind++;
 	if (h->ready_at_ms > m->now_ms) {
 		h->where = H_WAITING;
 		h->heap_idx = m->nheap;
@@ -232,9 +462,10 @@ static void host_place(struct mem *m, struct fhost *h)
 		heap_fix(m, h->heap_idx);
 		return;
 	}
+	struct level *L = level_get(m, h->q[0]->depth);
 	h->where = H_READY;
-	h->bucket = h->mind;
-	struct hlist *l = &m->ready[h->mind];
+	h->bucket = L;
+	struct hlist *l = &L->ready;
 	h->rnext = NULL;
 	h->rprev = l->tail;
 	if (l->tail)
@@ -242,8 +473,7 @@ static void host_place(struct mem *m, struct fhost *h)
 	else
 		l->head = h;
 	l->tail = h;
-	if (h->mind < m->ready_min)
-		m->ready_min = h->mind;
+	level_update(m, L);
 }
 
 static struct fhost *host_get(struct mem *m, const char *url)
@@ -263,14 +493,11 @@ static struct fhost *host_get(struct mem *m, const char *url)
 	h = calloc(1, sizeof *h);
 	if (!h)
 		return NULL;
-	h->q = calloc(m->ndepth, sizeof *h->q);
-	if (!h->q || gather_u64map_put(&m->hosts, fp, h)) {
-		free(h->q);
+	if (gather_u64map_put(&m->hosts, fp, h)) {
 		free(h);
 		return NULL;
 	}
 	h->fp = fp;
-	h->nq = m->ndepth;
 	h->delay_ms = m->c.delay_ms;
 	m->nhosts++;
 	m->st.hosts = m->nhosts;
@@ -286,66 +513,77 @@ static void entry_free(struct fentry *e)
 	free(e);
 }
 
-static void unfin_inc(struct mem *m, unsigned d)
-{
-	m->unfin[d]++;
-	if (d < m->unfin_min)
-		m->unfin_min = d;
-}
-
-/* Smallest depth with an unfinished URL, or ndepth if none. */
-static unsigned unfin_min(struct mem *m)
-{
-	while (m->unfin_min < m->ndepth && !m->unfin[m->unfin_min])
-		m->unfin_min++;
-	return m->unfin_min;
-}
-
-static void queue_push(struct mem *m, struct fentry *e)
+/* Queues e (QUEUED, counted unfinished at its depth) on hq, its host's
+ * queue of its depth, at the tail or, when first, at the head. */
+static void queue_push(struct mem *m, struct fentry *e, struct hq *hq, bool first)
 {
 	struct fhost *h = e->host;
-	el_push(&h->q[e->depth], e);
+	struct elist *l = &hq->l;
+	if (first) {
+		e->prev = NULL;
+		e->next = l->head;
+		if (l->head)
+			l->head->prev = e;
+		else
+			l->tail = e;
+		l->head = e;
+	} else {
+		el_push(l, e);
+	}
 	h->queued++;
-	if (h->queued == 1 || e->depth < h->mind)
-		h->mind = e->depth;
 	host_place(m, h);
 }
 
 /* Called by offer for a known, unsettled entry reached by a shorter path:
- * its depth drops to d (parent: the page that linked it). */
-static void entry_lower(struct mem *m, struct fentry *e, unsigned d, const char *parent)
+ * its depth drops to d (parent: the page that linked it).  0, or
+ * GATHER_E_NOMEM with nothing changed. */
+static int entry_lower(struct mem *m, struct fentry *e, unsigned d, const char *parent)
 {
-	m->st.lowered++;
+	struct level *L = level_need(m, d);
+	if (!L)
+		return GATHER_E_NOMEM;
 	if (e->state == FE_QUEUED) {
 		struct fhost *h = e->host;
-		el_unlink(&h->q[e->depth], e);
+		struct hq *to = hq_need(m, h, d);
+		if (!to) {
+			level_update(m, L);   /* frees it if it was made for this */
+			return GATHER_E_NOMEM;
+		}
+		struct hq *from = hq_get(m, h, e->depth);
+		el_unlink(&from->l, e);
+		hq_trim(m, h, from);
 		h->queued--;
-		m->unfin[e->depth]--;
+		L->unfin++;
+		level_update(m, L);
+		unfin_dec(m, e->depth);
 		e->depth = d;
-		unfin_inc(m, d);
 		/* The record names the parent on the path that counts. */
 		char *p = parent ? strdup(parent) : NULL;
 		if (p || !parent) {
 			free(e->parent);
 			e->parent = p;
 		}
-		queue_push(m, e);
+		queue_push(m, e, to, false);
 	} else if (e->state == FE_INFLIGHT) {
-		m->unfin[e->depth]--;
+		L->unfin++;
+		level_update(m, L);
+		unfin_dec(m, e->depth);
 		e->depth = d;
-		unfin_inc(m, d);
 	} else {
-		el_unlink(&m->kept[e->depth], e);
+		struct level *old = level_get(m, e->depth);
+		el_unlink(&old->kept, e);
+		level_update(m, old);
 		e->depth = d;
-		el_push(&m->kept[d], e);
-		if (d < m->kept_min)
-			m->kept_min = d;
+		el_push(&L->kept, e);
+		level_update(m, L);
 		if (!e->on_stack) {
 			/* Room was reserved: stackcap > number of entries. */
 			e->on_stack = true;
 			m->stack[m->nstack++] = e;
 		}
 	}
+	m->st.lowered++;
+	return 0;
 }
 
 /* Offer url at depth d, found on parent: new → queued; known and unsettled
@@ -359,11 +597,8 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 	if (!fp)
 		fp = gather_seen_fingerprint(m->c.key, url, ulen);
 	struct fentry *e = gather_u64map_get(&m->entries, fp);
-	if (e) {
-		if (d < e->depth)
-			entry_lower(m, e, d, parent);
-		return 0;
-	}
+	if (e)
+		return d < e->depth ? entry_lower(m, e, d, parent) : 0;
 	if (gather_seen_has(m->seen, fp))
 		return 0;   /* settled at a depth <= d (see the top of this file) */
 	if (m->entries.count + 1 >= m->stackcap) {
@@ -375,11 +610,17 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 		m->stackcap = cap;
 	}
 	struct fhost *h = host_get(m, url);
+	if (!h)
+		return GATHER_E_NOMEM;
+	struct level *L = level_need(m, d);
+	if (!L)
+		return GATHER_E_NOMEM;
+	struct hq *hq = hq_need(m, h, d);
 	/* one allocation for the entry and its URL: a large frontier is
 	 * mostly queued entries */
-	e = h ? calloc(1, sizeof *e + ulen + 1) : NULL;
+	e = hq ? calloc(1, sizeof *e + ulen + 1) : NULL;
 	if (!e)
-		return GATHER_E_NOMEM;
+		goto fail;
 	e->fp = fp;
 	e->url = (char *)(e + 1);
 	memcpy(e->url, url, ulen + 1);
@@ -389,19 +630,28 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 	e->state = FE_QUEUED;
 	if ((parent && !e->parent) || gather_u64map_put(&m->entries, fp, e)) {
 		entry_free(e);
-		return GATHER_E_NOMEM;
+		goto fail;
 	}
 	int rc = gather_seen_add(m->seen, fp);
 	if (rc < 0) {
 		gather_u64map_del(&m->entries, fp);
 		entry_free(e);
+		if (hq)
+			hq_trim(m, h, hq);
+		level_update(m, L);
 		return rc;
 	}
-	unfin_inc(m, d);
+	L->unfin++;
+	level_update(m, L);
 	m->st.queued++;
 	m->st.seen++;
-	queue_push(m, e);
+	queue_push(m, e, hq, false);
 	return 1;
+fail:
+	if (hq)
+		hq_trim(m, h, hq);
+	level_update(m, L);
+	return GATHER_E_NOMEM;
 }
 
 /* Offer the kept links of each page on the stack at its depth + 1. */
@@ -412,6 +662,9 @@ static int drain_stack(struct mem *m)
 		struct fentry *e = m->stack[--m->nstack];
 		e->on_stack = false;
 		m->st.reoffered++;
+		/* (depth + 1 would wrap at GATHER_DEPTH_INF) */
+		if (e->depth >= m->c.max_depth)
+			continue;
 		const char *l = e->links;
 		for (size_t i = 0; i < e->nlinks; i++, l += strlen(l) + 1) {
 			int r = offer(m, l, 0, e->depth + 1, e->url);
@@ -429,20 +682,20 @@ static void settle(struct mem *m, struct fentry *e)
 	entry_free(e);
 }
 
-/* Frees the kept lists of every depth that cannot drop any more. */
+/* Frees the kept lists of every depth that cannot drop any more: those
+ * <= m + 1 (all of them when nothing is unfinished). */
 static void sweep(struct mem *m)
 {
-	unsigned mu = unfin_min(m);
-	unsigned upto = mu >= m->ndepth ? m->ndepth : mu + 2;
-	if (upto > m->ndepth)
-		upto = m->ndepth;
-	for (; m->kept_min < upto; m->kept_min++) {
-		struct elist *l = &m->kept[m->kept_min];
-		while (l->head) {
-			struct fentry *e = l->head;
-			el_unlink(l, e);
+	uint64_t mu = unfin_min(m);
+	uint64_t upto = mu == UINT64_MAX ? UINT64_MAX : mu + 2;
+	struct level *L;
+	while ((L = lh_min(m, LV_KEPT)) && L->depth < upto) {
+		while (L->kept.head) {
+			struct fentry *e = L->kept.head;
+			el_unlink(&L->kept, e);
 			settle(m, e);
 		}
+		level_update(m, L);
 	}
 }
 
@@ -467,9 +720,8 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 		m->now_ms = now_ms;
 	while (m->nheap && m->heap[0]->ready_at_ms <= m->now_ms)
 		host_place(m, m->heap[0]);
-	while (m->ready_min < m->ndepth && !m->ready[m->ready_min].head)
-		m->ready_min++;
-	if (m->ready_min >= m->ndepth) {
+	struct level *L = lh_min(m, LV_READY);
+	if (!L) {
 		if (m->nheap)
 			*ret_at_ms = m->heap[0]->ready_at_ms;
 		else if (m->st.queued || m->st.inflight)
@@ -478,9 +730,11 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 			return GATHER_FRONTIER_EMPTY;
 		return GATHER_FRONTIER_WAIT;
 	}
-	struct fhost *h = m->ready[m->ready_min].head;
-	struct fentry *e = h->q[h->mind].head;
-	el_unlink(&h->q[h->mind], e);
+	struct fhost *h = L->ready.head;
+	struct hq *hq = h->q[0];
+	struct fentry *e = hq->l.head;
+	el_unlink(&hq->l, e);
+	hq_trim(m, h, hq);
 	h->queued--;
 	h->inflight++;
 	h->ready_at_ms = m->now_ms + h->delay_ms;
@@ -529,15 +783,20 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 	if (r < 0)
 		rc = r;
 	e->state = FE_DONE;
-	m->unfin[e->depth]--;
 	m->st.inflight--;
 	m->st.done++;
 	if (!e->released) {
 		e->host->inflight--;
 		host_place(m, e->host);
 	}
-	unsigned mu = unfin_min(m);
-	if (mu >= m->ndepth || e->depth <= mu + 1) {
+	/* e's level must live until e's links are on its kept list or e is
+	 * settled: fix its heap place by hand, level_update (which may free
+	 * it) comes after. */
+	struct level *L = level_get(m, e->depth);
+	L->unfin--;
+	lh_set(m, LV_UNFIN, L, L->unfin > 0);
+	uint64_t mu = unfin_min(m);
+	if (mu == UINT64_MAX || e->depth <= mu + 1) {
 		settle(m, e);
 	} else {
 		/* Its depth may still drop: keep its links. */
@@ -558,11 +817,10 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 			e->links_len = len;
 			e->nlinks = n;
 			m->st.link_bytes += len;
-			el_push(&m->kept[e->depth], e);
-			if (e->depth < m->kept_min)
-				m->kept_min = e->depth;
+			el_push(&L->kept, e);
 		}
 	}
+	level_update(m, L);
 	sweep(m);
 	return rc;
 }
@@ -608,25 +866,18 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 	if (!e || e->state != FE_INFLIGHT)
 		return GATHER_E_INVALID;
 	struct fhost *h = e->host;
-	struct elist *l = &h->q[e->depth];
-	/* first in line: its turn had come */
-	e->prev = NULL;
-	e->next = l->head;
-	if (l->head)
-		l->head->prev = e;
-	else
-		l->tail = e;
-	l->head = e;
+	/* its queue went when it was taken out, if it was the last */
+	struct hq *hq = hq_need(m, h, e->depth);
+	if (!hq)
+		return GATHER_E_NOMEM;
 	e->state = FE_QUEUED;
 	if (!e->released)
 		h->inflight--;
 	e->released = false;
-	h->queued++;
-	if (h->queued == 1 || e->depth < h->mind)
-		h->mind = e->depth;
 	m->st.inflight--;
 	m->st.queued++;
-	host_place(m, h);
+	/* first in line: its turn had come */
+	queue_push(m, e, hq, true);
 	return 0;
 }
 
@@ -635,6 +886,21 @@ static void mem_stats(const struct gather_frontier *f, struct gather_frontier_st
 	const struct mem *m = (const struct mem *)f;
 	*ret = m->st;
 	ret->seen_bytes = gather_seen_bytes(m->seen);
+}
+
+uint64_t gather_frontier_mem_touched(const struct gather_frontier *f)
+{
+	return ((const struct mem *)f)->touched;
+}
+
+uint64_t gather_frontier_mem_levels(const struct gather_frontier *f)
+{
+	return ((const struct mem *)f)->levels.count;
+}
+
+uint64_t gather_frontier_mem_host_queues(const struct gather_frontier *f)
+{
+	return ((const struct mem *)f)->nhq;
 }
 
 static void mem_free(struct gather_frontier *f)
@@ -646,15 +912,20 @@ static void mem_free(struct gather_frontier *f)
 	for (size_t i = 0; i < m->hosts.cap; i++)
 		if (m->hosts.key[i]) {
 			struct fhost *h = m->hosts.val[i];
+			for (unsigned k = 0; k < h->nq; k++)
+				free(h->q[k]);
 			free(h->q);
 			free(h);
 		}
+	for (size_t i = 0; i < m->levels.cap; i++)
+		if (m->levels.key[i])
+			free(m->levels.val[i]);
 	gather_u64map_clear(&m->entries);
 	gather_u64map_clear(&m->hosts);
+	gather_u64map_clear(&m->levels);
 	gather_seen_free(m->seen);
-	free(m->unfin);
-	free(m->kept);
-	free(m->ready);
+	for (int k = 0; k < LV_N; k++)
+		free(m->lv[k].v);
 	free(m->heap);
 	free(m->stack);
 	free(m);
@@ -672,11 +943,11 @@ static const struct gather_frontier_ops mem_ops = {
 	.free = mem_free,
 };
 
+/* Nothing here is sized by c->max_depth: any depth, GATHER_DEPTH_INF
+ * (no limit) included, costs the same. */
 struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_conf *c)
 {
-	/* Per-depth arrays are sized max_depth + 1; refuse absurd depths
-	 * rather than allocate gigabytes (options cap --depth far lower). */
-	if (!c || c->max_depth > 1000000)
+	if (!c)
 		return NULL;
 	struct mem *m = calloc(1, sizeof *m);
 	if (!m)
@@ -686,15 +957,10 @@ struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_con
 	m->c = *c;
 	if (!m->c.per_host)
 		m->c.per_host = 1;
-	m->ndepth = c->max_depth + 1;
 	m->seen = gather_seen_new();
-	m->unfin = calloc(m->ndepth, sizeof *m->unfin);
-	m->kept = calloc(m->ndepth, sizeof *m->kept);
-	m->ready = calloc(m->ndepth, sizeof *m->ready);
-	if (!m->seen || !m->unfin || !m->kept || !m->ready) {
+	if (!m->seen) {
 		mem_free(&m->base);
 		return NULL;
 	}
-	m->unfin_min = m->kept_min = m->ready_min = m->ndepth;
 	return &m->base;
 }

@@ -91,6 +91,42 @@ static void wake_one(struct gather_engine *e, struct host *h)
 	engine_kick(e);
 }
 
+/* Wake the first fetch waiting for a descriptor: called when one was
+ * closed. */
+static bool wake_fd(struct gather_engine *e)
+{
+	struct fetch *f = TAILQ_FIRST(&e->fdwait);
+	if (!f)
+		return false;
+	engine_unwait(e, f);
+	TAILQ_INSERT_TAIL(&e->ready, f, wlink);
+	f->wq = W_READY;
+	engine_kick(e);
+	return true;
+}
+
+/* Retry waits for descriptors held by something other than our
+ * connections (files, other threads, or ENFILE: the whole system). */
+#define ENGINE_FD_RETRY_MS 100
+
+static void fd_timer_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct gather_engine *e = arg;
+	(void)fd, (void)what;
+	while (wake_fd(e))
+		;
+}
+
+void engine_wait_fd(struct gather_engine *e, struct fetch *f)
+{
+	TAILQ_INSERT_TAIL(&e->fdwait, f, wlink);
+	f->wq = W_FD;
+	if (!event_pending(&e->fd_timer, EV_TIMEOUT, NULL)) {
+		struct timeval tv = { 0, ENGINE_FD_RETRY_MS * 1000 };
+		event_add(&e->fd_timer, &tv);
+	}
+}
+
 SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen)
 {
 	if (!e->ssl_ctx)
@@ -107,8 +143,11 @@ void engine_conn_close(struct gather_engine *e, struct conn *c)
 	free(c);
 	h->nconns--;
 	e->nconns--;
-	if (!e->freeing)
+	if (!e->freeing) {
+		/* a descriptor is free now: first to one waiting for it */
+		wake_fd(e);
 		wake_one(e, h);
+	}
 }
 
 struct conn *engine_pool_take(struct gather_engine *e, struct host *h)
@@ -195,6 +234,8 @@ void engine_unwait(struct gather_engine *e, struct fetch *f)
 		}
 	} else if (f->wq == W_READY)
 		TAILQ_REMOVE(&e->ready, f, wlink);
+	else if (f->wq == W_FD)
+		TAILQ_REMOVE(&e->fdwait, f, wlink);
 	f->wq = W_NONE;
 }
 
@@ -209,22 +250,34 @@ static void reap(struct gather_engine *e)
 	}
 }
 
+static bool engine_may_admit(const struct gather_engine *e)
+{
+	return !e->max_running || e->nrunning < e->max_running;
+}
+
+/* Fetches run or admitted per kick: a slice, so that a burst of 10,000
+ * admissions (each a connect) does not hold the loop from its I/O. */
+#define ENGINE_KICK_SLICE 1024
+
 /* The kick event: free finished fetches, admit pending ones up to the
- * concurrency, run the ones woken from host queues.  Bounded per turn. */
+ * concurrency, run the ones woken from host queues, at most a slice of
+ * each per loop turn.  What is left re-arms the kick as a zero timer, so
+ * it runs again after the loop has polled for I/O, until everything the
+ * concurrency allows is admitted (no later event is needed to carry on). */
 static void kick_cb(evutil_socket_t fd, short what, void *arg)
 {
 	struct gather_engine *e = arg;
 	(void)fd, (void)what;
 	e->kick_armed = false;
 	reap(e);
-	for (unsigned n = 0; n < 4096; n++) {
+	for (unsigned n = 0; n < ENGINE_KICK_SLICE; n++) {
 		struct fetch *f = TAILQ_FIRST(&e->ready);
 		if (!f)
 			break;
 		engine_unwait(e, f);
 		fetch_run(f);
 	}
-	for (unsigned n = 0; n < 4096 && (!e->max_running || e->nrunning < e->max_running); n++) {
+	for (unsigned n = 0; n < ENGINE_KICK_SLICE && engine_may_admit(e); n++) {
 		struct fetch *f = TAILQ_FIRST(&e->pending);
 		if (!f)
 			break;
@@ -234,6 +287,13 @@ static void kick_cb(evutil_socket_t fd, short what, void *arg)
 		f->admitted = true;
 		e->nrunning++;
 		fetch_start(f);
+	}
+	if (e->kick_armed || e->freeing)
+		return;
+	if (!TAILQ_EMPTY(&e->ready) || (!TAILQ_EMPTY(&e->pending) && engine_may_admit(e))) {
+		static const struct timeval now = { 0, 0 };
+		e->kick_armed = true;
+		event_add(&e->kick, &now);
 	}
 }
 
@@ -264,6 +324,7 @@ struct gather_engine *gather_engine_new(struct event_base *base, const struct ga
 	TAILQ_INIT(&e->running);
 	TAILQ_INIT(&e->ready);
 	TAILQ_INIT(&e->reap);
+	TAILQ_INIT(&e->fdwait);
 	e->max_running = o->concurrency;
 	e->max_conns = o->concurrency;
 	e->per_host = o->per_host ? o->per_host : o->concurrency ? o->concurrency : ~0u;
@@ -273,6 +334,7 @@ struct gather_engine *gather_engine_new(struct event_base *base, const struct ga
 	if (!e->prng)
 		e->prng = 88172645463325252ull;
 	event_assign(&e->kick, base, -1, 0, kick_cb, e);
+	event_assign(&e->fd_timer, base, -1, 0, fd_timer_cb, e);
 	if (http1_fixed_init(&e->fixed, o, err, errlen) < 0)
 		goto fail;
 	/* The TLS context is made when the first https fetch needs it
@@ -343,6 +405,7 @@ void gather_engine_free(struct gather_engine *e)
 		engine_conn_close(e, c);
 	reap(e);
 	event_del(&e->kick);
+	event_del(&e->fd_timer);
 	for (int i = 0; i < ENGINE_HOST_BUCKETS; i++)
 		while (e->hosts[i]) {
 			struct host *h = e->hosts[i];

@@ -56,6 +56,9 @@ struct gather_engine {
 	struct fetch_list running;    /* admitted, not finished */
 	struct fetch_list ready;      /* woken from a host queue, to run next turn */
 	struct fetch_list reap;       /* finished, freed at a safe point */
+	struct fetch_list fdwait;     /* socket() failed with EMFILE/ENFILE: wait
+	                               * for a descriptor (engine_wait_fd) */
+	struct event fd_timer;        /* retries them if no connection closes */
 	unsigned nrunning, max_running;
 	size_t npending;
 	struct event kick;            /* admits, wakes, reaps (never inside a caller) */
@@ -82,8 +85,8 @@ enum fetch_state {
 struct fetch {
 	struct gather_engine *e;
 	TAILQ_ENTRY(fetch) link;      /* in pending, running or reap */
-	TAILQ_ENTRY(fetch) wlink;     /* in host->waiting or e->ready */
-	enum { W_NONE, W_HOST, W_READY } wq;
+	TAILQ_ENTRY(fetch) wlink;     /* in host->waiting, e->ready or e->fdwait */
+	enum { W_NONE, W_HOST, W_READY, W_FD } wq;
 	enum fetch_state state;
 	struct host *host;
 	struct conn *conn;
@@ -138,6 +141,10 @@ SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen);
 void engine_conn_close(struct gather_engine *e, struct conn *c);
 /* Queue f until h has a free slot. */
 void engine_wait_host(struct gather_engine *e, struct host *h, struct fetch *f);
+/* Queue f (in FS_CONNECT) until a descriptor may be free: a connection
+ * of the engine closes (one waiter is woken per close) or, since files and
+ * other threads hold descriptors too, ENGINE_FD_RETRY_MS pass (all are). */
+void engine_wait_fd(struct gather_engine *e, struct fetch *f);
 void engine_unwait(struct gather_engine *e, struct fetch *f);
 void engine_kick(struct gather_engine *e);
 uint64_t engine_random(struct gather_engine *e);

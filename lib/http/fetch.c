@@ -154,6 +154,17 @@ static bool reuse_retry(struct fetch *f)
 	return true;
 }
 
+/* Out of descriptors (conn_connect's GATHER_E_AGAIN): wait for one, with
+ * the connect timer stopped as while waiting for a host's slot; the total
+ * timer still bounds the wait. */
+static enum step wait_fd(struct fetch *f)
+{
+	f->connecting = false;
+	event_del(&f->t_connect);
+	engine_wait_fd(f->e, f);
+	return STEP_WAIT;
+}
+
 static void on_eof(struct fetch *f)
 {
 	char m[200];
@@ -206,6 +217,10 @@ static void on_conn(struct conn *c, enum conn_ev ev, int err, const char *msg, v
 	case CONN_ERROR:
 		if (f->state == FS_HEAD && reuse_retry(f))
 			break;
+		if (f->state == FS_CONNECT && err == GATHER_E_AGAIN) {
+			wait_fd(f);  /* the next address found no descriptor */
+			break;
+		}
 		if (f->state == FS_BODY && err == GATHER_E_CONNECT) {
 			snprintf(m, sizeof(m), "%s after %" PRIu64 " body bytes", msg, f->wire_bytes);
 			msg = m;
@@ -311,8 +326,10 @@ static enum step step_resolve(struct fetch *f)
 static enum step step_connect(struct fetch *f)
 {
 	char m[256];
-	if (f->connecting)
+	if (f->connecting || f->wq != W_NONE)
 		return STEP_WAIT;
+	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
+		arm(&f->t_connect, O(f)->connect_timeout_ms);
 	SSL *ssl = NULL;
 	if (f->url.https) {
 		SSL_CTX *ctx = engine_ssl_ctx(f->e, m, sizeof(m));
@@ -322,6 +339,8 @@ static enum step step_connect(struct fetch *f)
 			return fail(f, GATHER_E_NOMEM, NULL);
 	}
 	int rc = conn_connect(f->conn, &f->addrs, ssl, m, sizeof(m));
+	if (rc == GATHER_E_AGAIN)
+		return wait_fd(f);
 	if (rc < 0)
 		return fail(f, rc, m);
 	f->connecting = true;

@@ -295,7 +295,9 @@ static void set_ip(struct conn *c, const struct sockaddr_storage *sa)
 }
 
 /* Opens a socket to the next address and starts connect(); 0 when one is
- * under way, -1 when none is left (c->last_errno says why). */
+ * under way, -1 when none is left (c->last_errno says why), -2 when no
+ * descriptor is free (EMFILE, ENFILE): the address is not used up, the
+ * caller may try again later. */
 static int try_next(struct conn *c)
 {
 	while (c->next_addr < c->addrs.n) {
@@ -304,6 +306,10 @@ static int try_next(struct conn *c)
 		int fd = socket(sa->ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, IPPROTO_TCP);
 		if (fd < 0) {
 			c->last_errno = errno;
+			if (errno == EMFILE || errno == ENFILE) {
+				c->next_addr--;
+				return -2;
+			}
 			continue;
 		}
 		int one = 1;
@@ -321,10 +327,12 @@ static int try_next(struct conn *c)
 
 static void connect_cb(evutil_socket_t fd, short what, void *arg);
 
+/* 0, or try_next's -1 / -2. */
 static int start(struct conn *c)
 {
-	if (try_next(c) < 0)
-		return -1;
+	int rc = try_next(c);
+	if (rc < 0)
+		return rc;
 	event_assign(&c->ev_connect, c->base, c->fd, EV_WRITE, connect_cb, c);
 	event_add(&c->ev_connect, NULL);
 	return 0;
@@ -345,10 +353,11 @@ static void connect_cb(evutil_socket_t fd, short what, void *arg)
 		c->last_errno = err;
 		evutil_closesocket(fd);
 		c->fd = -1;
-		if (start(c) == 0)
+		int rc = start(c);
+		if (rc == 0)
 			return;
 		errno_msg(c->last_errno, msg, sizeof(msg), c->ip);
-		c->cb(c, CONN_ERROR, GATHER_E_CONNECT, msg, c->arg);
+		c->cb(c, CONN_ERROR, rc == -2 ? GATHER_E_AGAIN : GATHER_E_CONNECT, msg, c->arg);
 		return;
 	}
 	c->fd = -1;
@@ -385,9 +394,12 @@ int conn_connect(struct conn *c, const struct dns_addrs *a, SSL *ssl, char *msg,
 {
 	c->addrs = *a;
 	c->next_addr = 0;
+	if (c->ssl && c->ssl != ssl)
+		SSL_free(c->ssl);   /* a call again after GATHER_E_AGAIN */
 	c->ssl = ssl;
-	if (start(c) == 0)
+	int rc = start(c);
+	if (rc == 0)
 		return 0;
 	errno_msg(c->last_errno, msg, msglen, c->ip);
-	return GATHER_E_CONNECT;
+	return rc == -2 ? GATHER_E_AGAIN : GATHER_E_CONNECT;
 }

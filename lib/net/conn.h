@@ -71,8 +71,11 @@ struct conn {
 void conn_init(struct conn *c, struct event_base *base, struct host *host);
 
 /* Starts connecting to a (copied) with ssl (NULL for plain TCP; the conn
- * takes it).  Returns 0 (events follow) or GATHER_E_CONNECT with msg when
- * every address failed at once. */
+ * takes it).  Returns 0 (events follow), GATHER_E_CONNECT with msg when
+ * every address failed at once, or GATHER_E_AGAIN when no descriptor is
+ * free (EMFILE, ENFILE): call again once one may be (c keeps ssl until
+ * then; a new ssl given again replaces it).  A later
+ * address that finds no descriptor comes as CONN_ERROR with GATHER_E_AGAIN. */
 int conn_connect(struct conn *c, const struct dns_addrs *a, SSL *ssl, char *msg, size_t msglen);
 
 void conn_set_handler(struct conn *c, conn_fn cb, void *arg);

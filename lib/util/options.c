@@ -46,7 +46,7 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "extract", 0, GATHER_OPT_STRV, OFF(extract), A, "NAME=XPATH", "field NAME: text of the first match; NAME[]=XPATH for all (repeatable)" },
 	{ "regex", 0, GATHER_OPT_STRV, OFF(regex), A, "NAME=RE", "field NAME: PCRE2 match over the body (repeatable)" },
 	/* crawl */
-	{ "depth", 0, GATHER_OPT_UINT, OFF(depth), C, "N", "follow links up to N hops from a seed (default 5)" },
+	{ "depth", 0, GATHER_OPT_UINT, OFF(depth), C, "N", "follow links up to N hops from a seed, or inf: no limit (default 5)" },
 	{ "max-pages", 0, GATHER_OPT_U64, OFF(max_pages), C, "N", "stop after N pages (default: no limit)" },
 	{ "max-time", 0, GATHER_OPT_SECONDS, OFF(max_time_ms), C, "S", "stop the crawl after S seconds (default: no limit)" },
 	{ "scope", 0, GATHER_OPT_SCOPE, OFF(scope), C, "SCOPE", "host, domain, prefix or any (default host)" },
@@ -281,12 +281,28 @@ int gather_opt_set(struct gather_opts *o, const struct gather_optdef *d,
 		r = parse_bool(value, p);
 		want = "true or false";
 		break;
-	case GATHER_OPT_UINT:
-		r = gather_parse_u64(value, UINT32_MAX, &v);
+	case GATHER_OPT_UINT: {
+		/* --depth inf, as wget's -l inf: no limit, GATHER_DEPTH_INF, so
+		 * the largest number is one below it. */
+		bool depth = d->offset == OFF(depth);
+		uint64_t max = depth ? GATHER_DEPTH_INF - 1u : UINT32_MAX;
+		if (depth && value && strcmp(value, "inf") == 0) {
+			*(unsigned *)p = GATHER_DEPTH_INF;
+			return 0;
+		}
+		r = gather_parse_u64(value, max, &v);
 		if (r == 0)
 			*(unsigned *)p = (unsigned)v;
-		want = "a whole number";
+		else if (value && *value && strspn(value, "0123456789") == strlen(value)) {
+			/* digits only: it failed by size, so say that */
+			if (err && errlen)
+				snprintf(err, errlen, "invalid value '%s' for %s: too large (at most %llu%s)",
+				         value, d->name, (unsigned long long)max, depth ? ", or inf" : "");
+			return GATHER_E_INVALID;
+		}
+		want = depth ? "a whole number or inf" : "a whole number";
 		break;
+	}
 	case GATHER_OPT_U64:
 		r = gather_parse_u64(value, UINT64_MAX, p);
 		want = "a whole number";

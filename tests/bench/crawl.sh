@@ -14,7 +14,10 @@
 #
 # Usage: tests/bench/crawl.sh [ROUNDS] [peers...]   (from the build tree)
 #   peers: wget2 wget (default), baseline (another gather binary, $BASELINE,
-#   e.g. one built from main, to measure a change)
+#   e.g. one built from main, to measure a change), gather-dD (gather with
+#   --depth D instead of 100), or "depths": gather-d50 gather-d1000000
+#   gather-dinf, whose CPU seconds are then printed side by side (issue 12:
+#   the frontier's cost must not depend on the depth limit; goal within 5%)
 #   env: C (concurrency, 64), N (pages, 20000), PORT (18081),
 #   CRAWL_BENCH_PREFIX (/tmp/gather-crawlbench; one per concurrent user)
 set -euo pipefail
@@ -22,6 +25,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 top=${top_builddir:-$(pwd)}
 ROUNDS=${1:-3}; shift $(( $# < 1 ? $# : 1 ))
 peers=${*:-wget2 wget}
+[ "$peers" = depths ] && peers="gather-d50 gather-d1000000 gather-dinf"
 C=${C:-64}; N=${N:-20000}; port=${PORT:-18081}
 pre=${CRAWL_BENCH_PREFIX:-/tmp/gather-crawlbench}
 seed=http://localhost:$port/p/00000.html
@@ -63,6 +67,7 @@ for _ in $(seq 50); do curl -sf -o /dev/null "$seed" && break; sleep 0.1; done
 crawl_cmd() { # NAME: the crawler's command line
   case $1 in
   gather) echo "$top/gather crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
+  gather-d*) echo "$top/gather crawl --no-robots --depth ${1#gather-d} -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   baseline) echo "${BASELINE:?set BASELINE=path/to/gather} crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   wget)   echo "wget -q -r -l inf -nd --delete-after -e robots=off -P $res/w $seed";;
   wget2)  echo "wget2 -q -r -l inf -nd --delete-after --no-robots --max-threads=$C -P $res/w2 $seed";;
@@ -95,7 +100,7 @@ run() { # NAME: one crawl; appends "wall rss reqs uniq200 n404 dups found missin
   read -r rss ut st < <(tail -n1 "$res/rss")
   echo "$(awk -v s="$s" -v e="$e" 'BEGIN{printf "%.2f", e-s}') $rss $reqs $uniq200 $n404 $((reqs - uniq)) $found $missing $(awk -v u="$ut" -v t="$st" 'BEGIN{printf "%.2f", u+t}')" >> "$res/$name"
   tail -n1 "$res/$name" | awk -v n="$name" '{printf "  %-7s %6.2f s  %6.0f pages/s  %d requests, %d unique 200, %d 404, %d duplicate fetches, %d/%d pages found, peak RSS %d KiB, CPU %.2f s\n", n, $1, $4/$1, $3, $4, $5, $6, $7, $7+$8, $2, $9}'
-  if [ "$name" = gather ] || [ "$name" = baseline ]; then
+  if [ "${name%%-*}" = gather ] || [ "$name" = baseline ]; then
     echo "          gather records: $(wc -l < "$res/g.jsonl") lines, $(grep -c '"status":200' "$res/g.jsonl" || true) with status 200"
   fi
 }
@@ -136,3 +141,14 @@ for p in $peers; do
   paste -d' ' "$res/gather" "$res/$p" | awk '{printf "%.3f\n", ($4/$1)/($13/$10)}' | sort -n \
     | awk -v p="$p" '{a[NR]=$1; s=s " " $1} END{printf "  gather/%s pages/s: median %.2fx (rounds:%s)\n", p, a[int((NR+1)/2)], s}'
 done
+# Depth limits side by side: CPU seconds (user+sys), median of the rounds.
+case " $peers " in *" gather-d50 "*)
+  base=$(med gather-d50 9)
+  line="  CPU s by --depth (median):"
+  for p in $peers; do
+    case $p in gather-d*)
+      line="$line ${p#gather-d} $(med "$p" 9) s ($(awk -v a="$(med "$p" 9)" -v b="$base" 'BEGIN{printf "%+.1f%%", (a-b)/b*100}'));";;
+    esac
+  done
+  echo "$line (goal: within 5% of --depth 50)";;
+esac

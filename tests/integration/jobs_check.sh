@@ -37,7 +37,7 @@ out=$("$gather" check "$tmp/bad.conf" 2>"$tmp/err"); rc=$?
 [ "$rc" -eq 2 ] || bad "bad.conf: exit $rc"
 [ -z "$out" ] || bad "bad.conf: stdout '$out'"
 cat > "$tmp/want" <<EOF2
-$tmp/bad.conf:4: invalid value 'deep' for depth: expected a whole number
+$tmp/bad.conf:4: invalid value 'deep' for depth: expected a whole number or inf
 $tmp/bad.conf:5: unknown key 'colour' in job 'a'
 $tmp/bad.conf:6: bad XPath '//[' in extract 't': invalid expression at offset 2
 EOF2

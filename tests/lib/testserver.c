@@ -55,10 +55,15 @@ struct testserver {
 	SSL_CTX *tls;
 	uint16_t port;
 	unsigned conns, requests, resumed;
+	unsigned open, peak;     /* connections open now, and at most at once */
 	TAILQ_HEAD(, tconn) all;
 	struct counter *counters;
 	struct blob gz, defl, deflraw, br, zst, gzbr, bomb_member;
 };
+
+/* Tests open thousands of connections in one burst (issue 12): a short
+ * accept queue would drop SYNs and spread their connects over seconds. */
+#define TESTSERVER_BACKLOG 8192
 
 #define BOMB_MEMBER_ZEROS (1u << 20)
 #define BOMB_MEMBERS 1100
@@ -128,6 +133,7 @@ static void tconn_free(struct tconn *c, bool reset)
 		setsockopt(bufferevent_getfd(c->bev), SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
 	}
 	TAILQ_REMOVE(&c->ts->all, c, link);
+	c->ts->open--;
 	event_del(&c->timer);
 	bufferevent_free(c->bev);
 	free(c);
@@ -249,6 +255,12 @@ static bool route(struct tconn *c, const char *method, const char *target,
 		memset(chunk, 'x', sizeof(chunk));
 		for (unsigned long sent = 0; sent < n; sent += sizeof(chunk))
 			evbuffer_add(bufferevent_get_output(c->bev), chunk, n - sent < sizeof(chunk) ? n - sent : sizeof(chunk));
+	} else if (!strcmp(path, "/stats")) {
+		/* Seen from the server's side: how many connections were open
+		 * at once is what a client's concurrency really was. */
+		snprintf(tmp, sizeof(tmp), "conns %u open %u peak %u requests %u\n",
+		         ts->conns, ts->open, ts->peak, ts->requests);
+		respond_text(c, 200, tmp);
 	} else if (!strcmp(path, "/echo")) {
 		outf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %zu\r\n\r\n", headlen + bodylen);
 		evbuffer_add(bufferevent_get_output(c->bev), head, headlen);
@@ -532,6 +544,8 @@ static void accept_cb(struct evconnlistener *lis, evutil_socket_t fd, struct soc
 		return;
 	}
 	ts->conns++;
+	if (++ts->open > ts->peak)
+		ts->peak = ts->open;
 	event_assign(&c->timer, ts->base, -1, 0, timer_cb, c);
 	TAILQ_INSERT_TAIL(&ts->all, c, link);
 	bufferevent_setcb(c->bev, read_cb, write_cb, event_cb, c);
@@ -552,7 +566,7 @@ struct testserver *testserver_new(struct event_base *base, SSL_CTX *tls)
 	sin.sin_family = AF_INET;
 	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
 	ts->lis = evconnlistener_new_bind(base, accept_cb, ts, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	                                  LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&sin, sizeof(sin));
+	                                  LEV_OPT_CLOSE_ON_EXEC, TESTSERVER_BACKLOG, (struct sockaddr *)&sin, sizeof(sin));
 	if (!ts->lis)
 		goto fail;
 	socklen_t sl = sizeof(sin);
@@ -565,7 +579,7 @@ struct testserver *testserver_new(struct event_base *base, SSL_CTX *tls)
 	sin6.sin6_addr = in6addr_loopback;
 	sin6.sin6_port = htons(ts->port);
 	ts->lis6 = evconnlistener_new_bind(base, accept_cb, ts, LEV_OPT_CLOSE_ON_FREE | LEV_OPT_REUSEABLE |
-	                                   LEV_OPT_CLOSE_ON_EXEC, 128, (struct sockaddr *)&sin6, sizeof(sin6));
+	                                   LEV_OPT_CLOSE_ON_EXEC, TESTSERVER_BACKLOG, (struct sockaddr *)&sin6, sizeof(sin6));
 	if (tls) {
 		SSL_CTX_up_ref(tls);
 		ts->tls = tls;
@@ -612,6 +626,11 @@ unsigned testserver_conns(const struct testserver *ts)
 unsigned testserver_requests(const struct testserver *ts)
 {
 	return ts->requests;
+}
+
+unsigned testserver_peak(const struct testserver *ts)
+{
+	return ts->peak;
 }
 
 unsigned testserver_resumed(const struct testserver *ts)

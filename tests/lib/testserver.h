@@ -15,6 +15,9 @@
  * Routes (by request path; anything else: 404):
  *   /status/CODE        that status, body "status CODE\n" (none for 1xx/204/304)
  *   /bytes/N            N bytes of 'x' with Content-Length (N <= 1 GiB)
+ *   /stats              200, "conns C open O peak P requests R\n": connections
+ *                       accepted, open now, most open at once, requests
+ *                       answered (the /stats request counts itself)
  *   /echo               200, body = the request head and body as received
  *   /redirect/N         302 to /redirect/N-1; /redirect/0 is 200 "done\n"
  *   /redirect-to?url=U[&status=S]  S (default 302) with Location: U (U
@@ -76,6 +79,8 @@ uint16_t testserver_port(const struct testserver *ts);
 /* Connections accepted and requests answered so far. */
 unsigned testserver_conns(const struct testserver *ts);
 unsigned testserver_requests(const struct testserver *ts);
+/* Most connections open at once so far. */
+unsigned testserver_peak(const struct testserver *ts);
 /* Whether it also listens on [::1] (same port). */
 bool testserver_has_ipv6(const struct testserver *ts);
 /* TLS handshakes that resumed a session. */

@@ -9,6 +9,8 @@
 
 #include "gather/error.h"
 #include "crawl/frontier.h"
+#include "crawl/frontier-mem.h"
+#include "gather/options.h"
 #include "util/seen.h"
 
 static struct gather_frontier *mk(unsigned depth, unsigned per_host, uint64_t delay,
@@ -65,15 +67,104 @@ START_TEST(test_basic)
 	ck_assert_uint_eq(it.depth, 1);
 	gather_frontier_free(f);
 	gather_frontier_free(NULL);
-	/* per-depth arrays: absurd depths are refused, not allocated */
+	/* nothing is sized by max_depth: any depth, and none at all, is fine */
 	struct gather_frontier_conf c = { .max_depth = 2000000 };
-	ck_assert_ptr_null(gather_frontier_mem_new(&c));
-	c.max_depth = 1000000;
+	f = gather_frontier_mem_new(&c);
+	ck_assert_ptr_nonnull(f);
+	gather_frontier_free(f);
+	c.max_depth = GATHER_DEPTH_INF;
 	f = gather_frontier_mem_new(&c);
 	ck_assert_ptr_nonnull(f);
 	gather_frontier_free(f);
 }
 END_TEST
+
+/* The slots next() touches, counted through the test hook. */
+static uint64_t next_cost(struct gather_frontier *f, uint64_t now, int want,
+                          struct gather_frontier_item *it)
+{
+	uint64_t at, t0 = gather_frontier_mem_touched(f);
+	ck_assert_int_eq(gather_frontier_next(f, now, it, &at), want);
+	return gather_frontier_mem_touched(f) - t0;
+}
+
+/* Issue 12: next() walked a per-depth array up to max_depth whenever
+ * nothing was ready (1,000,000 slots at --depth 1000000), and each host had
+ * max_depth + 1 queues.  With URLs at depth 0 and 999,999 and nothing
+ * between, each call must look at a few slots, and only the depths in use
+ * may hold memory. */
+START_TEST(test_sparse_depth)
+{
+	const unsigned depths[] = { 1000000, GATHER_DEPTH_INF };
+	for (unsigned k = 0; k < 2; k++) {
+		struct gather_frontier *f = mk(depths[k], 1, 0, 0);
+		struct gather_frontier_item it, deep;
+		ck_assert_int_eq(gather_frontier_add(f, "http://a/", 0, NULL), 1);
+		ck_assert_int_eq(gather_frontier_add(f, "http://b/deep", 999999, "http://a/"), 1);
+		ck_assert_uint_eq(gather_frontier_mem_levels(f), 2);
+		ck_assert_uint_eq(gather_frontier_mem_host_queues(f), 2);
+		ck_assert_uint_le(next_cost(f, 0, GATHER_FRONTIER_URL, &it), 32);
+		ck_assert_uint_eq(it.depth, 0);
+		ck_assert_uint_le(next_cost(f, 0, GATHER_FRONTIER_URL, &deep), 32);
+		ck_assert_uint_eq(deep.depth, 999999);
+		/* nothing ready: the case that walked every depth */
+		for (int i = 0; i < 3; i++)
+			ck_assert_uint_le(next_cost(f, 0, GATHER_FRONTIER_WAIT, &it), 32);
+		ck_assert_uint_eq(gather_frontier_mem_host_queues(f), 0);
+		const char *links[] = { "http://b/deeper" };
+		ck_assert_int_eq(gather_frontier_done(f, deep.id, 0, links, 1), 0);
+		/* depth 1,000,000 is within both limits */
+		ck_assert_uint_le(next_cost(f, 0, GATHER_FRONTIER_URL, &deep), 32);
+		ck_assert_uint_eq(deep.depth, 1000000);
+		ck_assert_uint_le(next_cost(f, 0, GATHER_FRONTIER_WAIT, &it), 32);
+		const char *more[] = { "http://b/deepest" };
+		ck_assert_int_eq(gather_frontier_done(f, deep.id, 0, more, 1), 0);
+		struct gather_frontier_stats st;
+		gather_frontier_stats(f, &st);
+		/* --depth 1000000 stops there; inf goes on */
+		ck_assert_uint_eq(st.queued, k == 0 ? 0 : 1);
+		gather_frontier_free(f);
+	}
+}
+END_TEST
+
+/* A chain of 3,000 pages, one link each, with no depth limit: every call
+ * costs a few slots at any depth, and the frontier holds a level or two
+ * and a queue or two whatever the depth reached. */
+START_TEST(test_deep_chain)
+{
+	struct gather_frontier *f = mk(GATHER_DEPTH_INF, 1, 0, 0);
+	ck_assert_int_eq(gather_frontier_add(f, "http://h0.example/p0", 0, NULL), 1);
+	struct gather_frontier_item it;
+	uint64_t worst = 0;
+	unsigned n = 0;
+	for (;;) {
+		uint64_t at, t0 = gather_frontier_mem_touched(f);
+		int rc = gather_frontier_next(f, n, &it, &at);
+		uint64_t cost = gather_frontier_mem_touched(f) - t0;
+		worst = cost > worst ? cost : worst;
+		if (rc == GATHER_FRONTIER_EMPTY)
+			break;
+		ck_assert_int_eq(rc, GATHER_FRONTIER_URL);
+		ck_assert_uint_eq(it.depth, n);
+		ck_assert_uint_le(next_cost(f, n, GATHER_FRONTIER_WAIT, &(struct gather_frontier_item){ 0 }), 32);
+		ck_assert_uint_le(gather_frontier_mem_levels(f), 2);
+		ck_assert_uint_le(gather_frontier_mem_host_queues(f), 2);
+		char b[64];
+		const char *links[] = { b };
+		snprintf(b, sizeof b, "http://h%u.example/p%u", (n + 1) % 7, n + 1);
+		ck_assert_int_eq(gather_frontier_done(f, it.id, n, links, n + 1 < 3000 ? 1 : 0), 0);
+		n++;
+		ck_assert_uint_le(n, 3000);
+	}
+	ck_assert_uint_eq(n, 3000);
+	ck_assert_uint_le(worst, 32);
+	ck_assert_uint_eq(gather_frontier_mem_levels(f), 0);
+	ck_assert_uint_eq(gather_frontier_mem_host_queues(f), 0);
+	gather_frontier_free(f);
+}
+END_TEST
+
 
 /* ---- synthetic graphs ---------------------------------------------------- */
 
@@ -286,7 +377,8 @@ START_TEST(test_random_graphs)
 	for (unsigned run = 0; run < 60; run++) {
 		size_t n = 50 + run * 37 % 400;
 		struct graph *g = graph_random(run, n, 1 + run % 5, 1 + run % 7);
-		unsigned depth = run % 6;
+		/* every seventh with no limit: all reachable pages, each once */
+		unsigned depth = run % 7 == 6 ? GATHER_DEPTH_INF : run % 6;
 		size_t seeds[3] = { 0, (size_t)(run * 7) % n, (size_t)(run * 13) % n };
 		struct gather_frontier *f = mk(depth, 1000, 0, 0);
 		for (size_t s = 0; s < 3; s++)
@@ -519,6 +611,8 @@ int main(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_test(tc, test_host_key);
 	tcase_add_test(tc, test_basic);
+	tcase_add_test(tc, test_sparse_depth);
+	tcase_add_test(tc, test_deep_chain);
 	tcase_add_test(tc, test_slow_shortcut);
 	tcase_add_test(tc, test_random_graphs);
 	tcase_add_test(tc, test_random_polite);

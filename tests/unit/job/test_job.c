@@ -383,7 +383,7 @@ static const struct {
 	  "  robots = maybe\n"
 	  "  deny = {'ok', '(unclosed'}\n"
 	  "}\n",
-	  { "FILE:6: invalid value 'deep' for depth: expected a whole number",
+	  { "FILE:6: invalid value 'deep' for depth: expected a whole number or inf",
 	    "FILE:7: invalid value 'maybe' for robots: expected true or false",
 	    "FILE:8: bad regular expression '(unclosed' in deny: missing closing parenthesis at offset 9" } },
 	{ "job \"a\" {\n  seeds = {\"https://a.example/\"}\n  colour = red\n  shape = round\n}\n",
