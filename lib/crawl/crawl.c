@@ -469,11 +469,8 @@ struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct
 	 * was made with, and the crawl hashes with the frontier's own. */
 	random_key(fc.key);
 	c->frontier = gather_frontier_mem_new(&fc);
-	if (!c->frontier) {
-		if (o->depth > 1000000)
-			snprintf(err, errlen, "--depth %u is too deep (at most 1000000)", o->depth);
+	if (!c->frontier)
 		goto fail_oom;
-	}
 	memcpy(c->key, gather_frontier_key(c->frontier), sizeof c->key);
 	gather_frontier_on_ready(c->frontier, on_frontier_ready, c);
 	c->robots = gather_robots_cache_new();

@@ -39,6 +39,7 @@
 
 #include "gather/error.h"
 #include "crawl/frontier.h"
+#include "url/url.h"
 #include "crawl/frontier-mem.h"
 #include "util/seen.h"
 #include "util/u64map.h"
@@ -131,21 +132,7 @@ struct mem {
 
 const char *gather_frontier_host_key(const char *url, size_t *len)
 {
-	const char *p = strstr(url, "://");
-	if (!p)
-		return NULL;
-	p += 3;
-	size_t n = strcspn(p, "/?#");
-	const char *at = memchr(p, '@', n);
-	while (at) {
-		n -= (size_t)(at + 1 - p);
-		p = at + 1;
-		at = memchr(p, '@', n);
-	}
-	if (!n)
-		return NULL;
-	*len = n;
-	return p;
+	return gather_url_host_port(url, len);
 }
 
 static uint64_t host_fp(const struct mem *m, const char *url)

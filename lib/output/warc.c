@@ -307,7 +307,10 @@ static void info_from_opts(struct gather_strbuf *b, const struct gather_opts *o,
 			gather_strbuf_printf(b, "%s: %s\r\n", d->name, *(const bool *)base ? "true" : "false");
 			break;
 		case GATHER_OPT_UINT:
-			gather_strbuf_printf(b, "%s: %u\r\n", d->name, *(const unsigned *)base);
+			if (base == (const char *)&o->depth && o->depth == GATHER_DEPTH_INF)
+				gather_strbuf_printf(b, "%s: inf\r\n", d->name); /* as given */
+			else
+				gather_strbuf_printf(b, "%s: %u\r\n", d->name, *(const unsigned *)base);
 			break;
 		case GATHER_OPT_U64:
 		case GATHER_OPT_SIZE:
