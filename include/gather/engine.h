@@ -81,4 +81,12 @@ struct gather_engine_stats {
 };
 void gather_engine_stats(const struct gather_engine *e, struct gather_engine_stats *ret);
 
+/* Debugging (curl's verbose state log): fn(url, from, to, arg) on the
+ * reactor thread at every state change of every fetch, with the states'
+ * names ("resolve", "connect", "tls", "send", "head", "body", "done",
+ * "retry", "redirect", "fail", "end").  NULL turns it off. */
+typedef void (*gather_fetch_trace_fn)(const char *url, const char *from, const char *to,
+                                      void *arg);
+void gather_engine_trace(struct gather_engine *e, gather_fetch_trace_fn fn, void *arg);
+
 #endif

@@ -433,3 +433,9 @@ void gather_engine_stats(const struct gather_engine *e, struct gather_engine_sta
 {
 	*ret = e->st;
 }
+
+void gather_engine_trace(struct gather_engine *e, gather_fetch_trace_fn fn, void *arg)
+{
+	e->trace = fn;
+	e->trace_arg = arg;
+}

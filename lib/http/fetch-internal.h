@@ -66,6 +66,8 @@ struct gather_engine {
 
 	uint64_t prng;                /* xorshift64*, for retry jitter */
 	struct gather_engine_stats st;
+	gather_fetch_trace_fn trace;  /* gather_engine_trace: every state change */
+	void *trace_arg;
 };
 
 enum fetch_state {
@@ -81,6 +83,12 @@ enum fetch_state {
 	FS_FAIL,      /* an error: retry or finish */
 	FS_END,       /* finished, waiting to be reaped */
 };
+#define FS__COUNT (FS_END + 1)
+/* The states' names ("resolve", "connect", ...), for traces. */
+const char *fetch_state_name(enum fetch_state s);
+/* Steps one fetch_run may take before it must have waited or ended: more
+ * means two states hand the fetch back and forth (a bug, not an input). */
+#define FETCH_MAX_STEPS 100000u
 
 struct fetch {
 	struct gather_engine *e;

@@ -16,6 +16,8 @@
  * bufferevent read timeout), retry (the backoff). */
 #include "config.h"
 
+#include <assert.h>
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,8 +34,24 @@
 
 enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
 
+static const char *const state_names[FS__COUNT] = {
+	[FS_RESOLVE] = "resolve", [FS_CONNECT] = "connect", [FS_TLS] = "tls",
+	[FS_SEND] = "send",       [FS_HEAD] = "head",       [FS_BODY] = "body",
+	[FS_DONE] = "done",       [FS_RETRY] = "retry",     [FS_REDIRECT] = "redirect",
+	[FS_FAIL] = "fail",       [FS_END] = "end",
+};
+
+const char *fetch_state_name(enum fetch_state s)
+{
+	return (unsigned)s < FS__COUNT ? state_names[s] : "?";
+}
+
+/* The one place a fetch changes state (curl's multistate()): traced when
+ * the engine's owner asked (gather_engine_trace). */
 static void fetch_set_state(struct fetch *f, enum fetch_state s)
 {
+	if (f->e->trace && s != f->state)
+		f->e->trace(f->cur, state_names[f->state], state_names[s], f->e->trace_arg);
 	f->state = s;
 }
 
@@ -604,7 +622,12 @@ void fetch_run(struct fetch *f)
 		return;
 	}
 	f->running = true;
-	for (unsigned guard = 0; guard < 100000 && f->state != FS_END; guard++) {
+	unsigned steps = 0;
+	while (f->state != FS_END) {
+		/* every step either waits, ends or moves on; a cycle of steps
+		 * that never waits is a bug: stop here, loudly */
+		assert(++steps < FETCH_MAX_STEPS && "fetch state machine cycles without waiting");
+		(void)steps;
 		f->again = false;
 		enum step s = fetch_step(f);
 		if (s == STEP_DONE || (s == STEP_WAIT && !f->again))

@@ -115,6 +115,47 @@ static void check_good(const struct gather_result *res, const char *what)
 }
 
 /* The behaviour alone, at the engine's default concurrency. */
+/* gather_engine_trace: every state change, named, in order; a redirect
+ * goes back to resolve, never to the start. */
+struct trace {
+	char log[2048];
+	unsigned n;
+};
+
+static void on_trace(const char *url, const char *from, const char *to, void *arg)
+{
+	struct trace *t = arg;
+	size_t len = strlen(t->log);
+	(void)url;
+	snprintf(t->log + len, sizeof t->log - len, "%s%s>%s", t->n++ ? " " : "", from, to);
+}
+
+START_TEST(test_trace_states)
+{
+	struct fetchrun fr;
+	struct trace t = { "", 0 };
+	char err[256];
+	fr_init(&fr, NULL);
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	gather_engine_trace(fr.e, on_trace, &t);
+	fr_add(&fr, "/redirect/1", GATHER_FETCH_KEEP_BODY);
+	ck_assert_uint_eq(fr_run(&fr, 8000), 1);
+	ck_assert_int_eq(fr.res[0]->status, 200);
+	/* the 302 (no body), then the target on the same kept-alive
+	 * connection (resolve finds it pooled: no connect) */
+	ck_assert_msg(strcmp(t.log, "resolve>connect connect>send send>head head>done "
+	                            "done>redirect redirect>resolve resolve>send send>head "
+	                            "head>body body>done done>end") == 0, "%s", t.log);
+	/* trace off: nothing more is logged */
+	gather_engine_trace(fr.e, NULL, NULL);
+	unsigned n = t.n;
+	fr_add(&fr, "/status/200", 0);
+	ck_assert_uint_eq(fr_run(&fr, 8000), 2);
+	ck_assert_uint_eq(t.n, n);
+	fr_free(&fr);
+}
+END_TEST
+
 START_TEST(test_row_alone)
 {
 	const struct row *r = &rows[_i];
@@ -808,6 +849,7 @@ static Suite *engine_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_mixed_batch);
 	tcase_add_test(tc, test_keepalive_reuse);
+	tcase_add_test(tc, test_trace_states);
 	tcase_add_test(tc, test_per_host);
 	tcase_add_test(tc, test_reused_connection_retry);
 	tcase_add_test(tc, test_idle_close_detected);
