@@ -512,6 +512,10 @@ static enum step step_redirect(struct fetch *f)
 		return STEP_DONE;
 	}
 	reset_response(f);
+	/* Each hop is a new request: it gets its own retry on a fresh
+	 * connection when the pooled one turns out closed (servers that close
+	 * after every 302 without "Connection: close"; curl follows them). */
+	f->reuse_retried = false;
 	fetch_set_state(f, FS_RESOLVE);
 	return STEP_AGAIN;
 }

@@ -26,6 +26,7 @@ struct row {
 	uint64_t max_body, max_head, idle_ms, total_ms;
 	unsigned max_headers, max_redirs;
 	int64_t bytes;         /* expected decoded bytes, -1: don't check */
+	unsigned conns;        /* connections it needs beyond one */
 };
 
 #define T TESTSERVER_TEXT
@@ -64,6 +65,8 @@ static const struct row rows[] = {
 	{ "/headers/many", 0, 200, "ok", NULL, .max_headers = 5000, .bytes = -1 },
 	{ "/redirect/3", 0, 200, "done\n", NULL, .bytes = -1 },
 	{ "/redirect/3", GATHER_E_TOO_MANY_REDIRECTS, 302, NULL, "more than 2 redirects", .max_redirs = 2, .bytes = -1 },
+	/* each hop's pooled connection is closed under it: one fresh retry per hop */
+	{ "/redirect-close/10", 0, 200, "done\n", NULL, .bytes = -1, .conns = 10 },
 	{ "/loop", GATHER_E_TOO_MANY_REDIRECTS, 302, NULL, "more than 10 redirects", .bytes = -1 },
 	{ "/redirect-to?url=ftp%3A%2F%2Fexample.com%2Fx", GATHER_E_BAD_URL, 302, NULL, "ftp://example.com/x", .bytes = -1 },
 	{ "/redirect-to?url=mailto%3Aa%40b.c", GATHER_E_BAD_URL, 302, NULL, "unsupported", .bytes = -1 },
@@ -155,7 +158,7 @@ START_TEST(test_row_in_batch)
 	check_good(fr.res[3], r->path);
 	check_good(fr.res[4], r->path);
 	/* keep-alive: the two before share one connection, so do the two after */
-	ck_assert_msg(testserver_conns(fr.ts) <= 3 + r->max_redirs + (strstr(r->path, "loop") ? 10 : 0),
+	ck_assert_msg(testserver_conns(fr.ts) <= 3 + r->max_redirs + r->conns + (strstr(r->path, "loop") ? 10 : 0),
 	              "%s: %u connections", r->path, testserver_conns(fr.ts));
 	struct gather_engine_stats st;
 	gather_engine_stats(fr.e, &st);
@@ -176,7 +179,7 @@ START_TEST(test_mixed_batch)
 	struct fetchrun fr;
 	char err[256];
 	const struct row *picked[FR_MAX];
-	unsigned n = 0;
+	unsigned n = 0, conns = 0;
 	uint64_t x = 12345;
 	fr_init(&fr, NULL);
 	fr.o.concurrency = 8;
@@ -189,12 +192,13 @@ START_TEST(test_mixed_batch)
 			if (!row_plain(r))
 				continue;
 			picked[n++] = r;
+			conns += r->conns;
 			fr_add(&fr, r->path, GATHER_FETCH_KEEP_BODY);
 		}
 	ck_assert_uint_eq(fr_run(&fr, 15000), n);
 	for (unsigned i = 0; i < n; i++)
 		check_row(picked[i], fr.res[i]);
-	ck_assert_uint_le(testserver_conns(fr.ts), n);
+	ck_assert_uint_le(testserver_conns(fr.ts), n + conns);
 	fr_free(&fr);
 }
 END_TEST
