@@ -80,34 +80,48 @@ static int buf_append(struct gather_buf *b, size_t *cap, const char *d, size_t l
 
 /* ---- body sinks ---------------------------------------------------------- */
 
-/* Content-decoded bytes: count, bound by max_body, keep when asked. */
+/* Content-decoded bytes: count, bound by max_body, keep when asked.  The
+ * limit is exact: of a piece that crosses it only the bytes up to it are
+ * counted and kept, so bytes never exceeds max_body (issue 16). */
 static int on_decoded(const char *d, size_t len, void *arg)
 {
 	struct fetch *f = arg;
+	uint64_t room = O(f)->max_body - f->res->bytes;
+	bool over = len > room;
+	if (over)
+		len = (size_t)room;
 	f->res->bytes += len;
-	if (f->res->bytes > O(f)->max_body) {
+	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
+		return GATHER_E_NOMEM;
+	if (over) {
 		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
 		return GATHER_E_TOO_LARGE;
 	}
-	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
-		return GATHER_E_NOMEM;
 	return 0;
 }
 
-/* Transfer-decoded bytes from llhttp: the wire size is bounded too. */
+/* Transfer-decoded bytes from llhttp: the wire size is bounded too, exactly
+ * in the same way (the bytes up to the limit still go on to be decoded). */
 static int on_body(const char *d, size_t len, void *arg)
 {
 	struct fetch *f = arg;
+	uint64_t room = O(f)->max_body - f->wire_bytes;
+	bool over = len > room;
+	int rc;
+	if (over)
+		len = (size_t)room;
 	f->wire_bytes += len;
-	if (f->wire_bytes > O(f)->max_body) {
-		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
-		return GATHER_E_TOO_LARGE;
-	}
 	if ((f->flags & GATHER_FETCH_KEEP_RAW) && buf_append(&f->res->raw_body, &f->raw_cap, d, len) < 0)
 		return GATHER_E_NOMEM;
 	if (f->dec)
-		return gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
-	return on_decoded(d, len, f);
+		rc = gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
+	else
+		rc = on_decoded(d, len, f);
+	if (rc == 0 && over) {
+		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
+		rc = GATHER_E_TOO_LARGE;
+	}
+	return rc;
 }
 
 /* Forget the response so far (before a retry or a redirect). */

@@ -59,6 +59,10 @@ static const struct row rows[] = {
 	{ "/drip?ms=20&n=100", GATHER_E_TIMEOUT, 200, NULL, "total timeout", .total_ms = 400, .bytes = -1 },
 	{ "/drip?ms=5&n=20", 0, 200, "dddddddddddddddddddd", NULL, .total_ms = 2000, .bytes = -1 },
 	{ "/endless", GATHER_E_TOO_LARGE, 200, NULL, "body over 200000", .max_body = 200000, .bytes = -1 },
+	/* the limit is exact: bytes never passes it, by a read or a decode chunk */
+	{ "/bytes/300000", GATHER_E_TOO_LARGE, 200, NULL, "body over 100000", .max_body = 100000, .bytes = 100000 },
+	{ "/bomb/gzip", GATHER_E_TOO_LARGE, 200, NULL, "body over 100001", .max_body = 100001, .bytes = 100001 },
+	{ "/bytes/100000", 0, 200, NULL, NULL, .max_body = 100000, .bytes = 100000 },
 	{ "/headers/huge", GATHER_E_TOO_LARGE, 0, NULL, "response head over 65536 bytes", .bytes = -1 },
 	{ "/headers/huge", 0, 200, "ok", NULL, .max_head = 128 << 10, .bytes = -1 },
 	{ "/headers/many", GATHER_E_TOO_LARGE, 0, NULL, "more than 256 header fields", .bytes = -1 },
