@@ -18,6 +18,9 @@ enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
               struct gather_strv *pos);
 
+/* `gather --version`: ours and the libraries' versions (version.c). */
+void cli_print_version(FILE *f);
+
 /* Print the option list for cmd, as --help shows it. */
 void cli_print_options(FILE *f, unsigned cmd);
 

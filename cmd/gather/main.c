@@ -34,10 +34,6 @@ static void usage(FILE *f)
 	"See gather(1), gather.conf(5), gatherd(8).\n");
 }
 
-static void version(void)
-{
-	printf("gather %s\n", PACKAGE_VERSION);
-}
 
 void cli_print_options(FILE *f, unsigned cmd)
 {
@@ -186,7 +182,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		version();
+		cli_print_version(stdout);
 		return EXIT_ALL_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

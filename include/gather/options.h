@@ -38,6 +38,7 @@ struct gather_opts {
 	char *data;                   /* request body, NULL for none */
 	struct gather_strv headers;   /* extra "Name: value" lines */
 	char *user_agent;             /* NULL: "gather/VERSION" */
+	char *user;                   /* -u "USER:PASS": Basic auth to the first origin */
 	bool compressed;              /* send Accept-Encoding and decode */
 
 	/* TLS */
