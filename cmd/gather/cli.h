@@ -13,10 +13,15 @@ enum { EXIT_ALL_OK = 0, EXIT_SOME_FAILED = 1, EXIT_USAGE = 2 };
 
 /* Parse argv (argv[0] is the subcommand name) into o for command cmd
  * (GATHER_CMD_GET or GATHER_CMD_CRAWL); positional arguments are appended to
- * pos.  Prints one message on stderr and returns EXIT_USAGE on a bad option,
- * -1 after printing help (exit 0), 0 to go on. */
+ * pos; command-line-only flags go to fl.  Prints one message on stderr
+ * and returns EXIT_USAGE on a bad option, -1 after printing help (exit 0),
+ * 0 to go on. */
+struct cli_flags {
+	bool silent;   /* -s: no progress line */
+	bool verbose;  /* -v: a line per finished fetch on stderr */
+};
 int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
-              struct gather_strv *pos);
+              struct gather_strv *pos, struct cli_flags *fl);
 
 /* `gather --version`: ours and the libraries' versions (version.c). */
 void cli_print_version(FILE *f);

@@ -3,6 +3,7 @@
  * code. */
 #include "config.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,7 +15,9 @@
 
 #include "cli.h"
 #include "gather/error.h"
+#include "gather/result.h"
 #include "gather/runner.h"
+#include "url/url.h"
 
 struct run_ctx {
 	struct event_base *base;
@@ -141,10 +144,47 @@ static bool progress_default(const struct gather_opts *o)
 	return isatty(STDERR_FILENO) && !(records_to_stdout && isatty(STDOUT_FILENO));
 }
 
+/* Files named on the command line are checked before any fetch starts, as
+ * wget does (a typo in -i is not a run that "fetched nothing"): 0, or
+ * EXIT_USAGE after one message. */
+static int check_files(const char *cmdname, const struct gather_opts *o)
+{
+	for (size_t i = 0; i < o->input.n; i++) {
+		const char *f = o->input.v[i];
+		if (strcmp(f, "-") != 0 && access(f, R_OK) < 0) {
+			fprintf(stderr, "gather %s: -i %s: %s\n", cmdname, f, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->cacert && access(o->cacert, R_OK) < 0) {
+		fprintf(stderr, "gather %s: --cacert %s: %s\n", cmdname, o->cacert, strerror(errno));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* -v: each finished fetch on stderr, before the outputs (reactor thread). */
+static void print_record(const struct gather_result *res, void *arg)
+{
+	char *shown = NULL;
+	const char *u = res->final_url ? res->final_url : res->url ? res->url : "";
+	(void)arg;
+	if (gather_url_redact(u, &shown) < 0)
+		return;
+	if (res->err)
+		fprintf(stderr, "* %s %s: %s\n", gather_err_name(res->err), shown ? shown : u,
+		        res->message ? res->message : "");
+	else
+		fprintf(stderr, "* %d %s (%llu bytes, %llu ms)\n", res->status, shown ? shown : u,
+		        (unsigned long long)res->bytes, (unsigned long long)res->time_ms);
+	free(shown);
+}
+
 static int fetch_main(int argc, char **argv, unsigned cmd)
 {
 	struct gather_opts o;
 	struct gather_strv pos = { 0 };
+	struct cli_flags fl = { 0 };
 	struct event_base *base = NULL;
 	struct gather_runner *r = NULL;
 	struct gather_run_stats st;
@@ -152,9 +192,11 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	int ret;
 
 	gather_opts_init(&o, cmd);
-	ret = cli_parse(argc, argv, cmd, &o, &pos);
+	ret = cli_parse(argc, argv, cmd, &o, &pos, &fl);
 	if (ret == 0 && !progress_asked(argc, argv))
-		o.progress = progress_default(&o);
+		o.progress = progress_default(&o) && !fl.silent;
+	if (ret == 0)
+		ret = check_files(argv[0], &o);
 	if (ret != 0) {
 		ret = ret < 0 ? EXIT_ALL_OK : ret;
 		goto out;
@@ -180,6 +222,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (fl.verbose)
+		gather_runner_on_record(r, print_record, NULL);
 	if (run_runners(base, &r, 1, o.progress) < 0) {
 		gather_runner_free(r, NULL, 0);
 		ret = EXIT_USAGE;

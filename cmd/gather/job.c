@@ -43,7 +43,12 @@ int cmd_check(int argc, char **argv)
 		int r = gather_jobfile_load(argv[i], &jf, &diags);
 		for (size_t k = 0; k < diags.n; k++)
 			fprintf(stderr, "%s\n", diags.v[k]);
-		if (r == 0) {
+		if (r == 0 && jf.n == 0) {
+			/* what `gather run` refuses, check refuses too */
+			fprintf(stderr, "%s: no job in it\n", argv[i]);
+			gather_jobfile_free(&jf);
+			ret = EXIT_USAGE;
+		} else if (r == 0) {
 			printf("%s: %zu job%s OK\n", argv[i], jf.n, jf.n == 1 ? "" : "s");
 			gather_jobfile_free(&jf);
 		} else {

@@ -57,6 +57,7 @@ struct gather_opts {
 	uint64_t max_head;            /* response head bytes */
 	unsigned max_headers;         /* response header fields */
 	unsigned max_redirs;
+	bool location;                /* follow redirects (else a 3xx is the result) */
 	unsigned retries;
 	unsigned concurrency;         /* fetches in flight, in total */
 	unsigned per_host;            /* connections per host; 0: = concurrency */

@@ -465,7 +465,7 @@ static enum step step_done(struct fetch *f)
 		engine_conn_close(f->e, f->conn);
 	f->conn = NULL;
 	int s = f->resp.status;
-	if (redirect_status(s) && f->resp.location) {
+	if (redirect_status(s) && f->resp.location && o->location) {
 		if (f->res->redirects >= o->max_redirs) {
 			snprintf(m, sizeof(m), "more than %u redirects", o->max_redirs);
 			fetch_finish(f, GATHER_E_TOO_MANY_REDIRECTS, m);

@@ -36,6 +36,7 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "max-body", 0, GATHER_OPT_SIZE, OFF(max_body), A, "SIZE", "largest decoded body, K/M/G suffixes (default 1G get, 64M crawl)" },
 	{ "max-head", 0, GATHER_OPT_SIZE, OFF(max_head), A, "SIZE", "largest response head (default 64K)" },
 	{ "max-headers", 0, GATHER_OPT_UINT, OFF(max_headers), A, "N", "most response header fields (default 256)" },
+	{ "location", 'L', GATHER_OPT_BOOL, OFF(location), A, NULL, "follow redirects (default on; --no-location: the 3xx is the answer)" },
 	{ "max-redirs", 0, GATHER_OPT_UINT, OFF(max_redirs), A, "N", "most redirects followed (default 10)" },
 	{ "retries", 0, GATHER_OPT_UINT, OFF(retries), A, "N", "retries on connect errors, timeouts, 429, 502, 503, 504 (default 2)" },
 	{ "concurrency", 'c', GATHER_OPT_UINT, OFF(concurrency), A, "N", "fetches in flight (default 64)" },
@@ -109,6 +110,7 @@ void gather_opts_init(struct gather_opts *o, unsigned cmd)
 	o->max_head = 64 << 10;
 	o->max_headers = 256;
 	o->max_redirs = 10;
+	o->location = true;
 	o->retries = 2;
 	o->concurrency = 64;
 	o->per_host = (cmd & GATHER_CMD_CRAWL) ? 4 : 0;

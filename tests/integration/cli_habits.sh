@@ -70,4 +70,59 @@ ru="http://alice:***@127.0.0.1:$port"
 G -u bob:pw --regex 'auth=Authorization: [^\r]*' "$b/echo" "$b/redirect-to?url=$other" > "$tmp/u2.out" || bad "-u: exit $?"
 [ "$(field "$tmp/u2.out" "$b/echo" .fields.auth)" = "Authorization: Basic $(printf bob:pw | base64)" ] || bad "-u: not sent"
 [ "$(field "$tmp/u2.out" "$b/redirect-to?url=$other" .fields.auth)" = null ] || bad "-u: sent across a redirect to another origin"
+
+# --- option parsing: whole names only, files checked first ------------------
+usage2 "unknown option '--hea'" get --hea "$b/echo"
+usage2 "unknown option '--conc'" get --conc=2 "$b/echo"
+usage2 "unknown option '--no-loc'" get --no-loc "$b/echo"
+usage2 'option --head takes no argument' get --head=1 "$b/echo"
+usage2 'per-host: expected at least 1' get --per-host 0 "$b/echo"
+usage2 'per-host: expected at least 1' crawl --per-host 0 "$b/"
+usage2 "-i $tmp/missing: No such file" get -i "$tmp/missing" "$b/echo"
+usage2 "--cacert $tmp/missing: No such file" get --cacert "$tmp/missing" "$b/echo"
+usage2 "invalid value '250x' for delay" crawl --delay 250x "$b/"
+usage2 "unknown option '--assets'" get --assets "$b/echo"  # what get does not use
+"$gather" get --help > "$tmp/gh" || bad "get --help: exit $?"
+grep -Eq -- '--(assets|max-links|depth|delay)\b' "$tmp/gh" && bad "get --help lists crawl options: $(grep -E -- '--(assets|max-links|depth|delay)' "$tmp/gh")"
+grep -q -- '--timeout S .*0: no limit' "$tmp/gh" || bad "get --help does not say --timeout 0 is no limit"
+"$gather" --version > "$tmp/v" || bad "--version: exit $?"
+for lib in libevent OpenSSL llhttp libxml2 zlib brotli zstd pcre2; do
+	grep -q "$lib [0-9]" "$tmp/v" || bad "--version does not name $lib"
+done
+# --delay takes seconds like every time option: 3 pages, 0.3 s apart
+printf '<a href="/b">b</a><a href="/c">c</a>' > "$tmp/site.html"
+t0=$(date +%s%N)
+timeout 30 "$gather" crawl --depth 0 --delay 0.3 --no-robots "$b/status/200" "$b/status/201" "$b/status/202" >/dev/null 2>&1 ||
+	bad "crawl --delay 0.3: exit $?"
+t=$(( ($(date +%s%N) - t0) / 1000000 ))
+[ "$t" -ge 550 ] || bad "crawl --delay 0.3: 3 fetches to one host took $t ms, want >= 600"
+
+# --- gather run and check agree; options after the files --------------------
+printf 'job "a" { urls-file = "%s"  output { jsonl = "%s" } }\n' "$tmp/one.txt" "$tmp/run.jsonl" > "$tmp/a.conf"
+echo "$b/status/200" > "$tmp/one.txt"
+timeout 30 "$gather" run "$tmp/a.conf" --parallel 2>"$tmp/run.err" || bad "run FILE --parallel: exit $? $(cat "$tmp/run.err")"
+[ "$(jq -r .status "$tmp/run.jsonl" 2>/dev/null)" = 200 ] || bad "run FILE --parallel: no record"
+: > "$tmp/empty.conf"
+usage2 'no job' run "$tmp/empty.conf"
+usage2 'no job' check "$tmp/empty.conf"
+
+# --- curl's spellings ---------------------------------------------------------
+G -I "$b/bytes/100" > "$tmp/i.out" || bad "-I: exit $?"
+[ "$(jq -r '"\(.status) \(.bytes)"' "$tmp/i.out")" = "200 0" ] || bad "-I: not a HEAD request: $(cat "$tmp/i.out")"
+G --no-location "$b/redirect/2" > "$tmp/nl.out" || bad "--no-location: exit $?"
+[ "$(jq -r '"\(.status) \(.redirects) \(.error)"' "$tmp/nl.out")" = "302 0 null" ] || bad "--no-location: $(cat "$tmp/nl.out")"
+G -L "$b/redirect/2" > "$tmp/L.out" || bad "-L: exit $?"
+[ "$(jq -r '"\(.status) \(.redirects)"' "$tmp/L.out")" = "200 2" ] || bad "-L: $(cat "$tmp/L.out")"
+printf 'a=1\r\nb=2\n' > "$tmp/form"
+G -d @"$tmp/form" --regex 'ct=Content-Type: [^\r]*' --regex 'body=\r\n\r\n[\s\S]*$' "$b/echo" > "$tmp/d.out" || bad "-d @FILE: exit $?"
+[ "$(jq -r .fields.ct "$tmp/d.out")" = "Content-Type: application/x-www-form-urlencoded" ] || bad "-d: no form Content-Type: $(cat "$tmp/d.out")"
+[ "$(jq -r .fields.body "$tmp/d.out")" = $'\r\n\r\na=1b=2' ] || bad "-d @FILE: body $(jq .fields.body "$tmp/d.out")"
+G --data-binary @"$tmp/form" --regex 'body=\r\n\r\n[\s\S]*$' "$b/echo" > "$tmp/db.out" || bad "--data-binary: exit $?"
+[ "$(jq -c .fields.body "$tmp/db.out")" = '"\r\n\r\na=1\r\nb=2\n"' ] || bad "--data-binary @FILE: body $(jq .fields.body "$tmp/db.out")"
+usage2 "$tmp/nofile: No such file" get -d @"$tmp/nofile" "$b/echo"
+G -s -v "$b/status/200" "http://alice:s3cret@127.0.0.1:$port/status/201" > "$tmp/sv.out" 2> "$tmp/sv.err" || bad "-s -v: exit $?"
+grep -q "^\* 200 $b/status/200 " "$tmp/sv.err" || bad "-v: no line for the fetch: $(cat "$tmp/sv.err")"
+grep -q "^\* 201 http://alice:\*\*\*@127.0.0.1:$port/status/201 " "$tmp/sv.err" || bad "-v: credentials line: $(cat "$tmp/sv.err")"
+grep -q s3cret "$tmp/sv.err" && bad "-v shows the password"
+
 exit $fail
