@@ -38,10 +38,18 @@ void cli_summary(const char *who, const struct gather_run_stats *st);
 
 /* Parse argv (argv[0] is the subcommand name) into o for command cmd
  * (GATHER_CMD_GET or GATHER_CMD_CRAWL); positional arguments are appended to
- * pos.  Prints one message on stderr and returns EXIT_USAGE on a bad option,
- * -1 after printing help (exit 0), 0 to go on. */
+ * pos; command-line-only flags go to fl.  Prints one message on stderr
+ * and returns EXIT_USAGE on a bad option, -1 after printing help (exit 0),
+ * 0 to go on. */
+struct cli_flags {
+	bool silent;   /* -s: no progress line */
+	bool verbose;  /* -v: a line per finished fetch on stderr */
+};
 int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
-              struct gather_strv *pos);
+              struct gather_strv *pos, struct cli_flags *fl);
+
+/* `gather --version`: ours and the libraries' versions (version.c). */
+void cli_print_version(FILE *f);
 
 /* Lower o->concurrency to what the descriptor limit allows (each fetch
  * holds a socket), saying so once per process on stderr.  cmd names the

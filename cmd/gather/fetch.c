@@ -4,6 +4,7 @@
  * (gather(1) EXIT STATUS). */
 #include "config.h"
 
+#include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
 #include <signal.h>
@@ -17,7 +18,9 @@
 
 #include "cli.h"
 #include "gather/error.h"
+#include "gather/result.h"
 #include "gather/runner.h"
+#include "url/url.h"
 #include "util/fileid.h"
 
 struct run_ctx {
@@ -246,10 +249,47 @@ static int check_files(const char *cmdname, const struct gather_opts *o)
 	return rc < 0 ? EXIT_USAGE : 0;
 }
 
+/* Files named on the command line are checked before any fetch starts, as
+ * wget does (a typo in -i is not a run that "fetched nothing"): 0, or
+ * EXIT_USAGE after one message. */
+static int check_inputs_exist(const char *cmdname, const struct gather_opts *o)
+{
+	for (size_t i = 0; i < o->input.n; i++) {
+		const char *f = o->input.v[i];
+		if (strcmp(f, "-") != 0 && access(f, R_OK) < 0) {
+			fprintf(stderr, "gather %s: -i %s: %s\n", cmdname, f, strerror(errno));
+			return EXIT_USAGE;
+		}
+	}
+	if (o->cacert && access(o->cacert, R_OK) < 0) {
+		fprintf(stderr, "gather %s: --cacert %s: %s\n", cmdname, o->cacert, strerror(errno));
+		return EXIT_USAGE;
+	}
+	return 0;
+}
+
+/* -v: each finished fetch on stderr, before the outputs (reactor thread). */
+static void print_record(const struct gather_result *res, void *arg)
+{
+	char *shown = NULL;
+	const char *u = res->final_url ? res->final_url : res->url ? res->url : "";
+	(void)arg;
+	if (gather_url_redact(u, &shown) < 0)
+		return;
+	if (res->err)
+		fprintf(stderr, "* %s %s: %s\n", gather_err_name(res->err), shown ? shown : u,
+		        res->message ? res->message : "");
+	else
+		fprintf(stderr, "* %d %s (%llu bytes, %llu ms)\n", res->status, shown ? shown : u,
+		        (unsigned long long)res->bytes, (unsigned long long)res->time_ms);
+	free(shown);
+}
+
 static int fetch_main(int argc, char **argv, unsigned cmd)
 {
 	struct gather_opts o;
 	struct gather_strv pos = { 0 };
+	struct cli_flags fl = { 0 };
 	struct event_base *base = NULL;
 	struct gather_runner *r = NULL;
 	struct gather_run_stats st;
@@ -258,9 +298,11 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 	int ret, sig;
 
 	gather_opts_init(&o, cmd);
-	ret = cli_parse(argc, argv, cmd, &o, &pos);
+	ret = cli_parse(argc, argv, cmd, &o, &pos, &fl);
 	if (ret == 0 && !progress_asked(argc, argv))
-		o.progress = progress_default(&o);
+		o.progress = progress_default(&o) && !fl.silent;
+	if (ret == 0)
+		ret = check_inputs_exist(argv[0], &o);
 	if (ret != 0) {
 		ret = ret < 0 ? EXIT_ALL_OK : ret;
 		goto out;
@@ -288,6 +330,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (fl.verbose)
+		gather_runner_on_record(r, print_record, NULL);
 	sig = run_runners_watch(base, &r, 1, o.progress, records_to_stdout(&o));
 	if (sig < 0) {
 		gather_runner_free(r, NULL, 0);
@@ -309,7 +353,7 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		broken = true;
 	}
 	/* the crawl's end, as gather run reports each job's */
-	if (cmd == GATHER_CMD_CRAWL && sig != SIGPIPE)
+	if (cmd == GATHER_CMD_CRAWL && sig != SIGPIPE && !fl.silent)
 		cli_summary("gather crawl", &st);
 	ret = cli_exit_status(&st, sig, broken);
 out:

@@ -55,7 +55,14 @@ int cmd_check(int argc, char **argv)
 		int r = gather_jobfile_load(argv[i], &jf, &diags);
 		for (size_t k = 0; k < diags.n; k++)
 			fprintf(stderr, "%s\n", diags.v[k]);
-		if (r == 0) {
+		if (r == 0 && jf.n == 0) {
+			/* what `gather run` refuses, check refuses too */
+			fprintf(stderr, "%s: no job in it\n", argv[i]);
+			gather_jobfile_free(&jf);
+			names[nfiles] = NULL;
+			files[nfiles++] = (struct gather_jobfile){ 0 };
+			ret = EXIT_USAGE;
+		} else if (r == 0) {
 			names[nfiles] = argv[i];
 			files[nfiles++] = jf;
 		} else {

@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "cli.h"
@@ -37,10 +38,20 @@ static void usage(FILE *f)
 	"See gather(1), gather.conf(5), gatherd(8).\n");
 }
 
-static void version(void)
-{
-	printf("gather %s\n", PACKAGE_VERSION);
-}
+
+/* Command-line only spellings (curl's), not job-file keys: val 0x3000+i. */
+static const struct cli_extra {
+	const char *name;
+	int short_name;
+	bool has_arg;
+	const char *arg, *help;
+} extras[] = {
+	{ "head", 'I', false, NULL, "send HEAD requests (as -X HEAD)" },
+	{ "data-binary", 0, true, "DATA", "send DATA as is (@FILE: FILE's bytes, line ends kept)" },
+	{ "silent", 's', false, NULL, "no progress line" },
+	{ "verbose", 'v', false, NULL, "a line per finished fetch on stderr (status, URL, time)" },
+	{ NULL, 0, false, NULL, NULL }
+};
 
 void cli_print_options(FILE *f, unsigned cmd)
 {
@@ -54,19 +65,82 @@ void cli_print_options(FILE *f, unsigned cmd)
 		         d->arg ? d->arg : "");
 		fprintf(f, "  %-28s %s\n", left, d->help);
 	}
+	for (const struct cli_extra *x = extras; x->name; x++) {
+		char left[64], sh[8] = "    ";
+		if (x->short_name)
+			snprintf(sh, sizeof sh, "-%c, ", x->short_name);
+		snprintf(left, sizeof left, "%s--%s%s%s", sh, x->name, x->arg ? " " : "", x->arg ? x->arg : "");
+		fprintf(f, "  %-28s %s\n", left, x->help);
+	}
 	fprintf(f, "  %-28s %s\n", "-h, --help", "show this help");
 }
 
 /* Long options are built from gather_optdefs: each takes its argument, and
  * each boolean gets a --no- twin.  val encodes the table index: 0x1000+i for
  * the option, 0x2000+i for its --no- form. */
-int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
-              struct gather_strv *pos)
+/* -d @FILE / --data-binary @FILE: the file's contents (curl: -d drops CR
+ * and LF, --data-binary keeps them).  0, or EXIT_USAGE after a message. */
+static int data_from(const char *cmdname, const char *v, bool binary, struct gather_opts *o)
 {
-	size_t n = 0;
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0, cap = 0, n;
+	char chunk[8192];
+
+	if (v[0] != '@') {
+		free(o->data);
+		o->data = strdup(v);
+		return o->data ? 0 : EXIT_USAGE;
+	}
+	f = strcmp(v + 1, "-") == 0 ? stdin : fopen(v + 1, "rb");
+	if (!f) {
+		fprintf(stderr, "gather %s: %s: %s\n", cmdname, v + 1, strerror(errno));
+		return EXIT_USAGE;
+	}
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (len + n + 1 > cap) {
+			size_t ncap = (len + n + 1) * 2;
+			char *nb = realloc(buf, ncap);
+			if (!nb)
+				break;
+			buf = nb, cap = ncap;
+		}
+		for (size_t i = 0; i < n; i++)
+			if (binary || (chunk[i] != '\r' && chunk[i] != '\n'))
+				buf[len++] = chunk[i];
+	}
+	bool bad = ferror(f) || n > 0 || (len && memchr(buf, '\0', len));
+	if (f != stdin)
+		fclose(f);
+	if (bad) {
+		/* the body is a C string: a NUL byte would cut it short */
+		fprintf(stderr, "gather %s: %s: cannot read it, or it holds a NUL byte\n", cmdname, v + 1);
+		free(buf);
+		return EXIT_USAGE;
+	}
+	free(o->data);
+	o->data = buf ? buf : strdup("");
+	if (buf)
+		buf[len] = '\0';
+	return o->data ? 0 : EXIT_USAGE;
+}
+
+/* getopt_long takes any unique prefix ("--head" was "--header"): accept
+ * only whole names.  text is the argument that named the option. */
+static bool whole_name(const char *text, const char *name)
+{
+	size_t n = strlen(name);
+	return strncmp(text, "--", 2) != 0 ||
+	       (strncmp(text + 2, name, n) == 0 && (text[2 + n] == '\0' || text[2 + n] == '='));
+}
+
+int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
+              struct gather_strv *pos, struct cli_flags *fl)
+{
+	size_t n = 0, nx = sizeof extras / sizeof *extras;
 	for (const struct gather_optdef *d = gather_optdefs; d->name; d++)
 		n++;
-	struct option *lo = calloc(2 * n + 2, sizeof *lo);
+	struct option *lo = calloc(2 * n + nx + 2, sizeof *lo);
 	char **noname = calloc(n, sizeof *noname);
 	char shorts[128] = ":h"; /* ':' first: a missing argument gives ':' */
 	size_t k = 0, sl = 2;
@@ -99,17 +173,59 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 			shorts[sl] = '\0';
 		}
 	}
+	for (size_t i = 0; extras[i].name; i++) {
+		const struct cli_extra *x = &extras[i];
+		lo[k++] = (struct option){ x->name, x->has_arg ? required_argument : no_argument, NULL,
+		                           0x3000 + (int)i };
+		if (x->short_name && sl + 3 < sizeof shorts) {
+			shorts[sl++] = (char)x->short_name;
+			if (x->has_arg)
+				shorts[sl++] = ':';
+			shorts[sl] = '\0';
+		}
+	}
 	lo[k++] = (struct option){ "help", no_argument, NULL, 'h' };
 	lo[k] = (struct option){ 0 };
 
 	optind = 1;
 	opterr = 0;
 	for (;;) {
-		int c = getopt_long(argc, argv, shorts, lo, NULL);
+		int li = -1;
+		int c = getopt_long(argc, argv, shorts, lo, &li);
 		const struct gather_optdef *d;
 		char err[256];
 		if (c == -1)
 			break;
+		/* the argument that named a long option: just before optind,
+		 * or before its separate argument (getopt has moved any
+		 * positional arguments out of the way by now) */
+		int at = li >= 0 && optarg && optind >= 2 && optarg == argv[optind - 1] ? optind - 2 : optind - 1;
+		if (li >= 0 && c != '?' && c != ':' && at >= 1 && !whole_name(argv[at], lo[li].name)) {
+			fprintf(stderr, "gather %s: unknown option '%.*s' (see gather %s --help)\n", argv[0],
+			        (int)strcspn(argv[at], "="), argv[at], argv[0]);
+			ret = EXIT_USAGE;
+			goto out;
+		}
+		for (size_t i = 0; c > 0 && c < 0x1000 && extras[i].name; i++)
+			if (extras[i].short_name == c)
+				c = 0x3000 + (int)i;
+		if (c >= 0x3000 && c < 0x3000 + (int)nx) {
+			const struct cli_extra *x = &extras[c - 0x3000];
+			if (x->short_name == 'I') {
+				free(o->method);
+				if (!(o->method = strdup("HEAD")))
+					ret = EXIT_USAGE;
+			} else if (x->short_name == 's') {
+				fl->silent = true;
+			} else if (x->short_name == 'v') {
+				fl->verbose = true;
+			} else {
+				ret = data_from(argv[0], optarg, true, o);
+			}
+			if (ret)
+				goto out;
+			continue;
+		}
 		if (c == 'h') {
 			printf("Usage: gather %s [OPTIONS] %s\n\nOptions:\n", argv[0],
 			       cmd == GATHER_CMD_CRAWL ? "SEED..." : "[URL...]");
@@ -119,6 +235,13 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 		}
 		if (c == ':' || c == '?') {
 			const struct gather_optdef *od = NULL;
+			if (optopt >= 0x3000) {
+				const struct cli_extra *x = &extras[optopt - 0x3000];
+				fprintf(stderr, "gather %s: option --%s %s\n", argv[0], x->name,
+				        c == ':' ? "needs an argument" : "takes no argument");
+				ret = EXIT_USAGE;
+				goto out;
+			}
 			if (optopt >= 0x2000)
 				od = &gather_optdefs[optopt - 0x2000];
 			else if (optopt >= 0x1000)
@@ -145,6 +268,11 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 			continue;
 		}
 		d = c >= 0x1000 ? &gather_optdefs[c - 0x1000] : gather_opt_find_short(c);
+		if (d && d->offset == offsetof(struct gather_opts, data)) {
+			if ((ret = data_from(argv[0], optarg, false, o)))
+				goto out;
+			continue;
+		}
 		if (!d || gather_opt_set(o, d, optarg, err, sizeof err) < 0) {
 			fprintf(stderr, "gather %s: %s\n", argv[0], d ? err : "bad option");
 			ret = EXIT_USAGE;
@@ -211,7 +339,7 @@ int main(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0) {
-		version();
+		cli_print_version(stdout);
 		return EXIT_ALL_OK;
 	}
 	if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {

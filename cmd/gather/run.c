@@ -209,26 +209,33 @@ int cmd_run(int argc, char **argv)
 	struct cli_signals *sig = NULL;
 	int first = 1, ret;
 
-	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
-		if (strcmp(argv[first], "--parallel") == 0) {
-			run.parallel = true;
-		} else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
-			run_usage(stdout);
-			return EXIT_ALL_OK;
-		} else if (strcmp(argv[first], "--") == 0) {
-			first++;
-			break;
-		} else {
-			fprintf(stderr, "gather run: unknown option '%s'\n", argv[first]);
-			run_usage(stderr);
-			return EXIT_USAGE;
+	/* Options anywhere, as in get and crawl; after "--" only files.  The
+	 * files are moved to the front of argv[first..]. */
+	int nfiles = 0;
+	bool dashdash = false;
+	for (int i = first; i < argc; i++) {
+		if (!dashdash && argv[i][0] == '-' && argv[i][1]) {
+			if (strcmp(argv[i], "--parallel") == 0) {
+				run.parallel = true;
+			} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+				run_usage(stdout);
+				return EXIT_ALL_OK;
+			} else if (strcmp(argv[i], "--") == 0) {
+				dashdash = true;
+			} else {
+				fprintf(stderr, "gather run: unknown option '%s'\n", argv[i]);
+				run_usage(stderr);
+				return EXIT_USAGE;
+			}
+			continue;
 		}
+		argv[first + nfiles++] = argv[i];
 	}
-	if (first >= argc) {
+	if (nfiles == 0) {
 		run_usage(stderr);
 		return EXIT_USAGE;
 	}
-	ret = load_all(&run, argc - first, argv + first);
+	ret = load_all(&run, nfiles, argv + first);
 	if (ret)
 		goto out;
 

@@ -42,6 +42,7 @@ struct gather_opts {
 	char *data;                   /* request body, NULL for none */
 	struct gather_strv headers;   /* extra "Name: value" lines */
 	char *user_agent;             /* NULL: "gather/VERSION" */
+	char *user;                   /* -u "USER:PASS": Basic auth to the first origin */
 	bool compressed;              /* send Accept-Encoding and decode */
 
 	/* TLS */
@@ -60,6 +61,7 @@ struct gather_opts {
 	uint64_t max_head;            /* response head bytes */
 	unsigned max_headers;         /* response header fields */
 	unsigned max_redirs;
+	bool location;                /* follow redirects (else a 3xx is the result) */
 	unsigned retries;
 	unsigned concurrency;         /* fetches in flight, in total */
 	unsigned per_host;            /* connections per host; 0: = concurrency */

@@ -95,20 +95,27 @@ static void on_record(struct gather_result *res, void *arg)
 	else
 		c->st.failed++;
 	c->st.bytes += res->bytes;
+	/* A redirect's target to the frontier (like a link, at this page's
+	 * depth) before the password is hidden from the record. */
+	if (res->redirect_target && res->final_url && res->frontier_id &&
+	    gather_frontier_add(c->frontier, res->final_url, res->depth, res->url) == GATHER_E_NOMEM)
+		crawl_note_err(c, "out of memory in the frontier");
+	res->redirect_target = false;
+	/* passwords out of sight from here on (records, WARC, -v lines);
+	 * the links were taken already (they keep theirs, as the frontier) */
+	if (gather_url_redact_result(res) < 0)
+		crawl_note_err(c, "out of memory hiding a password");
 	if (c->on_record)
 		c->on_record(res, c->on_record_arg);
 }
 
 /* Stream: the record is in every output.  Now, and only now, its URL is
- * done in the frontier (with its links, and a redirect's target). */
+ * done in the frontier (with its links). */
 static void on_written(struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
 	if (res->frontier_id) {
 		uint64_t now = crawl_now_ms();
-		if (res->redirect_target && res->final_url &&
-		    gather_frontier_add(c->frontier, res->final_url, res->depth, res->url) == GATHER_E_NOMEM)
-			crawl_note_err(c, "out of memory in the frontier");
 		size_t n = res->processed ? res->links.n : 0;
 		if (gather_frontier_done_ids(c->frontier, res->frontier_id, now,
 		                             (const char *const *)res->links.v, res->link_ids,
@@ -220,8 +227,8 @@ static void on_fetched(struct gather_result *res, void *arg)
 	if (res->status == 429 || res->status == 503)
 		crawl_slow_host(c, res, now);
 	if (res->err == GATHER_E_AGAIN) {
-		/* a redirect in scope, not followed here: on_written queues
-		 * final_url (normalized there) in the frontier */
+		/* a redirect in scope, not followed here: on_record queues
+		 * final_url (normalized here) in the frontier */
 		char *n = NULL;
 		res->err = 0;
 		free(res->message);
@@ -337,8 +344,9 @@ static void read_seeds(struct gather_crawl *c)
 		if (toolong || gather_url_normalize(url, &n) < 0) {
 			char msg[600];
 			snprintf(msg, sizeof msg, "%s (%s)",
-			         toolong ? "line too long for a URL"
-			                 : "malformed URL, or not http/https", src);
+			         toolong == GATHER_INPUT_TOOLONG ? "line too long for a URL"
+			         : toolong == GATHER_INPUT_NUL   ? "NUL byte in the line"
+			                                         : "malformed URL, or not http/https", src);
 			refuse(c, url, 0, NULL, 0, GATHER_E_BAD_URL, msg);
 		} else if (crawl_add_seed(c, n) < 0) {
 			crawl_note_err(c, "out of memory adding a seed");

@@ -104,6 +104,8 @@ struct fetch {
 	/* the request */
 	struct gather_url url;
 	char *cur;                    /* current URL (after redirects), malloc */
+	char *auth;                   /* Authorization value for this origin, malloc;
+	                               * NULL once a redirect left the origin */
 	const char *method;
 	bool with_body, head_request;
 	unsigned flags;
@@ -128,6 +130,7 @@ struct fetch {
 	bool running, again;          /* fetch_run re-entrancy guard */
 	bool fresh_only, reuse_retried, reused, no_retry, got_byte, connecting;
 	bool sent, bad_url, admitted;
+	bool own_res;                 /* res made here (get): its URLs are redacted here */
 	unsigned attempts;
 	uint64_t retry_after_ms;
 	bool has_retry_after;

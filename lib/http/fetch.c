@@ -30,6 +30,7 @@
 
 #include "gather/error.h"
 #include "http/fetch-internal.h"
+#include "http/http1.h"
 #include "net/tls.h"
 
 enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
@@ -98,34 +99,48 @@ static int buf_append(struct gather_buf *b, size_t *cap, const char *d, size_t l
 
 /* ---- body sinks ---------------------------------------------------------- */
 
-/* Content-decoded bytes: count, bound by max_body, keep when asked. */
+/* Content-decoded bytes: count, bound by max_body, keep when asked.  The
+ * limit is exact: of a piece that crosses it only the bytes up to it are
+ * counted and kept, so bytes never exceeds max_body (issue 16). */
 static int on_decoded(const char *d, size_t len, void *arg)
 {
 	struct fetch *f = arg;
+	uint64_t room = O(f)->max_body - f->res->bytes;
+	bool over = len > room;
+	if (over)
+		len = (size_t)room;
 	f->res->bytes += len;
-	if (f->res->bytes > O(f)->max_body) {
+	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
+		return GATHER_E_NOMEM;
+	if (over) {
 		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
 		return GATHER_E_TOO_LARGE;
 	}
-	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
-		return GATHER_E_NOMEM;
 	return 0;
 }
 
-/* Transfer-decoded bytes from llhttp: the wire size is bounded too. */
+/* Transfer-decoded bytes from llhttp: the wire size is bounded too, exactly
+ * in the same way (the bytes up to the limit still go on to be decoded). */
 static int on_body(const char *d, size_t len, void *arg)
 {
 	struct fetch *f = arg;
+	uint64_t room = O(f)->max_body - f->wire_bytes;
+	bool over = len > room;
+	int rc;
+	if (over)
+		len = (size_t)room;
 	f->wire_bytes += len;
-	if (f->wire_bytes > O(f)->max_body) {
-		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
-		return GATHER_E_TOO_LARGE;
-	}
 	if ((f->flags & GATHER_FETCH_KEEP_RAW) && buf_append(&f->res->raw_body, &f->raw_cap, d, len) < 0)
 		return GATHER_E_NOMEM;
 	if (f->dec)
-		return gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
-	return on_decoded(d, len, f);
+		rc = gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
+	else
+		rc = on_decoded(d, len, f);
+	if (rc == 0 && over) {
+		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
+		rc = GATHER_E_TOO_LARGE;
+	}
+	return rc;
 }
 
 /* Forget the response so far (before a retry or a redirect). */
@@ -380,7 +395,7 @@ static enum step step_send(struct fetch *f)
 	memcpy(r->ip, f->conn->ip, sizeof(r->ip));
 	f->sent = true;
 	const char *data = f->with_body ? O(f)->data : NULL;
-	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, data,
+	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, f->auth, data,
 	                  data ? strlen(data) : 0, raw ? &r->req_head : NULL) < 0)
 		return fail(f, GATHER_E_NOMEM, NULL);
 	conn_flush(f->conn);
@@ -487,7 +502,7 @@ static enum step step_done(struct fetch *f)
 		engine_conn_close(f->e, f->conn);
 	f->conn = NULL;
 	int s = f->resp.status;
-	if (redirect_status(s) && f->resp.location) {
+	if (redirect_status(s) && f->resp.location && o->location) {
 		if (f->res->redirects >= o->max_redirs) {
 			snprintf(m, sizeof(m), "more than %u redirects", o->max_redirs);
 			fetch_finish(f, GATHER_E_TOO_MANY_REDIRECTS, m);
@@ -511,6 +526,38 @@ static enum step step_done(struct fetch *f)
 	return STEP_DONE;
 }
 
+static bool same_origin(const struct gather_url *a, const struct gather_url *b)
+{
+	return a->https == b->https && a->port == b->port && strcmp(a->host, b->host) == 0;
+}
+
+/* Credentials for the first request: the URL's own, else -u's. */
+static int initial_auth(struct fetch *f)
+{
+	if (f->url.userinfo)
+		return http1_basic_auth(f->url.userinfo, true, &f->auth);
+	if (O(f)->user)
+		return http1_basic_auth(O(f)->user, false, &f->auth);
+	return 0;
+}
+
+/* Before following a redirect to nu: credentials go with it only to the
+ * same origin (curl without --location-trusted), or when the target names
+ * its own.  Once dropped they stay dropped. */
+static int redirect_auth(struct fetch *f, const struct gather_url *nu)
+{
+	if (nu->userinfo) {
+		free(f->auth);
+		f->auth = NULL;
+		return http1_basic_auth(nu->userinfo, true, &f->auth);
+	}
+	if (f->auth && !same_origin(&f->url, nu)) {
+		free(f->auth);
+		f->auth = NULL;
+	}
+	return 0;
+}
+
 static enum step step_redirect(struct fetch *f)
 {
 	char *next = NULL, m[300];
@@ -527,6 +574,11 @@ static enum step step_redirect(struct fetch *f)
 		 * the 3xx status, and final_url = the target */
 		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
 		fetch_finish(f, GATHER_E_BAD_URL, m);
+		return STEP_DONE;
+	}
+	if ((rc = redirect_auth(f, &nu)) < 0) {
+		gather_url_clear(&nu);
+		fetch_finish(f, rc, NULL);
 		return STEP_DONE;
 	}
 	if (f->redirect && (rc = f->redirect(next, f->arg)) < 0) {
@@ -549,6 +601,10 @@ static enum step step_redirect(struct fetch *f)
 		return STEP_DONE;
 	}
 	reset_response(f);
+	/* Each hop is a new request: it gets its own retry on a fresh
+	 * connection when the pooled one turns out closed (servers that close
+	 * after every 302 without "Connection: close"; curl follows them). */
+	f->reuse_retried = false;
 	fetch_set_state(f, FS_RESOLVE);
 	return STEP_AGAIN;
 }
@@ -668,6 +724,17 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	f->with_body = o->data != NULL;
 	f->head_request = !strcasecmp(f->method, "HEAD");
 	f->bad_url = gather_url_parse(url, &f->url) < 0;
+	f->own_res = own;
+	/* Our own record never shows a password (the caller's redacts its own,
+	 * see gather_url_redact_result). */
+	if ((own && gather_url_redact_field(&res->url) < 0) || (!f->bad_url && initial_auth(f) < 0)) {
+		gather_url_clear(&f->url);
+		free(f->cur);
+		if (own)
+			gather_result_free(res);
+		free(f);
+		return NULL;
+	}
 	event_assign(&f->t_total, e->base, -1, 0, total_cb, f);
 	event_assign(&f->t_connect, e->base, -1, 0, connect_cb, f);
 	event_assign(&f->t_retry, e->base, -1, 0, retry_cb, f);
@@ -721,6 +788,8 @@ void fetch_finish(struct fetch *f, int err, const char *msg)
 		r->final_url = f->cur;
 		f->cur = NULL;
 	}
+	if (f->own_res)
+		gather_url_redact_result(r); /* out of memory: nothing better to do */
 	r->attempts = f->attempts;
 	r->time_ms = f->t0_ms ? engine_now_ms(e) - f->t0_ms : 0;
 	if (err)
@@ -745,6 +814,7 @@ void fetch_free(struct fetch *f)
 		return;
 	gather_url_clear(&f->url);
 	free(f->cur);
+	free(f->auth);
 	http1_resp_clear(&f->resp);
 	gather_decoder_free(f->dec);
 	gather_result_free(f->res);

@@ -10,9 +10,11 @@
 #include <strings.h>
 
 #include <event2/buffer.h>
+#include <openssl/evp.h>
 
 #include "gather/error.h"
 #include "http/http1.h"
+#include "util/hex.h"
 
 /* ---- request ------------------------------------------------------------ */
 
@@ -50,8 +52,32 @@ static int fixed_add(char **buf, size_t *len, size_t *cap, const char *a, const 
 	return 0;
 }
 
+bool http1_is_token(const char *s)
+{
+	/* RFC 9110 §5.6.2: token = 1*tchar */
+	static const char tchar[] = "!#$%&'*+-.^_`|~";
+	if (!s || !*s)
+		return false;
+	for (; *s; s++)
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9') ||
+		      strchr(tchar, *s)))
+			return false;
+	return true;
+}
+
 int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o, char *err, size_t errlen)
 {
+	/* The method goes on the request line as is (RFC 9110 §9.1: a token);
+	 * anything else could write a second request line. */
+	if (o->method && !http1_is_token(o->method)) {
+		char shown[61];
+		size_t i;
+		for (i = 0; o->method[i] && i < sizeof(shown) - 1; i++) /* not CR/LF on a terminal */
+			shown[i] = (unsigned char)o->method[i] < 0x20 ? '?' : o->method[i];
+		shown[i] = '\0';
+		snprintf(err, errlen, "invalid method \"%s\": want a token such as GET or PROPFIND", shown);
+		return GATHER_E_INVALID;
+	}
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
 	int rc = 0;
@@ -85,6 +111,8 @@ int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o, char *e
 	f->lines = buf ? buf : strdup("");
 	f->len = len;
 	f->user_host = user_has(o, "Host");
+	f->user_auth = user_has(o, "Authorization");
+	f->user_ctype = user_has(o, "Content-Type");
 	return f->lines ? 0 : GATHER_E_NOMEM;
 }
 
@@ -94,11 +122,45 @@ void http1_fixed_clear(struct http1_fixed *f)
 	memset(f, 0, sizeof(*f));
 }
 
-int http1_request(struct evbuffer *out, const char *method, const struct gather_url *u,
-                  const struct http1_fixed *fx, const char *body, size_t body_len,
-                  struct gather_buf *raw)
+int http1_basic_auth(const char *cred, bool pct, char **ret)
 {
-	char host[300], cl[48];
+	size_t n = strlen(cred), m = 0;
+	char *plain = malloc(n + 2), *out = NULL;
+	if (!plain)
+		return GATHER_E_NOMEM;
+	for (size_t i = 0; i < n; i++) {
+		int hi, lo;
+		if (pct && cred[i] == '%' && (hi = gather_hexval(cred[i + 1])) >= 0 &&
+		    (lo = gather_hexval(cred[i + 2])) >= 0) {
+			plain[m++] = (char)(hi << 4 | lo);
+			i += 2;
+		} else {
+			plain[m++] = cred[i];
+		}
+	}
+	/* "user" alone: an empty password, as curl sends for http://user@host/ */
+	if (!memchr(plain, ':', m))
+		plain[m++] = ':';
+	/* RFC 7617 §2: "Basic " base64(user-id ":" password) */
+	if ((out = malloc(6 + 4 * ((m + 2) / 3) + 1))) {
+		memcpy(out, "Basic ", 6);
+		EVP_EncodeBlock((unsigned char *)out + 6, (const unsigned char *)plain, (int)m);
+	}
+	OPENSSL_cleanse(plain, m);
+	free(plain);
+	if (!out)
+		return GATHER_E_NOMEM;
+	*ret = out;
+	return 0;
+}
+
+int http1_request(struct evbuffer *out, const char *method, const struct gather_url *u,
+                  const struct http1_fixed *fx, const char *auth, const char *body,
+                  size_t body_len, struct gather_buf *raw)
+{
+	char host[300], cl[120], authl[16];
+	/* Our credentials only where the user gave no Authorization header. */
+	const char *av = auth && !fx->user_auth ? auth : NULL;
 	const char *lb = u->ipv6 ? "[" : "", *rb = u->ipv6 ? "]" : "";
 	bool dflt = u->port == (u->https ? 443 : 80);
 
@@ -109,11 +171,16 @@ int http1_request(struct evbuffer *out, const char *method, const struct gather_
 	else
 		snprintf(host, sizeof(host), "Host: %s%s%s:%u\r\n", lb, u->host, rb, u->port);
 	cl[0] = 0;
+	/* -d sends a form, as curl does, unless the user said otherwise */
 	if (body)
-		snprintf(cl, sizeof(cl), "Content-Length: %zu\r\n", body_len);
+		snprintf(cl, sizeof(cl), "%sContent-Length: %zu\r\n",
+		         fx->user_ctype ? "" : "Content-Type: application/x-www-form-urlencoded\r\n",
+		         body_len);
+	snprintf(authl, sizeof(authl), "%s", av ? "Authorization: " : "");
 
 	size_t ml = strlen(method), tl = strlen(u->target), hl = strlen(host), cll = strlen(cl);
-	size_t total = ml + 1 + tl + 11 + hl + fx->len + cll + 2;
+	size_t all = strlen(authl), avl = av ? strlen(av) + 2 : 0;
+	size_t total = ml + 1 + tl + 11 + hl + all + avl + fx->len + cll + 2;
 	struct evbuffer_iovec v;
 	if (evbuffer_reserve_space(out, total, &v, 1) < 1)
 		return GATHER_E_NOMEM;
@@ -123,6 +190,11 @@ int http1_request(struct evbuffer *out, const char *method, const struct gather_
 	memcpy(p, u->target, tl), p += tl;
 	memcpy(p, " HTTP/1.1\r\n", 11), p += 11;
 	memcpy(p, host, hl), p += hl;
+	if (av) {
+		memcpy(p, authl, all), p += all;
+		memcpy(p, av, avl - 2), p += avl - 2;
+		memcpy(p, "\r\n", 2), p += 2;
+	}
 	memcpy(p, fx->lines, fx->len), p += fx->len;
 	memcpy(p, cl, cll), p += cll;
 	memcpy(p, "\r\n", 2), p += 2;

@@ -23,21 +23,34 @@ struct http1_fixed {
 	char *lines;       /* "Name: value\r\n"..., malloc */
 	size_t len;
 	bool user_host;    /* the user gave a Host header: don't send ours */
+	bool user_auth;    /* ... an Authorization header: no Basic credentials */
+	bool user_ctype;   /* ... a Content-Type: none of ours with a body */
 };
 
+/* Whether s is an RFC 9110 token (a method, a header name). */
+bool http1_is_token(const char *s);
+
 /* Builds f from o.  A user header replaces a default of the same name.
- * Returns 0, GATHER_E_INVALID (header with CR/LF or without a colon, message
- * in err) or GATHER_E_NOMEM. */
+ * Returns 0, GATHER_E_INVALID (a method that is not a token, a header with
+ * CR/LF or without a colon; message in err) or GATHER_E_NOMEM. */
 int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o,
                      char *err, size_t errlen);
 void http1_fixed_clear(struct http1_fixed *f);
 
-/* Appends the request (head and body) for u to out.  When raw is not NULL
- * the head is also copied into it (malloc; replaced).  Returns 0 or
+/* "Basic ..." (RFC 7617) for cred "user[:password]", percent-decoded first
+ * when pct (a URL's userinfo; -u is taken as written).  0 with *ret
+ * (malloc) or GATHER_E_NOMEM. */
+int http1_basic_auth(const char *cred, bool pct, char **ret);
+
+/* Appends the request (head and body) for u to out.  auth, when not NULL,
+ * is the Authorization value (unless the user gave that header).  A body
+ * goes with Content-Length and, unless the user gave one, Content-Type:
+ * application/x-www-form-urlencoded (what curl -d sends).  When raw is not
+ * NULL the head is also copied into it (malloc; replaced).  Returns 0 or
  * GATHER_E_NOMEM. */
 int http1_request(struct evbuffer *out, const char *method, const struct gather_url *u,
-                  const struct http1_fixed *fx, const char *body, size_t body_len,
-                  struct gather_buf *raw);
+                  const struct http1_fixed *fx, const char *auth, const char *body,
+                  size_t body_len, struct gather_buf *raw);
 
 /* Receives transfer-decoded body bytes; return 0 or a negative gather_err
  * to stop. */

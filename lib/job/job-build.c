@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "gather/error.h"
+#include "http/http1.h"
 #include "job/job-check.h"
 #include "job/job-internal.h"
 
@@ -147,6 +148,9 @@ static void apply_opt(struct job_load *l, struct gather_job *j, const struct gat
 			const char *c = strchr(v, ':');
 			if (!c || c == v || strpbrk(v, "\r\n"))
 				job_diag(l, s->file, line, "bad header '%s': expected 'Name: value'", v);
+		} else if (strcmp(d->name, "method") == 0 && !http1_is_token(v)) {
+			/* as the command line refuses it (RFC 9110 section 9.1) */
+			job_diag(l, s->file, line, "bad method: not an RFC 9110 token");
 		}
 	}
 }

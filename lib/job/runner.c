@@ -83,6 +83,9 @@ static void on_record(struct gather_result *res, void *arg)
 	else
 		r->st.failed++;
 	r->st.bytes += res->bytes;
+	/* passwords out of sight from here on (records, WARC, -v lines) */
+	if (gather_url_redact_result(res) < 0)
+		note_err(r, "out of memory hiding a password");
 	if (r->on_record)
 		r->on_record(res, r->on_record_arg);
 }
@@ -138,8 +141,9 @@ static void on_input_ready(void *arg)
 	kick(r);
 }
 
-/* A record for a line we never fetch (malformed URL). */
-static void refuse_url(struct gather_runner *r, char *url, const char *src, bool toolong)
+/* A record for a line we never fetch (malformed URL, over-long line, a
+ * NUL byte in it: why is gather_input_next's *ret_toolong). */
+static void refuse_url(struct gather_runner *r, char *url, const char *src, int why)
 {
 	struct gather_result *res = gather_result_new();
 	char msg[600];
@@ -149,7 +153,9 @@ static void refuse_url(struct gather_runner *r, char *url, const char *src, bool
 	}
 	res->url = url;
 	snprintf(msg, sizeof msg, "%s (%s)",
-	         toolong ? "line too long for a URL" : "malformed URL, or not http/https", src);
+	         why == GATHER_INPUT_TOOLONG ? "line too long for a URL"
+	         : why == GATHER_INPUT_NUL   ? "NUL byte in the line"
+	                                     : "malformed URL, or not http/https", src);
 	gather_result_fail(res, GATHER_E_BAD_URL, msg);
 	gather_stream_submit(r->stream, res, false);
 }

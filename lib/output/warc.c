@@ -44,6 +44,7 @@
 #include "gather/error.h"
 #include "gather/options.h"
 #include "gather/result.h"
+#include "url/url.h"
 #include "util/strbuf.h"
 #include "output/warc.h"
 
@@ -629,8 +630,15 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 	warc_date(r->start_unix_ms, date);
 
 	/* fields shared by both records */
+	/* The target without its password (the record's own fields may come
+	 * from a caller that has not redacted them yet). */
+	const char *target = r->final_url ? r->final_url : r->url ? r->url : "";
+	char *shown = NULL;
+	if (gather_url_redact(target, &shown) < 0)
+		fields.oom = true;
 	gather_strbuf_adds(&fields, "WARC-Target-URI: ");
-	db_uri(&fields, r->final_url ? r->final_url : r->url ? r->url : "");
+	db_uri(&fields, shown ? shown : target);
+	free(shown);
 	gather_strbuf_adds(&fields, "\r\n");
 	if (r->ip[0] && strspn(r->ip, "0123456789abcdefABCDEF.:") == strlen(r->ip))
 		gather_strbuf_printf(&fields, "WARC-IP-Address: %s\r\n", r->ip);

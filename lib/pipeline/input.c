@@ -189,6 +189,62 @@ static char *trim(char *s)
 	return s;
 }
 
+/* Drop bytes of an over-long line's tail through its end of line.  0 when
+ * the tail is gone (discarding cleared), AGAIN/IO from fill. */
+static int discard_tail(struct gather_input *in)
+{
+	for (;;) {
+		size_t eol_len = 0;
+		struct evbuffer_ptr p = evbuffer_search_eol(in->buf, NULL, &eol_len, EVBUFFER_EOL_CRLF);
+		if (p.pos >= 0) {
+			evbuffer_drain(in->buf, (size_t)p.pos + eol_len);
+			in->discarding = false;
+			return 0;
+		}
+		/* Keep a trailing CR: its LF may come with the next read. */
+		size_t n = evbuffer_get_length(in->buf);
+		if (n > 0) {
+			struct evbuffer_ptr q;
+			char last = 0;
+			evbuffer_ptr_set(in->buf, &q, n - 1, EVBUFFER_PTR_SET);
+			evbuffer_copyout_from(in->buf, &q, &last, 1);
+			evbuffer_drain(in->buf, last == '\r' ? n - 1 : n);
+		}
+		if (in->eof) {
+			evbuffer_drain(in->buf, evbuffer_get_length(in->buf));
+			in->discarding = false;
+			return 0;
+		}
+		int r = fill(in);
+		if (r < 0)
+			return r;
+	}
+}
+
+/* A line holding NUL bytes, for its record: each NUL shown as U+FFFD (the
+ * replacement character), so the record says what was there.  Frees line;
+ * returns a new string or NULL. */
+static char *show_nul(char *line, size_t len)
+{
+	size_t nul = 0;
+	for (size_t i = 0; i < len; i++)
+		nul += line[i] == '\0';
+	char *s = malloc(len + 2 * nul + 1), *p = s;
+	if (s) {
+		for (size_t i = 0; i < len; i++) {
+			if (line[i] == '\0') {
+				memcpy(p, "\xef\xbf\xbd", 3);
+				p += 3;
+			} else {
+				*p++ = line[i];
+			}
+		}
+		*p = '\0';
+	}
+	free(line);
+	return s;
+}
+
 int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
                       int *ret_toolong)
 {
@@ -215,6 +271,21 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 				return r;
 			}
 		}
+		if (in->discarding) {
+			/* The tail of an over-long line already reported: drop it
+			 * without making records of it, up to its end of line, so
+			 * the next line is read from its start. */
+			r = discard_tail(in);
+			if (r == 0)
+				continue;
+			if (r == GATHER_E_IO) {
+				snprintf(in->label, sizeof in->label, "%s: %s",
+				         in->files.v[in->next_file - 1], strerror(errno));
+				*ret_src = in->label;
+				close_file(in);
+			}
+			return r;
+		}
 		line = take_line(in, &len);
 		if (!line) {
 			if (in->eof) {
@@ -222,7 +293,8 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 				continue;
 			}
 			if (evbuffer_get_length(in->buf) > in->max_line) {
-				/* An over-long line: hand out its head, drop the rest. */
+				/* An over-long line: one record with its head, the
+				 * rest dropped by discard_tail. */
 				len = in->max_line;
 				line = malloc(len + 1);
 				if (!line)
@@ -234,9 +306,9 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 				         in->files.v[in->next_file - 1], in->lineno);
 				*ret_src = in->label;
 				in->discarding = true;
-				*ret_toolong = 1;
-				*ret = line;
-				return 0;
+				*ret_toolong = memchr(line, '\0', len) ? GATHER_INPUT_NUL : GATHER_INPUT_TOOLONG;
+				*ret = *ret_toolong == GATHER_INPUT_NUL ? show_nul(line, len) : line;
+				return *ret ? 0 : GATHER_E_NOMEM;
 			}
 			r = fill(in);
 			if (r == GATHER_E_IO) {
@@ -250,10 +322,17 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 				return r;
 			continue;
 		}
-		if (in->discarding) { /* the tail of an over-long line */
-			in->discarding = false;
-			free(line);
-			continue;
+		if (memchr(line, '\0', len)) {
+			/* A NUL cannot be part of a URL, and C strings would
+			 * silently cut the line there: the whole line is one
+			 * refused record. */
+			in->lineno++;
+			snprintf(in->label, sizeof in->label, "%s:%lu",
+			         in->files.v[in->next_file - 1], in->lineno);
+			*ret_src = in->label;
+			*ret_toolong = GATHER_INPUT_NUL;
+			*ret = show_nul(line, len > in->max_line ? in->max_line : len);
+			return *ret ? 0 : GATHER_E_NOMEM;
 		}
 		in->lineno++;
 		char *t = line;
@@ -269,9 +348,10 @@ int gather_input_next(struct gather_input *in, char **ret, const char **ret_src,
 		*ret_src = in->label;
 		if (t != line)
 			memmove(line, t, strlen(t) + 1);
-		*ret_toolong = len > in->max_line;
-		if (*ret_toolong)
+		if (len > in->max_line) {
+			*ret_toolong = GATHER_INPUT_TOOLONG;
 			line[in->max_line] = '\0';
+		}
 		*ret = line;
 		return 0;
 	}

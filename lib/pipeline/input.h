@@ -18,8 +18,16 @@ struct gather_input;
  * GATHER_E_AGAIN. */
 typedef void (*gather_input_ready_fn)(void *arg);
 
+/* Why a line came back refused (*ret_toolong of gather_input_next). */
+enum {
+	GATHER_INPUT_TOOLONG = 1,  /* longer than max_line: its head, the rest dropped */
+	GATHER_INPUT_NUL = 2,      /* held NUL bytes (shown as U+FFFD) */
+};
+
 /* urls (may be NULL) are copied; files are opened lazily.  max_line bounds
- * a line (longer ones are returned truncated with *ret_toolong set). */
+ * a line: a longer one, or one holding a NUL byte, still counts as exactly
+ * one line (one call, its true line number; the next call starts at the
+ * next line) and comes back with *ret_toolong set to why. */
 struct gather_input *gather_input_new(struct event_base *base,
                                       const struct gather_strv *urls,
                                       const struct gather_strv *files,

@@ -382,8 +382,9 @@ int url_parse_full(const char *s, struct gather_url *ret)
 	int rc = url_normal_uri(s, &uri, &text, &https, &port);
 	if (rc)
 		return rc;
-	struct gather_strbuf host = { 0 }, target = { 0 };
+	struct gather_strbuf host = { 0 }, target = { 0 }, ui = { 0 };
 	sb_range(&host, &uri.hostText);
+	sb_range(&ui, &uri.userInfo); /* an empty one ("http://@h/") stays NULL */
 	add_target(&target, &uri, true);
 	struct gather_url u = {
 		.scheme = strdup(https ? "https" : "http"),
@@ -392,13 +393,15 @@ int url_parse_full(const char *s, struct gather_url *ret)
 		.https = https,
 		.ipv6 = uri.hostData.ip6 != NULL,
 		.target = target.p,
+		.userinfo = ui.p,
 	};
 	uriFreeUriMembersA(&uri);
 	free(text);
-	if (!u.scheme || host.oom || target.oom || !u.host || !u.target) {
+	if (!u.scheme || host.oom || target.oom || ui.oom || !u.host || !u.target) {
 		free(u.scheme);
 		free(host.p);
 		free(target.p);
+		free(ui.p);
 		return GATHER_E_NOMEM;
 	}
 	*ret = u;
@@ -412,6 +415,7 @@ void gather_url_clear(struct gather_url *u)
 	free(u->scheme);
 	free(u->host);
 	free(u->target);
+	free(u->userinfo);
 	memset(u, 0, sizeof *u);
 }
 

@@ -17,6 +17,8 @@ struct gather_url {
 	bool ipv6;      /* host is an IPv6 literal (needs brackets in Host:) */
 	char *target;   /* request-target: path ["?" query], never empty ("/"),
 	                 * no fragment, CR/LF/space/controls/non-ASCII percent-encoded */
+	char *userinfo; /* "user[:password]" as in the URL (percent-encoded), NULL
+	                 * when none: credentials for Basic auth, never shown */
 };
 
 /* Parse s (absolute http/https with a host) into ret.  Returns 0, or
@@ -82,5 +84,20 @@ int gather_url_normalize(const char *s, char **ret);
 const char *gather_url_host_port(const char *url, size_t *len);
 const char *gather_url_host_of(const char *url, size_t *len);
 const char *gather_url_origin_of(const char *url, size_t *len);
+
+/* Passwords out of sight (records, WARC headers, log lines): every
+ * "scheme://user:password@" in the text s (a URL, or a message holding
+ * URLs) becomes "scheme://user:***@".  Returns 1 with a new string in *ret,
+ * 0 when s shows no password (*ret untouched), or GATHER_E_NOMEM. */
+int gather_url_redact(const char *s, char **ret);
+/* The same in place: *s (malloc, may be NULL) replaced when it changes.
+ * 0 or GATHER_E_NOMEM (*s left as it was). */
+int gather_url_redact_field(char **s);
+/* Every URL-bearing text field of a record: url, final_url, parent and
+ * message.  Call it where a record leaves the engine for output (not before
+ * its links are taken: a password-less final_url would resolve them
+ * without their credentials).  0 or GATHER_E_NOMEM. */
+struct gather_result;
+int gather_url_redact_result(struct gather_result *r);
 
 #endif

@@ -18,49 +18,51 @@
 const struct gather_optdef gather_optdefs[] = {
 	/* request */
 	{ "method", 'X', GATHER_OPT_STR, OFF(method), A, "METHOD", "request method (default GET, POST with --data)" },
-	{ "data", 'd', GATHER_OPT_STR, OFF(data), A, "DATA", "send DATA as the request body" },
+	{ "data", 'd', GATHER_OPT_STR, OFF(data), A, "DATA", "send DATA as the request body (a form, as curl -d; @FILE: the contents of FILE)" },
 	{ "header", 'H', GATHER_OPT_STRV, OFF(headers), A, "'K: V'", "add a request header (repeatable)" },
+	{ "user", 'u', GATHER_OPT_STR, OFF(user), A, "USER:PASS", "send Basic credentials, to the URL's own origin only (never across a redirect to another)" },
 	{ "user-agent", 'A', GATHER_OPT_STR, OFF(user_agent), A, "UA", "User-Agent header and robots.txt token (default gather/" PACKAGE_VERSION ")" },
 	{ "compressed", 0, GATHER_OPT_BOOL, OFF(compressed), A, NULL, "ask for and decode gzip, deflate, br, zstd (default on; --no-compressed)" },
 	/* TLS */
 	{ "insecure", 'k', GATHER_OPT_BOOL, OFF(insecure), A, NULL, "do not verify TLS peers and host names" },
 	{ "cacert", 0, GATHER_OPT_STR, OFF(cacert), A, "FILE", "trust the CA certificates in FILE instead of the system store" },
 	/* time */
-	{ "timeout", 0, GATHER_OPT_SECONDS, OFF(timeout_ms), A, "S", "total time per request, retries included (default 120)" },
-	{ "connect-timeout", 0, GATHER_OPT_SECONDS, OFF(connect_timeout_ms), A, "S", "time to resolve, connect and handshake (default 10)" },
-	{ "idle-timeout", 0, GATHER_OPT_SECONDS, OFF(idle_timeout_ms), A, "S", "time to first byte and between reads (default 30)" },
+	{ "timeout", 0, GATHER_OPT_SECONDS, OFF(timeout_ms), A, "S", "total time per request, retries included (default 120; 0: no limit)" },
+	{ "connect-timeout", 0, GATHER_OPT_SECONDS, OFF(connect_timeout_ms), A, "S", "time to resolve, connect and handshake (default 10; 0: no limit)" },
+	{ "idle-timeout", 0, GATHER_OPT_SECONDS, OFF(idle_timeout_ms), A, "S", "time to first byte and between reads (default 30; 0: no limit)" },
 	{ "keepalive", 0, GATHER_OPT_SECONDS, OFF(keepalive_ms), A, "S", "how long an idle connection is kept for reuse (default 30)" },
 	{ "retry-max-wait", 0, GATHER_OPT_SECONDS, OFF(retry_max_wait_ms), A, "S", "cap on retry backoff and Retry-After (default 60)" },
 	/* limits */
 	{ "max-body", 0, GATHER_OPT_SIZE, OFF(max_body), A, "SIZE", "largest decoded body, K/M/G suffixes (default 1G get, 64M crawl)" },
 	{ "max-head", 0, GATHER_OPT_SIZE, OFF(max_head), A, "SIZE", "largest response head (default 64K)" },
 	{ "max-headers", 0, GATHER_OPT_UINT, OFF(max_headers), A, "N", "most response header fields (default 256)" },
+	{ "location", 'L', GATHER_OPT_BOOL, OFF(location), A, NULL, "follow redirects (default on; --no-location: the 3xx is the answer)" },
 	{ "max-redirs", 0, GATHER_OPT_UINT, OFF(max_redirs), A, "N", "most redirects followed (default 10)" },
 	{ "retries", 0, GATHER_OPT_UINT, OFF(retries), A, "N", "retries on connect errors, timeouts, 429, 502, 503, 504 (default 2)" },
 	{ "concurrency", 'c', GATHER_OPT_UINT, OFF(concurrency), A, "N", "fetches in flight (default 64)" },
-	{ "per-host", 0, GATHER_OPT_UINT, OFF(per_host), A, "N", "connections per host (default: --concurrency for get, 4 for crawl)" },
+	{ "per-host", 0, GATHER_OPT_UINT, OFF(per_host), A, "N", "connections per host, at least 1 (default: --concurrency for get, 4 for crawl)" },
 	/* processing */
 	{ "workers", 0, GATHER_OPT_UINT, OFF(workers), A, "N", "processing threads (default: number of cores)" },
-	{ "assets", 0, GATHER_OPT_BOOL, OFF(assets), A, NULL, "also follow page requisites: images, scripts, stylesheets" },
-	{ "max-links", 0, GATHER_OPT_UINT, OFF(max_links), A, "N", "most links taken from one page (default 10000)" },
+	{ "assets", 0, GATHER_OPT_BOOL, OFF(assets), C, NULL, "also follow page requisites: images, scripts, stylesheets" },
+	{ "max-links", 0, GATHER_OPT_UINT, OFF(max_links), C, "N", "most links taken from one page (default 10000)" },
 	{ "extract", 0, GATHER_OPT_STRV, OFF(extract), A, "NAME=XPATH", "field NAME: text of the first match; NAME[]=XPATH for all (repeatable)" },
 	{ "regex", 0, GATHER_OPT_STRV, OFF(regex), A, "NAME=RE", "field NAME: PCRE2 match over the body (repeatable)" },
 	/* crawl */
-	{ "depth", 0, GATHER_OPT_UINT, OFF(depth), C, "N", "follow links up to N hops from a seed, or inf: no limit (default 5)" },
-	{ "max-pages", 0, GATHER_OPT_U64, OFF(max_pages), C, "N", "stop after N pages (default: no limit)" },
-	{ "max-time", 0, GATHER_OPT_SECONDS, OFF(max_time_ms), C, "S", "stop the crawl after S seconds (default: no limit)" },
+	{ "depth", 0, GATHER_OPT_UINT, OFF(depth), C, "N", "follow links up to N hops from a seed, or inf: no limit (default 5; 0: the seeds only)" },
+	{ "max-pages", 0, GATHER_OPT_U64, OFF(max_pages), C, "N", "stop after N pages (default 0: no limit)" },
+	{ "max-time", 0, GATHER_OPT_SECONDS, OFF(max_time_ms), C, "S", "stop the crawl after S seconds (default 0: no limit)" },
 	{ "scope", 0, GATHER_OPT_SCOPE, OFF(scope), C, "SCOPE", "host, domain, prefix or any (default host)" },
 	{ "allow", 0, GATHER_OPT_STRV, OFF(allow), C, "RE", "only follow URLs matching RE (repeatable)" },
 	{ "deny", 0, GATHER_OPT_STRV, OFF(deny), C, "RE", "never follow URLs matching RE (repeatable)" },
 	{ "robots", 0, GATHER_OPT_BOOL, OFF(robots), C, NULL, "obey robots.txt (default on; --no-robots)" },
-	{ "delay", 0, GATHER_OPT_MS, OFF(delay_ms), C, "MS", "milliseconds between request starts to one host (default 0)" },
+	{ "delay", 0, GATHER_OPT_SECONDS, OFF(delay_ms), C, "S", "seconds between request starts to one host, e.g. 0.25 or 250ms (default 0)" },
 	{ "sitemaps", 0, GATHER_OPT_BOOL, OFF(sitemaps), C, NULL, "seed from robots.txt Sitemap: lines and sitemap.xml" },
-	{ "max-url-length", 0, GATHER_OPT_UINT, OFF(max_url_len), C, "N", "longest URL followed (default 2048)" },
+	{ "max-url-length", 0, GATHER_OPT_UINT, OFF(max_url_len), C, "N", "longest URL followed (default 2048; 0: no limit)" },
 	/* input and output */
 	{ "input", 'i', GATHER_OPT_STRV, OFF(input), A, "FILE", "read URLs from FILE, one a line; - is stdin (repeatable)" },
 	{ "jsonl", 0, GATHER_OPT_STR, OFF(jsonl), A, "FILE", "write JSON lines to FILE (default and -: stdout)" },
 	{ "warc", 0, GATHER_OPT_STR, OFF(warc), A, "FILE", "write WARC/1.1 records to FILE (.gz: gzip per record)" },
-	{ "warc-max-size", 0, GATHER_OPT_SIZE, OFF(warc_max_size), A, "SIZE", "rotate WARC files at SIZE (default 1G)" },
+	{ "warc-max-size", 0, GATHER_OPT_SIZE, OFF(warc_max_size), A, "SIZE", "rotate WARC files at SIZE (default 1G; 0: never)" },
 	{ "mirror", 0, GATHER_OPT_STR, OFF(mirror), A, "DIR", "save pages under DIR/host/path like wget" },
 	{ "output-dir", 'o', GATHER_OPT_STR, OFF(outdir), G, "DIR", "save each body in DIR under a safe file name" },
 	{ "progress", 0, GATHER_OPT_BOOL, OFF(progress), A, NULL, "progress line on stderr (default: on a terminal, unless the records go there too)" },
@@ -108,6 +110,7 @@ void gather_opts_init(struct gather_opts *o, unsigned cmd)
 	o->max_head = 64 << 10;
 	o->max_headers = 256;
 	o->max_redirs = 10;
+	o->location = true;
 	o->retries = 2;
 	o->concurrency = 64;
 	o->per_host = (cmd & GATHER_CMD_CRAWL) ? 4 : 0;
@@ -168,6 +171,8 @@ int gather_parse_u64(const char *s, uint64_t max, uint64_t *ret)
 	return 0;
 }
 
+static int seconds_ms(const char *s, uint64_t *ret_ms);
+
 int gather_parse_size(const char *s, uint64_t *ret)
 {
 	char num[32];
@@ -198,7 +203,45 @@ int gather_parse_size(const char *s, uint64_t *ret)
 	return 0;
 }
 
+/* Seconds with a fraction, or with a unit (ms, s, m, h): "0.25", "250ms",
+ * "1.5s", "2m" (DESIGN.md: one family of time values everywhere). */
 int gather_parse_seconds(const char *s, uint64_t *ret_ms)
+{
+	static const struct { const char *name; uint64_t ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 },
+	};
+	char num[32];
+	size_t n = s ? strlen(s) : 0;
+	uint64_t v;
+
+	if (n == 0 || n >= sizeof num)
+		return GATHER_E_INVALID;
+	for (unsigned i = 0; i < sizeof units / sizeof *units; i++) {
+		size_t ul = strlen(units[i].name);
+		if (n > ul && strcmp(s + n - ul, units[i].name) == 0 &&
+		    (s[n - ul - 1] == '.' || isdigit((unsigned char)s[n - ul - 1]))) {
+			memcpy(num, s, n - ul);
+			num[n - ul] = '\0';
+			/* the number in seconds, then scaled: v ms * (unit / 1000) */
+			if (seconds_ms(num, &v) < 0)
+				return GATHER_E_INVALID;
+			if (units[i].ms == 1) { /* "250ms": whole milliseconds */
+				if (strchr(num, '.') || v / 1000 > UINT64_MAX / 2)
+					return GATHER_E_INVALID;
+				*ret_ms = v / 1000;
+				return 0;
+			}
+			if (v > UINT64_MAX / 2 / (units[i].ms / 1000))
+				return GATHER_E_INVALID;
+			*ret_ms = v * (units[i].ms / 1000);
+			return 0;
+		}
+	}
+	return seconds_ms(s, ret_ms);
+}
+
+/* "1.5" seconds → 1500 ms (a fraction past milliseconds is dropped). */
+static int seconds_ms(const char *s, uint64_t *ret_ms)
 {
 	uint64_t whole = 0, frac = 0, scale = 1000;
 	const char *dot;
@@ -313,7 +356,7 @@ int gather_opt_set(struct gather_opts *o, const struct gather_optdef *d,
 		break;
 	case GATHER_OPT_SECONDS:
 		r = gather_parse_seconds(value, p);
-		want = "a number of seconds such as 10 or 2.5";
+		want = "a number of seconds such as 10, 2.5 or 250ms";
 		break;
 	case GATHER_OPT_MS:
 		r = gather_parse_u64(value, UINT64_MAX / 2, p);
@@ -333,6 +376,13 @@ int gather_opt_set(struct gather_opts *o, const struct gather_optdef *d,
 		r = gather_scope_parse(value, p);
 		want = "host, domain, prefix or any";
 		break;
+	}
+	/* 0 connections per host would never fetch: refuse it (the default
+	 * 0, "as many as --concurrency", is not given by the user). */
+	if (r == 0 && d->offset == OFF(per_host) && *(unsigned *)p == 0) {
+		if (err && errlen)
+			snprintf(err, errlen, "invalid value '%s' for %s: expected at least 1", value, d->name);
+		return GATHER_E_INVALID;
 	}
 	if (r < 0 && err && errlen)
 		snprintf(err, errlen, "invalid value '%s' for %s: expected %s",

@@ -9,6 +9,8 @@
 # what count.
 #
 # Usage: tests/bench/get.sh [C] [ROUNDS] [peers...]   (from the build tree)
+#   peers: curl wget2 aiohttp (default), aria2, baseline (another gather
+#   binary, $BASELINE, e.g. one built from main, to measure a change)
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 top=${top_builddir:-$(pwd)}
@@ -46,6 +48,7 @@ for r in $(seq "$ROUNDS"); do
     wget2)   rm -rf "$res/w"; rate wget2 wget2 -q --max-threads="$C" -i "$urls" -P "$res/w" --no-robots;;
     aria2)   rm -rf "$res/a"; rate aria2 aria2c -q -i "$urls" -j "$C" -x 16 -d "$res/a" --allow-overwrite=true --auto-file-renaming=false;;
     aiohttp) rate aiohttp /usr/bin/python3 "$shared/aiohttp_fetch.py" "$urls" "$C";;
+    baseline) rate baseline "${BASELINE:?set BASELINE=another gather binary}" get -c "$C" -i "$urls" --jsonl "$res/base.jsonl";;
     esac
   done
 done

@@ -87,12 +87,15 @@ done
 [ "$(field "$tmp/o3" "HTTP://127.0.0.1:$port/./bytes/../bytes/2" .bytes)" = 2 ] || bad "dot segments / upper-case scheme not fetched"
 [ "$(field "$tmp/o3" "$b/status/200?a=%zz&b=%41#frag" .status)" = 200 ] || bad "odd query not fetched"
 
-# stdin, twice named; a missing file: one message naming it, the rest goes on
-printf '%s/status/203\n\n#x\n%s/status/404\n' "$b" "$b" | G -i "$tmp/nosuch.txt" -i - "$b/bytes/9" >"$tmp/o4" 2>"$tmp/e4"
+# a missing -i file: refused up front (exit 2, one message naming it, no
+# fetch), as wget does; stdin read after a file
+printf '%s/status/203\n' "$b" | G -i "$tmp/nosuch.txt" -i - "$b/bytes/9" >"$tmp/o4" 2>"$tmp/e4"
 rc=$?
-[ $rc -eq 1 ] || bad "missing -i file: exit $rc, want 1"
-jsonl_check "$tmp/o4" 3
+[ $rc -eq 2 ] || bad "missing -i file: exit $rc, want 2"
+[ -s "$tmp/o4" ] && bad "missing -i file: records written"
 [ "$(wc -l < "$tmp/e4")" -eq 1 ] && grep -q "nosuch.txt: No such file" "$tmp/e4" || bad "missing -i file: stderr '$(cat "$tmp/e4")'"
+printf '%s/status/203\n\n#x\n%s/status/404\n' "$b" "$b" | G -i "$tmp/list.txt" -i - "$b/bytes/9" >"$tmp/o4" 2>"$tmp/e4"
+jsonl_check "$tmp/o4" 8
 [ "$(field "$tmp/o4" "$b/status/203" .status)" = 203 ] || bad "stdin URL not fetched after a missing file"
 [ "$(field "$tmp/o4" "$b/status/404" '[.status,.error]|@tsv')" = "$(printf '404\t')" ] || bad "404 record"
 

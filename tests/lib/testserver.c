@@ -273,6 +273,16 @@ static bool route(struct tconn *c, const char *method, const char *target,
 			snprintf(tmp, sizeof(tmp), "Location: /redirect/%lu\r\n", n - 1);
 			respond(c, 302, tmp, "", 0);
 		}
+	} else if (!strncmp(path, "/redirect-close/", 16)) {
+		/* a server that closes after each answer without saying so */
+		unsigned long n = num_after(path, "/redirect-close/");
+		if (n == 0)
+			respond_text(c, 200, "done\n");
+		else {
+			snprintf(tmp, sizeof(tmp), "Location: /redirect-close/%lu\r\n", n - 1);
+			respond(c, 302, tmp, "", 0);
+		}
+		c->close_after_write = true;
 	} else if (!strcmp(path, "/redirect-to")) {
 		char st[16];
 		int code = query_param(q, "status", st, sizeof(st)) ? atoi(st) : 302;

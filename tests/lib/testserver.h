@@ -20,6 +20,8 @@
  *                       answered (the /stats request counts itself)
  *   /echo               200, body = the request head and body as received
  *   /redirect/N         302 to /redirect/N-1; /redirect/0 is 200 "done\n"
+ *   /redirect-close/N   as /redirect/N, but each answer is followed by a close
+ *                       without "Connection: close" (a pooled connection dies)
  *   /redirect-to?url=U[&status=S]  S (default 302) with Location: U (U
  *                       percent-decoded; may be any scheme)
  *   /loop               302 to /loop, forever

@@ -26,6 +26,7 @@ struct row {
 	uint64_t max_body, max_head, idle_ms, total_ms;
 	unsigned max_headers, max_redirs;
 	int64_t bytes;         /* expected decoded bytes, -1: don't check */
+	unsigned conns;        /* connections it needs beyond one */
 };
 
 #define T TESTSERVER_TEXT
@@ -58,12 +59,18 @@ static const struct row rows[] = {
 	{ "/drip?ms=20&n=100", GATHER_E_TIMEOUT, 200, NULL, "total timeout", .total_ms = 400, .bytes = -1 },
 	{ "/drip?ms=5&n=20", 0, 200, "dddddddddddddddddddd", NULL, .total_ms = 2000, .bytes = -1 },
 	{ "/endless", GATHER_E_TOO_LARGE, 200, NULL, "body over 200000", .max_body = 200000, .bytes = -1 },
+	/* the limit is exact: bytes never passes it, by a read or a decode chunk */
+	{ "/bytes/300000", GATHER_E_TOO_LARGE, 200, NULL, "body over 100000", .max_body = 100000, .bytes = 100000 },
+	{ "/bomb/gzip", GATHER_E_TOO_LARGE, 200, NULL, "body over 100001", .max_body = 100001, .bytes = 100001 },
+	{ "/bytes/100000", 0, 200, NULL, NULL, .max_body = 100000, .bytes = 100000 },
 	{ "/headers/huge", GATHER_E_TOO_LARGE, 0, NULL, "response head over 65536 bytes", .bytes = -1 },
 	{ "/headers/huge", 0, 200, "ok", NULL, .max_head = 128 << 10, .bytes = -1 },
 	{ "/headers/many", GATHER_E_TOO_LARGE, 0, NULL, "more than 256 header fields", .bytes = -1 },
 	{ "/headers/many", 0, 200, "ok", NULL, .max_headers = 5000, .bytes = -1 },
 	{ "/redirect/3", 0, 200, "done\n", NULL, .bytes = -1 },
 	{ "/redirect/3", GATHER_E_TOO_MANY_REDIRECTS, 302, NULL, "more than 2 redirects", .max_redirs = 2, .bytes = -1 },
+	/* each hop's pooled connection is closed under it: one fresh retry per hop */
+	{ "/redirect-close/10", 0, 200, "done\n", NULL, .bytes = -1, .conns = 10 },
 	{ "/loop", GATHER_E_TOO_MANY_REDIRECTS, 302, NULL, "more than 10 redirects", .bytes = -1 },
 	{ "/redirect-to?url=ftp%3A%2F%2Fexample.com%2Fx", GATHER_E_BAD_URL, 302, NULL, "ftp://example.com/x", .bytes = -1 },
 	{ "/redirect-to?url=mailto%3Aa%40b.c", GATHER_E_BAD_URL, 302, NULL, "unsupported", .bytes = -1 },
@@ -196,7 +203,7 @@ START_TEST(test_row_in_batch)
 	check_good(fr.res[3], r->path);
 	check_good(fr.res[4], r->path);
 	/* keep-alive: the two before share one connection, so do the two after */
-	ck_assert_msg(testserver_conns(fr.ts) <= 3 + r->max_redirs + (strstr(r->path, "loop") ? 10 : 0),
+	ck_assert_msg(testserver_conns(fr.ts) <= 3 + r->max_redirs + r->conns + (strstr(r->path, "loop") ? 10 : 0),
 	              "%s: %u connections", r->path, testserver_conns(fr.ts));
 	struct gather_engine_stats st;
 	gather_engine_stats(fr.e, &st);
@@ -217,7 +224,7 @@ START_TEST(test_mixed_batch)
 	struct fetchrun fr;
 	char err[256];
 	const struct row *picked[FR_MAX];
-	unsigned n = 0;
+	unsigned n = 0, conns = 0;
 	uint64_t x = 12345;
 	fr_init(&fr, NULL);
 	fr.o.concurrency = 8;
@@ -230,12 +237,13 @@ START_TEST(test_mixed_batch)
 			if (!row_plain(r))
 				continue;
 			picked[n++] = r;
+			conns += r->conns;
 			fr_add(&fr, r->path, GATHER_FETCH_KEEP_BODY);
 		}
 	ck_assert_uint_eq(fr_run(&fr, 15000), n);
 	for (unsigned i = 0; i < n; i++)
 		check_row(picked[i], fr.res[i]);
-	ck_assert_uint_le(testserver_conns(fr.ts), n);
+	ck_assert_uint_le(testserver_conns(fr.ts), n + conns);
 	fr_free(&fr);
 }
 END_TEST

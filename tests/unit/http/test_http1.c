@@ -153,7 +153,7 @@ START_TEST(test_request)
 	                        .target = (char *)"/a%20b?c" };
 	struct evbuffer *out = evbuffer_new();
 	struct gather_buf raw = { 0 };
-	ck_assert_int_eq(http1_request(out, "PUT", &u, &fx, "xyz", 3, &raw), 0);
+	ck_assert_int_eq(http1_request(out, "PUT", &u, &fx, NULL, "xyz", 3, &raw), 0);
 	size_t n = evbuffer_get_length(out);
 	char *s = calloc(1, n + 1);
 	evbuffer_remove(out, s, n);
@@ -164,6 +164,53 @@ START_TEST(test_request)
 	ck_assert_uint_eq(raw.len, n - 3);
 	free(s);
 	free(raw.data);
+	http1_fixed_clear(&fx);
+
+	/* RFC 9110 methods are tokens: no space, CR/LF or second request line */
+	static const char *const bad_methods[] = { "GET /admin HTTP/1.1\r\nX:", "GE T", "", "GET\n", "G(ET" };
+	for (size_t i = 0; i < sizeof(bad_methods) / sizeof(bad_methods[0]); i++) {
+		free(o.method);
+		o.method = strdup(bad_methods[i]);
+		ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), GATHER_E_INVALID);
+		ck_assert_ptr_nonnull(strstr(err, "invalid method"));
+	}
+	free(o.method);
+	o.method = strdup("M-SEARCH");
+	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	http1_fixed_clear(&fx);
+
+	/* Basic credentials (RFC 7617): a URL's percent-decoded, -u's as is;
+	 * a form body gets curl's Content-Type; the user's headers win */
+	char *a = NULL;
+	ck_assert_int_eq(http1_basic_auth("Aladdin:open%20sesame", true, &a), 0);
+	ck_assert_str_eq(a, "Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==");
+	free(a);
+	ck_assert_int_eq(http1_basic_auth("Aladdin:open%20sesame", false, &a), 0);
+	ck_assert_str_eq(a, "Basic QWxhZGRpbjpvcGVuJTIwc2VzYW1l");
+	free(a);
+	ck_assert_int_eq(http1_basic_auth("user", true, &a), 0);
+	ck_assert_str_eq(a, "Basic dXNlcjo=");
+	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_request(out, "POST", &u, &fx, a, "a=1", 3, NULL), 0);
+	n = evbuffer_get_length(out);
+	s = calloc(1, n + 1);
+	evbuffer_remove(out, s, n);
+	ck_assert_ptr_nonnull(strstr(s, "\r\nAuthorization: Basic dXNlcjo=\r\n"));
+	ck_assert_ptr_nonnull(strstr(s, "\r\nContent-Type: application/x-www-form-urlencoded\r\n"));
+	free(s);
+	http1_fixed_clear(&fx);
+	gather_strv_push(&o.headers, "Authorization: Bearer t");
+	gather_strv_push(&o.headers, "content-type: application/json");
+	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_request(out, "POST", &u, &fx, a, "{}", 2, NULL), 0);
+	n = evbuffer_get_length(out);
+	s = calloc(1, n + 1);
+	evbuffer_remove(out, s, n);
+	ck_assert_ptr_null(strstr(s, "Basic"));
+	ck_assert_ptr_null(strstr(s, "x-www-form-urlencoded"));
+	ck_assert_ptr_nonnull(strstr(s, "\r\nAuthorization: Bearer t\r\n"));
+	free(s);
+	free(a);
 	http1_fixed_clear(&fx);
 
 	gather_strv_push(&o.headers, "NoColon");

@@ -107,7 +107,7 @@ START_TEST(test_full_job)
 	    "  max-pages   = 10000\n"
 	    "  concurrency = 32\n"
 	    "  per-host    = 4\n"
-	    "  delay       = 250\n"
+	    "  delay       = 250ms\n"
 	    "  robots      = false\n"
 	    "  user-agent  = \"gather/1.0 (+https://example.org/bot)\"\n"
 	    "  header      = {\"Accept-Language: en\", \"X-A: b\"}\n"
