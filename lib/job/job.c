@@ -540,9 +540,13 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 			job_diag(l, parent, line, "included file '%s' is not a job file", path);
 		return idx;
 	}
-	if (v[idx].scan.nul_line)
+	if (v[idx].scan.nul_line) {
+		/* libconfuse's scanner (flex) would cut a string there, or
+		 * worse: the file is not parsed at all */
 		job_diag(l, idx, v[idx].scan.nul_line, "a NUL byte%s", v[idx].scan.nul_in_string ?
 		         " in a string" : "");
+		return idx;
+	}
 	if (v[idx].scan.unterminated_comment)
 		job_diag(l, idx, v[idx].scan.unterminated_comment, "unterminated /* comment");
 	for (size_t i = 0; i < v[idx].scan.nundef; i++)
