@@ -44,11 +44,12 @@ struct run {
 	size_t active;
 	bool parallel, stopping;
 	int exit;
+	uint64_t max_job_size;         /* --max-job-size (0: the default) */
 };
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "Usage: gather run [--parallel] JOB.conf...\n"
+	fprintf(f, "Usage: gather run [--parallel] [--max-job-size SIZE] JOB.conf...\n"
 	           "\n"
 	           "Run the jobs of the job files (gather.conf(5)), in order, or all at once\n"
 	           "with --parallel.  The files are checked first; any fault stops the run.\n"
@@ -155,7 +156,7 @@ static int load_all(struct run *run, int nfiles, char **paths)
 	run->nfiles = (size_t)nfiles;
 	for (int i = 0; i < nfiles; i++) {
 		struct gather_strv diags = { 0 };
-		int r = gather_jobfile_load(paths[i], &run->files[i], &diags);
+		int r = gather_jobfile_load_max(paths[i], run->max_job_size, &run->files[i], &diags);
 		for (size_t k = 0; k < diags.n; k++)
 			fprintf(stderr, "%s\n", diags.v[k]);
 		if (r == GATHER_E_NOMEM)
@@ -187,6 +188,11 @@ int cmd_run(int argc, char **argv)
 	int first = 1, ret;
 
 	for (; first < argc && argv[first][0] == '-' && argv[first][1]; first++) {
+		int m = cli_max_job_size("run", argc, argv, &first, &run.max_job_size);
+		if (m < 0)
+			return EXIT_USAGE;
+		if (m > 0)
+			continue;
 		if (strcmp(argv[first], "--parallel") == 0) {
 			run.parallel = true;
 		} else if (strcmp(argv[first], "-h") == 0 || strcmp(argv[first], "--help") == 0) {
