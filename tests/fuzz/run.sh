@@ -12,6 +12,9 @@ src=$1 build=$2 secs=$3
 shift 3
 case $secs in ''|*[!0-9]*) echo "make fuzz: FUZZ_SECONDS must be a whole number of seconds" >&2; exit 2 ;; esac
 failed=""
+# leaks of libconfuse itself are not findings (tests/fuzz/lsan.supp)
+LSAN_OPTIONS="suppressions=$src/tests/fuzz/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+export LSAN_OPTIONS
 for t in "$@"; do
 	bin=$build/tests/fuzz/$t/fuzz_$t
 	work=$build/tests/fuzz/$t/work
