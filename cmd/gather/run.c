@@ -45,11 +45,12 @@ struct run {
 	bool parallel, stopping;
 	int sig;                       /* the signal that stopped the run, or 0 */
 	int exit;                      /* worst status so far */
+	uint64_t max_job_size;         /* --max-job-size (0: the default) */
 };
 
 static void run_usage(FILE *f)
 {
-	fprintf(f, "Usage: gather run [--parallel] JOB.conf...\n"
+	fprintf(f, "Usage: gather run [--parallel] [--max-job-size SIZE] JOB.conf...\n"
 	           "\n"
 	           "Run the jobs of the job files (gather.conf(5)), in order, or all at once\n"
 	           "with --parallel.  The files are checked first; any fault stops the run.\n"
@@ -166,7 +167,7 @@ static int load_all(struct run *run, int nfiles, char **paths)
 	run->nfiles = (size_t)nfiles;
 	for (int i = 0; i < nfiles; i++) {
 		struct gather_strv diags = { 0 };
-		int r = gather_jobfile_load(paths[i], &run->files[i], &diags);
+		int r = gather_jobfile_load_max(paths[i], run->max_job_size, &run->files[i], &diags);
 		for (size_t k = 0; k < diags.n; k++)
 			fprintf(stderr, "%s\n", diags.v[k]);
 		if (r == GATHER_E_NOMEM)
@@ -215,6 +216,11 @@ int cmd_run(int argc, char **argv)
 	bool dashdash = false;
 	for (int i = first; i < argc; i++) {
 		if (!dashdash && argv[i][0] == '-' && argv[i][1]) {
+			int m = cli_max_job_size("run", argc, argv, &i, &run.max_job_size);
+			if (m < 0)
+				return EXIT_USAGE;
+			if (m > 0)
+				continue;
 			if (strcmp(argv[i], "--parallel") == 0) {
 				run.parallel = true;
 			} else if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {

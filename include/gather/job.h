@@ -13,6 +13,7 @@
 #define GATHER_JOB_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gather/options.h"
 
@@ -41,6 +42,13 @@ struct gather_jobfile {
 int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
                         struct gather_strv *diags);
 
+/* The same, with max_size the most bytes read of each file (the file given
+ * and each one it includes); 0 means GATHER_JOB_MAX_SIZE.  Only regular
+ * files are read (a FIFO, a device or a directory is a fault, never waited
+ * on); a larger file is a fault.  gather_jobfile_load uses the default. */
+int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_jobfile *ret,
+                            struct gather_strv *diags);
+
 /* Frees what jf owns; jf is left zeroed.  Accepts a zeroed struct. */
 void gather_jobfile_free(struct gather_jobfile *jf);
 
@@ -56,5 +64,8 @@ int gather_jobfiles_check_files(const struct gather_jobfile *files, size_t n,
 
 /* Job files include each other at most this deep (a cycle is a fault). */
 #define GATHER_JOB_MAX_INCLUDE_DEPTH 8
+/* Default largest job file (gather check/run --max-job-size): far above
+ * any hand-written file (100,000 jobs fit), far below what would hurt. */
+#define GATHER_JOB_MAX_SIZE (16ull << 20)
 
 #endif

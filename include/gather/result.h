@@ -69,6 +69,8 @@ struct gather_result {
 	void *fields;          /* json_t * object NAME → string / array, or NULL */
 	unsigned char sha256[32];
 	bool has_sha256;
+	bool noindex;          /* <meta name=robots content=noindex|none>, when the
+	                        * extractor obeys it (gather_extractor_obey_robots_meta) */
 
 	/* the pipeline stream carrying it (lib/pipeline), NULL elsewhere */
 	void *owner;

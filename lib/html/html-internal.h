@@ -43,6 +43,7 @@ struct html_regex {
 struct gather_extractor {
 	bool assets;
 	bool norm_links;          /* links normalized (gather_extractor_normalize_links) */
+	bool robots_meta;         /* rel=nofollow and <meta name=robots> obeyed */
 	unsigned max_links;
 	struct html_field *fields;
 	size_t n_fields;
@@ -115,6 +116,12 @@ struct html_refs {
 	char **v;
 	size_t n, cap;
 	char *base;             /* raw href of the first <base href>, or NULL */
+	unsigned robots;        /* HTML_ROBOTS_* of the page's <meta name=robots> */
+};
+/* What a page's <meta name="robots"> says (when x->robots_meta). */
+enum {
+	HTML_ROBOTS_NOFOLLOW = 1,
+	HTML_ROBOTS_NOINDEX = 2,
 };
 /* The links of one element (name lower case; atts name, value pairs,
  * NULL-terminated, a value NULL for a bare attribute) into refs, as the

@@ -189,6 +189,7 @@ struct ref_out {
 	struct linkset *ls;
 	const char *base;
 	struct html_refs *refs;
+	unsigned *robots;           /* HTML_ROBOTS_* seen so far on the page */
 };
 
 /* The value of attribute name (lower case, as the HTML parser stores
@@ -269,6 +270,28 @@ static bool rel_has(const char *rel, const char *tok)
 		rel += n;
 	}
 	return false;
+}
+
+/* The directives of a <meta name=robots content=...> value: tokens
+ * separated by commas or spaces (Google's and wget2's reading), ASCII
+ * case-insensitive; "none" is nofollow and noindex. */
+static unsigned robots_directives(const char *c)
+{
+	unsigned f = 0;
+
+	while (c && *c) {
+		size_t n = 0;
+		while (*c == ',' || is_ascii_space(*c))
+			c++;
+		while (c[n] && c[n] != ',' && !is_ascii_space(c[n]))
+			n++;
+		if ((n == 8 && strncasecmp(c, "nofollow", 8) == 0) || (n == 4 && strncasecmp(c, "none", 4) == 0))
+			f |= HTML_ROBOTS_NOFOLLOW;
+		if ((n == 7 && strncasecmp(c, "noindex", 7) == 0) || (n == 4 && strncasecmp(c, "none", 4) == 0))
+			f |= HTML_ROBOTS_NOINDEX;
+		c += n;
+	}
+	return f;
 }
 
 /* The URL in a <meta http-equiv=refresh content=...> value, per HTML's
@@ -357,6 +380,14 @@ static int visit(const struct gather_extractor *x, struct ref_out *o, const stru
 	default:
 		return 0;
 	}
+	if (x->robots_meta && (!strcmp(name, "a") || !strcmp(name, "area") || !strcmp(name, "link"))) {
+		/* rel=nofollow: not a link to follow (HTML §4.6.7.15) */
+		bool nofollow = rel_has(attr_get(n, "rel", &own2), "nofollow");
+		xmlFree(own2);
+		own2 = NULL;
+		if (nofollow)
+			return 0;
+	}
 	if (!strcmp(name, "a") || !strcmp(name, "area")) {
 		v = attr_get(n, "href", &own);
 	} else if (!strcmp(name, "frame") || !strcmp(name, "iframe")) {
@@ -375,6 +406,16 @@ static int visit(const struct gather_extractor *x, struct ref_out *o, const stru
 		    (v2 = attr_get(n, "content", &own)) && refresh_url(v2, &url, &len))
 			rc = out_ref_n(o, url, len);
 		v2 = NULL;
+		if (x->robots_meta) {
+			const char *mn;
+			xmlFree(own2);
+			own2 = NULL;
+			if ((mn = attr_get(n, "name", &own2)) && strcasecmp(mn, "robots") == 0) {
+				xmlFree(own);
+				own = NULL;
+				*o->robots |= robots_directives(attr_get(n, "content", &own));
+			}
+		}
 	} else if (x->assets && (!strcmp(name, "img") || !strcmp(name, "source"))) {
 		v = attr_get(n, "src", &own);
 		v2 = attr_get(n, "srcset", &own2);
@@ -416,7 +457,7 @@ static char *find_base(xmlDocPtr doc, const char *doc_url, int *rc)
 }
 
 static int links_store(const struct gather_extractor *x, struct linkset *lsp, int rc,
-                       struct gather_result *r);
+                       unsigned robots, struct gather_result *r);
 
 int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
                        const char *doc_url, struct gather_result *r)
@@ -424,6 +465,7 @@ int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
 	struct linkset ls = { .norm = x->norm_links };
 	char *base_owned = NULL;
 	const char *base = doc_url;
+	unsigned robots = 0;
 	int rc = 0;
 
 	if (doc_url) {
@@ -443,24 +485,30 @@ int html_links_extract(const struct gather_extractor *x, xmlDocPtr doc,
 		}
 		if (base && rc == 0) {
 			struct html_el el = { (const char *)n->name, n, NULL };
-			struct ref_out o = { &ls, base, NULL };
+			struct ref_out o = { &ls, base, NULL, &robots };
 			rc = visit(x, &o, &el);
 		}
 	}
 	free(base_owned);
-	return links_store(x, &ls, rc, r);
+	return links_store(x, &ls, rc, robots, r);
 }
 
 /* Hand the set to r (or free it when rc < 0): the first max_links are
- * kept, the count says how many there were. */
+ * kept, the count says how many there were.  A page whose robots meta
+ * says nofollow gives none (and counts none); noindex is noted. */
 static int links_store(const struct gather_extractor *x, struct linkset *lsp, int rc,
-                       struct gather_result *r)
+                       unsigned robots, struct gather_result *r)
 {
 	struct linkset ls = *lsp;
 
 	if (rc < 0) {
 		set_free(&ls);
 		return rc;
+	}
+	r->noindex = robots & HTML_ROBOTS_NOINDEX;
+	if (robots & HTML_ROBOTS_NOFOLLOW) {
+		set_free(&ls);
+		memset(&ls, 0, sizeof(ls));
 	}
 	gather_url_base_free(ls.pbase);
 	r->n_links_found = ls.n;
@@ -497,7 +545,7 @@ int html_refs_element(const struct gather_extractor *x, struct html_refs *refs,
                       const char *name, const char *const *atts)
 {
 	struct html_el el = { name, NULL, atts };
-	struct ref_out o = { NULL, NULL, refs };
+	struct ref_out o = { NULL, NULL, refs, &refs->robots };
 
 	/* the first <base> with an href, as find_base takes it */
 	if (!refs->base && name[0] == 'b' && strcmp(name, "base") == 0) {
@@ -523,6 +571,7 @@ int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
 	struct linkset ls = { .norm = x->norm_links };
 	char *base_owned = NULL;
 	const char *base = doc_url;
+	unsigned robots = refs->robots;
 	int rc = 0;
 
 	if (doc_url) {
@@ -538,5 +587,5 @@ int html_refs_finish(const struct gather_extractor *x, struct html_refs *refs,
 	}
 	free(base_owned);
 	html_refs_clear(refs);
-	return links_store(x, &ls, rc, r);
+	return links_store(x, &ls, rc, robots, r);
 }

@@ -38,6 +38,10 @@
 #define SCAN_MAX_ATTS 32
 /* libxml2 reads names 100 characters at a time (htmlParseHTMLName). */
 #define SCAN_NAME_MAX 100
+/* Attributes on any one tag; more: libxml2 (html-input.c cuts a tag at
+ * HTML_MAX_ATTRS, and what follows the cut is text to the tree, so a tag
+ * near that many attributes is the tree's to read). */
+#define SCAN_MAX_TAG_ATTS 256
 
 /* A result of a scan step: go on, give the page to libxml2, or OOM. */
 enum { SCAN_OK = 0, SCAN_GIVE_UP = 1 };
@@ -293,7 +297,9 @@ static int read_attrs(struct scan *s, bool keep, bool *selfclose)
 	s->attv.n = 0;
 	s->natt = 0;
 	*selfclose = false;
-	for (;;) {
+	for (unsigned seen = 0;; seen++) {
+		if (seen > SCAN_MAX_TAG_ATTS)
+			return SCAN_GIVE_UP;
 		while (s->p < s->end && is_blank(*s->p))
 			s->p++;
 		if (s->p >= s->end)
@@ -446,6 +452,80 @@ static int end_tag(struct scan *s)
 	return SCAN_OK;
 }
 
+/* XML's PubidChar: what htmlParsePubidLiteral reads of a public id. */
+static bool pubid_char(char c)
+{
+	return is_letter(c) || is_digit(c) || (c && strchr(" \r\n-'()+,./:=?;!*#@$_%", c));
+}
+
+/* A quoted literal at *q (of a doctype's external id); *q moves past it.
+ * false when it is not one the way libxml2 reads it. */
+static bool doctype_literal(const char **q, const char *e, bool pubid)
+{
+	const char *p = *q, *c;
+
+	if (p >= e || (*p != '"' && *p != '\''))
+		return false;
+	if (!(c = memchr(p + 1, *p, (size_t)(e - p - 1))))
+		return false;
+	for (const char *k = p + 1; pubid && k < c; k++)
+		if (!pubid_char(*k) || *k == *p)
+			return false;
+	*q = c + 1;
+	return true;
+}
+
+static const char *skip_blanks(const char *q, const char *e)
+{
+	while (q < e && is_blank(*q))
+		q++;
+	return q;
+}
+
+/* <!DOCTYPE ...> as htmlParseDocTypeDecl reads it: a name, an optional
+ * external id (PUBLIC "pubid" ["system"] | SYSTEM "system", where a quote
+ * starts a literal), then anything up to the first '>', quotes or not
+ * (issue 16: a quote after the name is no literal to libxml2, so
+ * `<!DOCTYPE html b 1x"...><a href=...>` ends at the first '>').  A
+ * doctype without quotes ends at its first '>' either way; one with quotes
+ * in another form goes to libxml2. */
+static int doctype(struct scan *s)
+{
+	const char *p = s->p, *e = s->end, *q = p + 9, *gt;
+
+	if (!(gt = memchr(q, '>', (size_t)(e - q))))
+		return SCAN_GIVE_UP;
+	if (memchr(q, '<', (size_t)(gt - q)))
+		return SCAN_GIVE_UP;
+	if (!memchr(q, '"', (size_t)(gt - q)) && !memchr(q, '\'', (size_t)(gt - q))) {
+		s->p = gt + 1;
+		return SCAN_OK;
+	}
+	q = skip_blanks(q, e);
+	while (q < e && !is_blank(*q) && *q != '>' && *q != '"' && *q != '\'')
+		q++;
+	q = skip_blanks(q, e);
+	if (e - q > 6 && strncasecmp(q, "public", 6) == 0) {
+		q = skip_blanks(q + 6, e);
+		if (!doctype_literal(&q, e, true))
+			return SCAN_GIVE_UP;
+		q = skip_blanks(q, e);
+		if (q < e && (*q == '"' || *q == '\'') && !doctype_literal(&q, e, false))
+			return SCAN_GIVE_UP;
+	} else if (e - q > 6 && strncasecmp(q, "system", 6) == 0) {
+		q = skip_blanks(q + 6, e);
+		if (!doctype_literal(&q, e, false))
+			return SCAN_GIVE_UP;
+	} else {
+		return SCAN_GIVE_UP;
+	}
+	q = skip_blanks(q, e);
+	if (q >= e || *q != '>')
+		return SCAN_GIVE_UP;
+	s->p = q + 1;
+	return SCAN_OK;
+}
+
 /* <!-- comment -->, <!DOCTYPE ...>; anything else after "<!" gives up. */
 static int markup_decl(struct scan *s)
 {
@@ -454,29 +534,19 @@ static int markup_decl(struct scan *s)
 	if (e - p >= 4 && p[2] == '-' && p[3] == '-') {
 		/* libxml2 2.9 looks for "-->" after "<!--", so "<!-->" is no end;
 		 * leave such oddities to it */
-		const char *q;
+		const char *q, *bang;
 		if (e - p < 7 || p[4] == '>' || (p[4] == '-' && p[5] == '>'))
 			return SCAN_GIVE_UP;
 		if (!(q = memmem(p + 4, (size_t)(e - p - 4), "-->", 3)))
 			return SCAN_GIVE_UP;
-		s->p = q + 3;
+		/* "--!>" ends a comment too (htmlParseComment: "comment
+		 * incorrectly closed"), when it comes first */
+		bang = memmem(p + 4, (size_t)(q + 3 - (p + 4)), "--!>", 4);
+		s->p = bang ? bang + 4 : q + 3;
 		return SCAN_OK;
 	}
-	if (e - p > 9 && strncasecmp(p, "<!doctype", 9) == 0) {
-		for (const char *q = p + 9; q < e; q++) {
-			if (*q == '"' || *q == '\'') {
-				const char *c = memchr(q + 1, *q, (size_t)(e - q - 1));
-				if (!c)
-					return SCAN_GIVE_UP;
-				q = c;
-			} else if (*q == '<') {
-				return SCAN_GIVE_UP;
-			} else if (*q == '>') {
-				s->p = q + 1;
-				return SCAN_OK;
-			}
-		}
-	}
+	if (e - p > 9 && strncasecmp(p, "<!doctype", 9) == 0)
+		return doctype(s);
 	return SCAN_GIVE_UP;
 }
 

@@ -251,6 +251,11 @@ void gather_extractor_normalize_links(struct gather_extractor *x)
 	x->norm_links = true;
 }
 
+void gather_extractor_obey_robots_meta(struct gather_extractor *x)
+{
+	x->robots_meta = true;
+}
+
 void gather_extractor_free(struct gather_extractor *x)
 {
 	if (!x)
@@ -276,6 +281,7 @@ static void clear_outputs(struct gather_result *r)
 	json_decref(r->fields);
 	r->fields = NULL;
 	r->has_sha256 = false;
+	r->noindex = false;
 }
 
 /* Parse the body as HTML into *ret.  0, or GATHER_E_NOMEM (libxml2

@@ -31,6 +31,16 @@ void gather_extractor_free(struct gather_extractor *x); /* accepts NULL */
  * read-only). */
 void gather_extractor_normalize_links(struct gather_extractor *x);
 
+/* From now on the page's robots directives are obeyed, as a polite crawler
+ * does (wget2, Google): a link whose rel has the token nofollow (<a>,
+ * <area>, <link>) is not taken, neither in r->links nor in
+ * r->n_links_found (it is not a link to follow); a page with
+ * <meta name="robots" content="..."> naming nofollow or none gives no links
+ * at all, and one naming noindex or none sets r->noindex (tokens separated
+ * by commas or spaces, ASCII case-insensitive).  Without this call they are
+ * ignored and r->noindex stays false.  Call before x is shared. */
+void gather_extractor_obey_robots_meta(struct gather_extractor *x);
+
 /* Process r->body (HTML when the Content-Type or a sniff says so) with base
  * URL r->final_url (or r->url): fills r->title, r->links, r->n_links_found,
  * r->fields, r->sha256 and sets r->processed.  Never crashes on any input.

@@ -326,6 +326,10 @@ static int on_headers_complete(llhttp_t *p)
 	r->status = p->status_code;
 	if (p->http_major != 1)
 		return fail(r, GATHER_E_BAD_RESPONSE, "not an HTTP/1.x response (HTTP/%u)", (unsigned)p->http_major);
+	/* RFC 9112 §4: status-code = 3DIGIT, RFC 9110 §15: 100..599 defined
+	 * (and up to 999 read as its class); llhttp takes "20" and "020" too */
+	if (r->status < 100 || r->status > 999)
+		return fail(r, GATHER_E_BAD_RESPONSE, "malformed status code %d", r->status);
 	if (r->status == 101)
 		return fail(r, GATHER_E_BAD_RESPONSE, "unexpected 101 Switching Protocols");
 	if (r->status >= 100 && r->status < 200) {

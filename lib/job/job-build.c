@@ -248,7 +248,9 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 	if (!cfg_size(js, KEY_SEEDS) && !j.opts.input.n)
 		job_diag(l, fi, jline, "job '%s' has no seeds and no urls-file", j.name);
 
-	struct gather_job *v = realloc(l->jobs, (l->njobs + 1) * sizeof *v);
+	/* the array doubles when its count reaches a power of two */
+	struct gather_job *v = (l->njobs & (l->njobs - 1)) == 0 ?
+		realloc(l->jobs, (l->njobs ? 2 * l->njobs : 1) * sizeof *v) : l->jobs;
 	if (!v || !j.name || !j.file) {
 		l->oom = 1;
 		if (v)
@@ -263,14 +265,6 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 	v[l->njobs++] = j;
 }
 
-static bool is_closed(const struct job_file *f, cfg_t *js)
-{
-	for (size_t i = 0; i < f->nclosed; i++)
-		if (f->closed[i] == js)
-			return true;
-	return false;
-}
-
 /* Jobs of file fi in file order, each included file's jobs where its
  * include() stands. */
 static void emit(struct job_load *l, size_t fi, const struct unit *u)
@@ -283,30 +277,51 @@ static void emit(struct job_load *l, size_t fi, const struct unit *u)
 			if (in->file != SIZE_MAX && (in->pos == k || (k == n && in->pos > n)))
 				emit(l, in->file, u);
 		}
-		if (k < n && is_closed(&l->files[fi], cfg_getnsec(cfg, "job", k)))
+		if (k < n && job_is_closed(&l->files[fi], cfg_getnsec(cfg, "job", k)))
 			build_job(l, fi, cfg_getnsec(cfg, "job", k), u);
 	}
 }
 
-/* Two jobs of one name in the file and the files it includes. */
+/* Where a job name was first written (check_duplicates). */
+struct first_name {
+	size_t file;
+	const struct job_scan_mark *mark;
+};
+
+/* Two jobs of one name in the file and the files it includes: each name
+ * once in a hash map, so 100,000 jobs cost 100,000 lookups. */
 static void check_duplicates(struct job_load *l)
 {
+	struct gather_u64map seen = { 0 };
+	struct first_name *firsts;
+	size_t total = 0, nf = 0;
+
+	for (size_t f = 0; f < l->nfiles; f++)
+		total += l->files[f].scan.njobs;
+	if (!(firsts = calloc(total ? total : 1, sizeof *firsts))) {
+		l->oom = 1;
+		return;
+	}
 	for (size_t f = 0; f < l->nfiles; f++)
 		for (size_t i = 0; i < l->files[f].scan.njobs; i++) {
 			const struct job_scan_mark *m = &l->files[f].scan.jobs[i];
-			bool found = false;
-			for (size_t g = 0; g <= f && !found; g++)
-				for (size_t k = 0; k < l->files[g].scan.njobs && !found; k++) {
-					const struct job_scan_mark *p = &l->files[g].scan.jobs[k];
-					if (g == f && k == i)
-						break;
-					if (strcmp(p->name, m->name) == 0) {
-						job_diag(l, f, m->line, "duplicate job name '%s' (first at %s:%u)",
-						     m->name, l->files[g].path, p->line);
-						found = true;
-					}
-				}
+			uint64_t key = job_str_key(m->name);
+			const struct first_name *p = gather_u64map_get(&seen, key);
+			/* a different name of the same hash (never seen) is
+			 * told apart the long way: it is not a duplicate */
+			while (p && strcmp(p->mark->name, m->name) != 0)
+				p = gather_u64map_get(&seen, key = job_mix(key + 1));
+			if (p) {
+				job_diag(l, f, m->line, "duplicate job name '%s' (first at %s:%u)",
+				     m->name, l->files[p->file].path, p->mark->line);
+				continue;
+			}
+			firsts[nf] = (struct first_name){ f, m };
+			if (gather_u64map_put(&seen, key, &firsts[nf++]) < 0)
+				l->oom = 1;
 		}
+	gather_u64map_clear(&seen);
+	free(firsts);
 }
 
 void job_build_all(struct job_load *l)

@@ -5,8 +5,10 @@
 #include <confuse.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "gather/job.h"
+#include "util/u64map.h"
 
 /* What the pre-pass learns from the raw text of one job file.
  *
@@ -31,6 +33,14 @@ struct job_scan {
 	struct job_scan_mark *undef;  /* ${NAME} with NAME unset and no :- default */
 	size_t nundef;
 	unsigned unterminated;        /* line of a string never closed, or 0 */
+	unsigned unterminated_comment;/* line of a C comment never closed, or 0 */
+	unsigned nul_line;            /* line of the first NUL byte, or 0 */
+	bool nul_in_string;           /* ... and whether it is inside a string */
+	/* Not a job file: its first token is none of job, defaults, include
+	 * (a job file's top level holds nothing else).  Then nothing of it is
+	 * parsed or quoted (include("/etc/shadow") must not print its lines). */
+	bool not_job;
+	unsigned first_line;          /* line of the first token, or 0 */
 };
 
 /* Scan len bytes of text.  0, or GATHER_E_NOMEM (ret zeroed). */
@@ -82,7 +92,9 @@ struct job_file {
 	struct job_incl *incl;
 	size_t nincl;
 	cfg_t **closed;   /* job sections parsed to their closing brace */
-	size_t nclosed;
+	size_t nclosed, capclosed;
+	struct gather_u64map closed_set; /* job_ptr_key(section) -> section */
+	unsigned nvalues_seen;           /* job sections at the last close */
 	size_t parent;    /* SIZE_MAX for the top file */
 	unsigned depth;
 };
@@ -94,9 +106,11 @@ struct job_load {
 	struct job_fault *diags;
 	size_t ndiags;
 	struct job_linerec *lines;
-	size_t nlines;
+	size_t nlines, caplines;
+	struct gather_u64map line_index; /* job_line_key -> index + 1 into lines */
 	struct gather_job *jobs;
 	size_t njobs;
+	uint64_t max_size;           /* most bytes read of one file */
 	int oom;
 };
 
@@ -108,6 +122,15 @@ void job_diag(struct job_load *l, size_t file, unsigned line, const char *fmt, .
  * fallback. */
 unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, unsigned idx,
                      unsigned fallback);
+/* Keys of the hash maps that keep checking linear in the number of jobs
+ * (issue 16: it was cubic): well mixed (u64map takes the slot from the
+ * high bits) and never 0. */
+uint64_t job_mix(uint64_t h);
+uint64_t job_str_key(const char *s);
+uint64_t job_ptr_key(const void *p);
+/* Whether job section js of file f has been parsed to its closing brace. */
+bool job_is_closed(const struct job_file *f, cfg_t *js);
+
 /* The title and header line of the job libconfuse calls title ("\001N"). */
 const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const char *title);
 /* dir/name, or name when absolute; malloc'ed, NULL on OOM. */

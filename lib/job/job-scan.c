@@ -5,7 +5,10 @@
  * not part of a longer bare word ("https://x" is a word); C comments; double
  * quoted strings with backslash escapes and ${VAR} / ${VAR:-default}
  * expansion; single quoted strings without expansion; bare words; a bare
- * ${VAR}. */
+ * ${VAR}.  Beyond libconfuse, it notes what libconfuse would silently
+ * accept or cut: a NUL byte (flex reads it as the end of a string), a C
+ * comment or a string never closed, and a first token no job file starts
+ * with. */
 #include "config.h"
 
 #include <stdbool.h>
@@ -23,10 +26,31 @@ static bool is_bare(char c)
 	return c && !strchr(" \t\n\r#\"'={}()+,*", c);
 }
 
+/* Whether text[i..j) is a key in our style (a lower-case letter, then
+ * lower-case letters, digits, '-', '_') followed by '=': a job file with
+ * a misspelt key at its top still is one (its faults are shown), where
+ * /etc/passwd, /etc/shadow, os-release's NAME=, an INI file or a script
+ * are not. */
+static bool key_assignment(const char *text, size_t len, size_t i, size_t j)
+{
+	if (j == i || !(text[i] >= 'a' && text[i] <= 'z'))
+		return false;
+	for (size_t k = i; k < j; k++)
+		if (!((text[k] >= 'a' && text[k] <= 'z') || (text[k] >= '0' && text[k] <= '9') ||
+		      text[k] == '-' || text[k] == '_'))
+			return false;
+	while (j < len && (text[j] == ' ' || text[j] == '\t'))
+		j++;
+	return j < len && text[j] == '=';
+}
+
 static int push_mark(struct job_scan_mark **v, size_t *n, const char *name, size_t len,
                      unsigned line)
 {
-	struct job_scan_mark *nv = realloc(*v, (*n + 1) * sizeof *nv);
+	/* doubled when the count reaches a power of two: 100,000 jobs, 17
+	 * reallocs */
+	struct job_scan_mark *nv = (*n & (*n - 1)) == 0 ?
+		realloc(*v, (*n ? 2 * *n : 1) * sizeof *nv) : *v;
 	if (!nv)
 		return GATHER_E_NOMEM;
 	*v = nv;
@@ -88,20 +112,21 @@ static void tok_shift(struct tok t[2], enum tok_kind kind, char *s, unsigned lin
 	t[1] = (struct tok){ kind, s, line, start, end };
 }
 
-/* Replace every top-level job title by "\001N" (N: its index in s->jobs),
- * so that libconfuse, which merges sections of one title, keeps each job
- * apart; job.c maps the titles back.  Lines are kept (no newline added or
- * removed: a title's newlines are kept after it). */
+/* Remove every top-level job title (`job "NAME" {` becomes `job {`), so
+ * that libconfuse, which merges sections of one title, keeps each job
+ * apart, and does not look for an earlier section of the same title at
+ * each new one (a walk over all of them: checking 100,000 jobs took
+ * hours).  job.c names each section "\001N" when it closes (N: its index
+ * in s->jobs, which is its index among libconfuse's job sections) and maps
+ * the titles back.  Lines are kept (no newline added or removed: a title's
+ * newlines are kept in its place). */
 static int retitle(struct job_scan *s, const size_t *range)
 {
 	struct gather_strbuf b = { 0 };
 	size_t at = 0;
 	for (size_t k = 0; k < s->njobs; k++) {
-		char num[32];
 		for (; at < range[2 * k]; at++)
 			gather_strbuf_addc(&b, s->text[at]);
-		snprintf(num, sizeof num, "\"\001%zu\"", k);
-		gather_strbuf_adds(&b, num);
 		for (; at < range[2 * k + 1]; at++)
 			if (s->text[at] == '\n')
 				gather_strbuf_addc(&b, '\n');
@@ -138,6 +163,21 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 		struct gather_strbuf b = { 0 };
 		unsigned tline = line;
 
+		if (c == '\0' && !s.nul_line)
+			s.nul_line = line;
+		if (!s.first_line && !(c == '\n' || c == ' ' || c == '\t' || c == '\r' || c == '#' ||
+		                       (c == '/' && i + 1 < len && (text[i + 1] == '/' || text[i + 1] == '*')))) {
+			/* the first token: a job file's top level holds job, defaults
+			 * and include() only */
+			size_t j = i;
+			while (j < len && is_bare(text[j]))
+				j++;
+			s.first_line = line;
+			s.not_job = !((j - i == 3 && memcmp(text + i, "job", 3) == 0) ||
+			              (j - i == 8 && memcmp(text + i, "defaults", 8) == 0) ||
+			              (j - i == 7 && memcmp(text + i, "include", 7) == 0) ||
+			              key_assignment(text, len, i, j));
+		}
 		if (c == '\n') {
 			line++;
 			i++;
@@ -157,6 +197,8 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 					s.text[i] = ' ';
 				i++;
 			}
+			if (i >= len && !s.unterminated_comment)
+				s.unterminated_comment = tline;
 			for (unsigned k = 0; k < 2 && i < len; k++)
 				s.text[i++] = ' ';
 		} else if (c == '"' || c == '\'') {
@@ -176,6 +218,10 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 				} else {
 					if (text[i] == '\n')
 						line++;
+					if (text[i] == '\0' && !s.nul_line) {
+						s.nul_line = line;
+						s.nul_in_string = true;
+					}
 					gather_strbuf_addc(&b, text[i++]);
 				}
 			}
@@ -201,17 +247,25 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 			i = j;
 		} else {
 			if (c == '{') {
-				if (depth == 0 && t[0].kind == TOK_STR && t[0].s && strcmp(t[0].s, "job") == 0 &&
-				    t[1].kind == TOK_STR && t[1].s) {
-					size_t *r = realloc(range, 2 * (s.njobs + 1) * sizeof *r);
+				bool untitled = depth == 0 && t[1].kind == TOK_STR && t[1].s &&
+				                strcmp(t[1].s, "job") == 0 &&
+				                !(t[0].kind == TOK_PUNCT && text[t[0].start] == '=');
+				if (untitled || (depth == 0 && t[0].kind == TOK_STR && t[0].s &&
+				                 strcmp(t[0].s, "job") == 0 && t[1].kind == TOK_STR && t[1].s)) {
+					size_t *r = (s.njobs & (s.njobs - 1)) == 0 ?
+						realloc(range, 2 * (s.njobs ? 2 * s.njobs : 1) * sizeof *r) : range;
 					if (!r) {
 						err = GATHER_E_NOMEM;
 						break;
 					}
 					range = r;
-					r[2 * s.njobs] = t[1].start;
+					/* `job {` without a name: a mark all the same (with an
+					 * empty name, a fault), so that marks and sections stay
+					 * in step */
+					r[2 * s.njobs] = untitled ? t[1].end : t[1].start;
 					r[2 * s.njobs + 1] = t[1].end;
-					err = push_mark(&s.jobs, &s.njobs, t[1].s, strlen(t[1].s), t[0].line);
+					err = untitled ? push_mark(&s.jobs, &s.njobs, "", 0, t[1].line)
+					               : push_mark(&s.jobs, &s.njobs, t[1].s, strlen(t[1].s), t[0].line);
 				}
 				depth++;
 			} else if (c == '}' && depth > 0) {

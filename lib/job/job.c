@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "gather/error.h"
@@ -98,14 +99,51 @@ static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 		return;
 	}
 	/* "no such option 'foo'" (libconfuse goes on after it: CFGF_KEYSTRVAL) */
-	if (strcmp(where, "job") == 0)
+	if (strcmp(where, "job") == 0 && cfg->title) {
 		m = job_mark(l, l->cur, cfg->title);
+	} else if (strcmp(where, "job") == 0) {
+		/* a job still open: the last of the file's job sections */
+		cfg_t *root = l->files[l->cur].cfg;
+		unsigned n = root ? cfg_size(root, "job") : 0;
+		if (n && cfg_getnsec(root, "job", n - 1) == cfg && n - 1 < l->files[l->cur].scan.njobs)
+			m = &l->files[l->cur].scan.jobs[n - 1];
+	}
 	if (m)
 		job_diag(l, l->cur, line, "unknown key %s in job '%s'", buf + 15, m->name);
 	else if (strcmp(where, "root") == 0)
 		job_diag(l, l->cur, line, "unknown key %s", buf + 15);
 	else
 		job_diag(l, l->cur, line, "unknown key %s in %s", buf + 15, where);
+}
+
+uint64_t job_mix(uint64_t h)
+{
+	/* splitmix64's finalizer */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h ? h : 1;
+}
+
+uint64_t job_str_key(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;  /* FNV-1a */
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return job_mix(h);
+}
+
+uint64_t job_ptr_key(const void *p)
+{
+	return job_mix((uint64_t)(uintptr_t)p);
+}
+
+/* Where value idx of key name of section sec was written, in l->line_index. */
+static uint64_t line_key(const cfg_t *sec, const char *name, unsigned idx)
+{
+	return job_mix(job_str_key(name) ^ job_ptr_key(sec) * 31 ^ idx);
 }
 
 /* Validate callback on every key: note its line.  Called by libconfuse after
@@ -119,14 +157,45 @@ static int on_cfg_value(cfg_t *cfg, cfg_opt_t *opt)
 		if (last->sec == cfg && last->name == opt->name && last->idx == idx)
 			return 0;
 	}
-	struct job_linerec *v = realloc(l->lines, (l->nlines + 1) * sizeof *v);
-	if (!v) {
-		l->oom = 1;
-		return 0;
+	if (l->nlines == l->caplines) {
+		size_t cap = l->caplines ? 2 * l->caplines : 256;
+		struct job_linerec *v = realloc(l->lines, cap * sizeof *v);
+		if (!v) {
+			l->oom = 1;
+			return 0;
+		}
+		l->lines = v;
+		l->caplines = cap;
 	}
-	l->lines = v;
-	v[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
+	l->lines[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
+	/* the latest record of (sec, name, idx) wins, as before */
+	if (gather_u64map_put(&l->line_index, line_key(cfg, opt->name, idx),
+	                      (void *)(uintptr_t)l->nlines) < 0)
+		l->oom = 1;
 	return 0;
+}
+
+static int note_closed(struct job_load *l, struct job_file *f, cfg_t *s)
+{
+	if (gather_u64map_get(&f->closed_set, job_ptr_key(s)) == s)
+		return 0;
+	if (f->nclosed == f->capclosed) {
+		size_t cap = f->capclosed ? 2 * f->capclosed : 64;
+		cfg_t **v = realloc(f->closed, cap * sizeof *v);
+		if (!v)
+			return l->oom = 1, GATHER_E_NOMEM;
+		f->closed = v;
+		f->capclosed = cap;
+	}
+	if (gather_u64map_put(&f->closed_set, job_ptr_key(s), s) < 0)
+		return l->oom = 1, GATHER_E_NOMEM;
+	f->closed[f->nclosed++] = s;
+	return 0;
+}
+
+bool job_is_closed(const struct job_file *f, cfg_t *js)
+{
+	return gather_u64map_get(&f->closed_set, job_ptr_key(js)) == js;
 }
 
 /* Validate callback on the job section itself: it is complete. */
@@ -137,33 +206,41 @@ static int on_job_closed(cfg_t *cfg, cfg_opt_t *opt)
 	(void)cfg;
 	if (!opt->nvalues)
 		return 0;
-	/* The section just closed is the last one, or one that replaced a
-	 * section of the same title in place: note every section not yet noted. */
-	for (unsigned i = 0; i < opt->nvalues; i++) {
-		cfg_t *s = opt->values[i]->section;
-		bool seen = false;
-		for (size_t k = 0; k < f->nclosed && !seen; k++)
-			seen = f->closed[k] == s;
-		if (seen)
-			continue;
-		cfg_t **v = realloc(f->closed, (f->nclosed + 1) * sizeof *v);
-		if (!v) {
+	/* The section just closed is the last one (a new section: the usual
+	 * case, O(1)), or one that replaced a section of the same title in
+	 * place (no new section): then note every section not yet noted. */
+	if (opt->nvalues > f->nvalues_seen) {
+		cfg_t *s = opt->values[opt->nvalues - 1]->section;
+		f->nvalues_seen = opt->nvalues;
+		/* its title: "\001N", N its index, as job_mark reads it (the
+		 * text had its title taken out by job-scan.c) */
+		if (!s->title && asprintf(&s->title, "\001%u", opt->nvalues - 1) < 0) {
+			s->title = NULL;
 			l->oom = 1;
-			return 0;
 		}
-		f->closed = v;
-		v[f->nclosed++] = s;
+		note_closed(l, f, s);
+		return 0;
 	}
+	for (unsigned i = 0; i < opt->nvalues; i++)
+		if (note_closed(l, f, opt->values[i]->section) < 0)
+			break;
 	return 0;
 }
 
 unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, unsigned idx,
                         unsigned fallback)
 {
-	for (size_t i = l->nlines; i-- > 0;)
-		if (l->lines[i].sec == sec && l->lines[i].idx == idx &&
-		    strcmp(l->lines[i].name, name) == 0)
-			return l->lines[i].line;
+	uintptr_t k = (uintptr_t)gather_u64map_get(&l->line_index, line_key(sec, name, idx));
+	if (k && l->lines[k - 1].sec == sec && l->lines[k - 1].idx == idx &&
+	    strcmp(l->lines[k - 1].name, name) == 0)
+		return l->lines[k - 1].line;
+	if (k) {
+		/* two keys of one hash (never seen): the long way */
+		for (size_t i = l->nlines; i-- > 0;)
+			if (l->lines[i].sec == sec && l->lines[i].idx == idx &&
+			    strcmp(l->lines[i].name, name) == 0)
+				return l->lines[i].line;
+	}
 	return idx ? job_line_of(l, sec, name, 0, fallback) : fallback;
 }
 
@@ -239,7 +316,8 @@ static int tables_init(struct opt_tables *t)
 	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_EXTRACT, t->extract, CFGF_MULTI | CFGF_TITLE);
 	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_REGEX, t->regex, CFGF_MULTI | CFGF_TITLE);
 	t->job[k] = (cfg_opt_t)CFG_END();
-	t->root[0] = (cfg_opt_t)CFG_SEC("job", t->job, CFGF_MULTI | CFGF_TITLE);
+	/* untitled for libconfuse: job-scan.c took the titles out */
+	t->root[0] = (cfg_opt_t)CFG_SEC("job", t->job, CFGF_MULTI);
 	t->root[1] = (cfg_opt_t)CFG_SEC("defaults", t->job, CFGF_MULTI);
 	t->root[2] = (cfg_opt_t)CFG_FUNC("include", include_file);
 	t->root[3] = (cfg_opt_t)CFG_END();
@@ -288,42 +366,80 @@ static char *dir_of(const char *path)
 	return strndup(path, (size_t)(s - path));
 }
 
-static int read_all(const char *path, char **ret, size_t *ret_len)
+/* A file too large to read (read_all). */
+#define E_TOO_BIG (-EFBIG)
+/* Not a regular file (read_all). */
+#define E_NOT_REGULAR (-EINVAL)
+
+/* Read a whole regular file of at most max bytes.  Opened with O_NONBLOCK
+ * so that a FIFO is never waited on (it is then refused, as is any device:
+ * /dev/zero or /dev/urandom would never end).  0, E_TOO_BIG, E_NOT_REGULAR
+ * or -errno. */
+static int read_all(const char *path, uint64_t max, char **ret, size_t *ret_len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+	struct stat st;
 	char *buf = NULL;
 	size_t len = 0, cap = 0;
+	int e = 0;
+
 	if (fd < 0)
 		return -errno;
-	for (;;) {
-		if (len + 4096 > cap) {
-			cap = cap ? 2 * cap : 8192;
-			char *nb = realloc(buf, cap + 1);
+	if (fstat(fd, &st) < 0)
+		e = -errno;
+	else if (!S_ISREG(st.st_mode))
+		e = E_NOT_REGULAR;
+	else if ((uint64_t)st.st_size > max)
+		e = E_TOO_BIG;
+	/* the size may change under us: read at most max + 1 bytes */
+	while (e == 0) {
+		if (len == cap) {
+			size_t want = cap ? 2 * cap : 8192;
+			if (want > max + 1)
+				want = (size_t)max + 1;
+			if (want <= len)
+				want = len + 1;
+			char *nb = realloc(buf, want + 1);
 			if (!nb) {
-				free(buf);
-				close(fd);
-				return -ENOMEM;
+				e = -ENOMEM;
+				break;
 			}
 			buf = nb;
+			cap = want;
 		}
 		ssize_t r = read(fd, buf + len, cap - len);
 		if (r < 0 && errno == EINTR)
 			continue;
-		if (r < 0) {
-			int e = errno;
-			free(buf);
-			close(fd);
-			return -e;
-		}
-		if (r == 0)
+		if (r < 0)
+			e = -errno;
+		else if (r == 0)
 			break;
-		len += (size_t)r;
+		else if ((len += (size_t)r) > max)
+			e = E_TOO_BIG;
 	}
 	close(fd);
+	if (e) {
+		free(buf);
+		return e;
+	}
+	if (!buf && !(buf = malloc(1)))
+		return -ENOMEM;
 	buf[len] = '\0';
 	*ret = buf;
 	*ret_len = len;
 	return 0;
+}
+
+/* The text of a read_all fault. */
+static const char *read_fault(int r, char *buf, size_t n, uint64_t max)
+{
+	if (r == E_TOO_BIG)
+		snprintf(buf, n, "larger than %llu bytes (--max-job-size)", (unsigned long long)max);
+	else if (r == E_NOT_REGULAR)
+		snprintf(buf, n, "not a regular file");
+	else
+		snprintf(buf, n, "%s", strerror(-r));
+	return buf;
 }
 
 static size_t load_file(struct job_load *l, const struct opt_tables *t, const char *path,
@@ -377,8 +493,10 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 			free(real);
 			return SIZE_MAX;
 		}
-	r = read_all(path, &buf, &len);
+	r = read_all(path, l->max_size, &buf, &len);
 	if (r < 0) {
+		char why[128];
+		read_fault(r, why, sizeof why, l->max_size);
 		if (parent == SIZE_MAX) {
 			/* The top file: the fault is the file's own. */
 			struct job_file *v = realloc(l->files, sizeof *v);
@@ -386,12 +504,12 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 				l->files = v;
 				v[0] = (struct job_file){ .path = strdup(path), .parent = SIZE_MAX };
 				l->nfiles = 1;
-				job_diag(l, 0, 0, "cannot read: %s", strerror(-r));
+				job_diag(l, 0, 0, "cannot read: %s", why);
 			} else {
 				l->oom = 1;
 			}
 		} else {
-			job_diag(l, parent, line, "cannot read included file '%s': %s", path, strerror(-r));
+			job_diag(l, parent, line, "cannot read included file '%s': %s", path, why);
 		}
 		free(real);
 		return SIZE_MAX;
@@ -414,6 +532,23 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 		return idx;
 	}
 	free(buf);
+	if (v[idx].scan.not_job) {
+		/* Say so, and nothing of what it holds (it may be a secret). */
+		if (parent == SIZE_MAX)
+			job_diag(l, idx, v[idx].scan.first_line, "not a job file");
+		else
+			job_diag(l, parent, line, "included file '%s' is not a job file", path);
+		return idx;
+	}
+	if (v[idx].scan.nul_line) {
+		/* libconfuse's scanner (flex) would cut a string there, or
+		 * worse: the file is not parsed at all */
+		job_diag(l, idx, v[idx].scan.nul_line, "a NUL byte%s", v[idx].scan.nul_in_string ?
+		         " in a string" : "");
+		return idx;
+	}
+	if (v[idx].scan.unterminated_comment)
+		job_diag(l, idx, v[idx].scan.unterminated_comment, "unterminated /* comment");
 	for (size_t i = 0; i < v[idx].scan.nundef; i++)
 		job_diag(l, idx, v[idx].scan.undef[i].line,
 		     UNDEF_VAR "'%s' (write ${%s:-} to allow it unset)",
@@ -478,7 +613,13 @@ static void free_jobs(struct gather_job *jobs, size_t n)
 int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
                         struct gather_strv *diags)
 {
-	struct job_load l = { 0 };
+	return gather_jobfile_load_max(path, 0, ret, diags);
+}
+
+int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_jobfile *ret,
+                            struct gather_strv *diags)
+{
+	struct job_load l = { .max_size = max_size ? max_size : GATHER_JOB_MAX_SIZE };
 	struct opt_tables t;
 	int r;
 
@@ -528,10 +669,12 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 			free(f->incl[k].path);
 		free(f->incl);
 		free(f->closed);
+		gather_u64map_clear(&f->closed_set);
 	}
 	free(l.files);
 	free(l.diags);
 	free(l.lines);
+	gather_u64map_clear(&l.line_index);
 	return r;
 }
 

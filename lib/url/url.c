@@ -453,9 +453,33 @@ int gather_url_normalize(const char *s, char **ret)
 	return rc;
 }
 
+/* Whether ref (n bytes) is in a WHATWG "special" scheme (http, https, ws,
+ * wss, ftp, file), or has no scheme: an href is resolved against a web
+ * page, whose scheme is http(s), so a relative one is special too. */
+static bool ref_is_special(const char *ref, size_t n)
+{
+	static const char *const special[] = { "http", "https", "ws", "wss", "ftp", "file" };
+	size_t i = 0;
+
+	if (n == 0 || !((ref[0] | 0x20) >= 'a' && (ref[0] | 0x20) <= 'z'))
+		return true;
+	while (i < n && (((ref[i] | 0x20) >= 'a' && (ref[i] | 0x20) <= 'z') ||
+	                 (ref[i] >= '0' && ref[i] <= '9') || ref[i] == '+' ||
+	                 ref[i] == '-' || ref[i] == '.'))
+		i++;
+	if (i == n || ref[i] != ':')
+		return true;
+	for (size_t k = 0; k < sizeof(special) / sizeof(special[0]); k++)
+		if (strlen(special[k]) == i && strncasecmp(ref, special[k], i) == 0)
+			return true;
+	return false;
+}
+
 /* Browsers' treatment of an href value (WHATWG URL "basic URL parser"):
  * leading and trailing C0 controls and spaces stripped, TAB/CR/LF anywhere
- * removed. */
+ * removed, and in special schemes a '\' before the query or fragment read
+ * as '/' (the authority and path states do so: "\\host\share" is
+ * "//host/share"). */
 char *url_clean_ref(const char *ref, size_t n)
 {
 	while (n > 0 && ((unsigned char)ref[0] <= 0x20)) {
@@ -472,6 +496,10 @@ char *url_clean_ref(const char *ref, size_t n)
 		if (ref[i] != '\t' && ref[i] != '\r' && ref[i] != '\n')
 			out[m++] = ref[i];
 	out[m] = '\0';
+	if (memchr(out, '\\', m) && ref_is_special(out, m))
+		for (size_t i = 0; i < m && out[i] != '?' && out[i] != '#'; i++)
+			if (out[i] == '\\')
+				out[i] = '/';
 	return out;
 }
 

@@ -138,6 +138,19 @@ static const struct scan_case cases[] = {
 	  "<title>caf\xe9</title><a href='/\xe9'>e</a>", 0, false, 1 },
 	{ "invalid UTF-8 goes to libxml2", "text/html",
 	  "<title>caf\xe9</title><a href='/x'>e</a>", 0, false, 1 },
+	/* issue 16: where the scan and libxml2 disagreed */
+	{ "quotes in a doctype that are no literal", "text/html",
+	  "<!DOCTYPE html b 1x\"barsetm><a href=\"/a\">g\"/l><a href=/b>b</a>", 0, false, 2 },
+	{ "doctype public and system literals", "text/html",
+	  "<!DOCTYPE html PUBLIC \"-//W3C//DTD XHTML 1.0 Strict//EN\"\n"
+	  " \"http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd\"><title>x</title><a href=/p>p</a>",
+	  0, true, 1 },
+	{ "doctype system literal with '>'", "text/html",
+	  "<!doctype html system 'a>b'><a href=/s>s</a>", 0, true, 1 },
+	{ "'--!>' ends a comment", "text/html",
+	  "<p>x<!-- a --!><a href=/c2>2</a> --><a href=/c3>3</a>", 0, true, 2 },
+	{ "'--!>' after the end of a comment", "text/html",
+	  "<p>x<!-- a --><a href=/c4>4</a> --!><a href=/c5>5</a>", 0, true, 2 },
 };
 
 static void compare(const struct scan_case *c, bool assets)
@@ -191,6 +204,70 @@ START_TEST(test_scan_values)
 }
 END_TEST
 
+/* A tag with more attributes than html-input.c keeps (it cuts the tag,
+ * and the rest is text to the tree: here, a link): libxml2's. */
+START_TEST(test_scan_many_attributes)
+{
+	size_t n = 1100, len = 0;
+	char *b = malloc(n * 12 + 256);
+
+	len += (size_t)sprintf(b + len, "<title>t</title><div");
+	for (size_t i = 0; i < n; i++)
+		len += (size_t)sprintf(b + len, " a%zu=1", i);
+	len += (size_t)sprintf(b + len, " b=\"<a href=/in-value>\">x</div><a href=/after>a</a>");
+	struct scan_case c = { "1100 attributes on one tag", "text/html", b, len, false, 1 };
+	compare(&c, false);
+	compare(&c, true);
+	free(b);
+}
+END_TEST
+
+/* Robots directives (issue 15 item 8), obeyed only when asked, the same
+ * on both paths: rel=nofollow links are not taken (nor counted), a robots
+ * meta nofollow/none takes every link away, noindex/none sets noindex. */
+static const struct robots_case {
+	const char *body;
+	size_t links, links_ignored;  /* obeyed / not obeyed */
+	bool noindex;
+} robots_cases[] = {
+	{ "<a href=/a rel=nofollow>a</a><a href=/b rel=\"external NoFollow\">b</a>"
+	  "<a href=/c>c</a><link rel=\"nofollow alternate\" href=/l><area href=/ar rel=nofollow>",
+	  1, 5, false },
+	{ "<meta name=robots content=\"noindex, nofollow\"><a href=/a>a</a>", 0, 1, true },
+	{ "<meta name=\"ROBOTS\" content=\"None\"><a href=/a>a</a>", 0, 1, true },
+	{ "<meta name=robots content=noindex><a href=/a>a</a>", 1, 1, true },
+	{ "<a href=/a>a</a><p><meta name=robots content=\"nofollow\"></p>", 0, 1, false },
+	{ "<meta name=googlebot content=nofollow><meta name=robots content=\"index,follow\">"
+	  "<a href=/a>a</a>", 1, 1, false },
+	{ "<meta name=robots content=\"noindexx nofollowx\"><a href=/a>a</a>", 1, 1, false },
+};
+
+START_TEST(test_robots_meta)
+{
+	const struct robots_case *c = &robots_cases[_i];
+
+	for (int obey = 0; obey < 2; obey++)
+		for (int tree = 0; tree < 2; tree++) {
+			struct gather_extractor *x = extractor(false, tree);
+			struct gather_result *r = page("text/html", c->body, strlen(c->body));
+			if (obey)
+				gather_extractor_obey_robots_meta(x);
+			if (!tree) {  /* the scan reads these pages itself */
+				struct gather_result *probe = page("text/html", c->body, strlen(c->body));
+				ck_assert_int_eq(html_scan(x, probe, PAGE), 1);
+				gather_result_free(probe);
+			}
+			ck_assert_int_eq(gather_extract(x, r), 0);
+			ck_assert_msg(r->links.n == (obey ? c->links : c->links_ignored),
+			              "case %d obey %d tree %d: %zu links", _i, obey, tree, r->links.n);
+			ck_assert_uint_eq(r->n_links_found, r->links.n);
+			ck_assert_int_eq(r->noindex, obey && c->noindex);
+			gather_result_free(r);
+			gather_extractor_free(x);
+		}
+}
+END_TEST
+
 /* Nesting deeper than the scan follows goes to libxml2, which cuts it. */
 START_TEST(test_scan_deep)
 {
@@ -219,6 +296,8 @@ int main(void)
 	tcase_add_loop_test(tc, test_scan_matches_tree, 0, (int)(sizeof(cases) / sizeof(cases[0])));
 	tcase_add_test(tc, test_scan_values);
 	tcase_add_test(tc, test_scan_deep);
+	tcase_add_test(tc, test_scan_many_attributes);
+	tcase_add_loop_test(tc, test_robots_meta, 0, (int)(sizeof(robots_cases) / sizeof(robots_cases[0])));
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
 	srunner_run_all(sr, CK_NORMAL);

@@ -69,6 +69,11 @@ static const struct {
 	{ "HTTP/1.1 200 OK\r\nContent-Length: 1\r\nContent-Length: 2\r\n\r\nab", HTTP1_ERROR, 0, "", false },
 	{ "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 2\r\n\r\nab", HTTP1_ERROR, 0, "", false },
 	{ "HTTP/1.1 2000 OK\r\n\r\n", HTTP1_ERROR, 0, "", false },
+	/* found by tests/fuzz/http1: llhttp takes a status of fewer than three
+	 * digits (or 0xx) that RFC 9112 §4 does not */
+	{ "HTTP/1.1 20 OK\r\nContent-Length: 0\r\n\r\n", HTTP1_ERROR, 0, "", false },
+	{ "HTTP/1.1 020 OK\r\nContent-Length: 0\r\n\r\n", HTTP1_ERROR, 0, "", false },
+	{ "HTTP/1.1 2 OK\r\n\r\n", HTTP1_ERROR, 0, "", false },
 	{ "HTTP/2 200\r\n\r\n", HTTP1_ERROR, 0, "", false },
 	{ "SSH-2.0-OpenSSH\r\n", HTTP1_ERROR, 0, "", false },
 	{ "HTTP/1.1 200 OK\r\nBad Header\r\nContent-Length: 1\r\n\r\nx", HTTP1_ERROR, 0, "", false },

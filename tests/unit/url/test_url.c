@@ -93,6 +93,15 @@ static const struct resolve_case resolve_cases[] = {
 	{ "http://h/a/", "ftp://h/x#y", "ftp://h/x" },
 	{ "http://h/a/", "http://h:99999/", "http://h:99999/" },
 	{ "mailto:a@b", "x", "mailto:x" },
+	/* WHATWG URL: in special schemes '\\' is '/' in the authority and
+	 * the path (issue 16): "\\\\host\\share" is a network-path reference;
+	 * not in the query, nor in other schemes */
+	{ "http://h/a/", "\\\\host\\share", "http://host/share" },
+	{ "https://h/a/b", "\\x\\y", "https://h/x/y" },
+	{ "http://h/a/", "sub\\page?q=a\\b", "http://h/a/sub/page?q=a%5Cb" },
+	{ "http://h/a/", "http:\\\\other\\p", "http://other/p" },
+	{ "http://h/a/", "HTTPS:\\\\o", "https://o" },
+	{ "http://h/a/", "x:\\y", "x:%5Cy" },
 	/* broken */
 	{ "http://h/a/", "http://h:x/", NULL },
 	{ "http://h/a/", "http://[::1/", NULL },
