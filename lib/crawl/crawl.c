@@ -488,6 +488,10 @@ struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct
 	if (!c->x)
 		goto fail;
 	gather_extractor_normalize_links(c->x);   /* filter_links wants them so */
+	/* rel=nofollow and <meta name=robots content=nofollow>, as wget2
+	 * does; --no-robots turns it off with robots.txt */
+	if (o->robots)
+		gather_extractor_obey_robots_meta(c->x);
 	c->engine = gather_engine_new(c->base, o, err, errlen);
 	if (!c->engine)
 		goto fail;

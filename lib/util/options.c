@@ -54,7 +54,7 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "scope", 0, GATHER_OPT_SCOPE, OFF(scope), C, "SCOPE", "host, domain, prefix or any (default host)" },
 	{ "allow", 0, GATHER_OPT_STRV, OFF(allow), C, "RE", "only follow URLs matching RE (repeatable)" },
 	{ "deny", 0, GATHER_OPT_STRV, OFF(deny), C, "RE", "never follow URLs matching RE (repeatable)" },
-	{ "robots", 0, GATHER_OPT_BOOL, OFF(robots), C, NULL, "obey robots.txt (default on; --no-robots)" },
+	{ "robots", 0, GATHER_OPT_BOOL, OFF(robots), C, NULL, "obey robots.txt, rel=nofollow and robots meta tags (default on; --no-robots)" },
 	{ "delay", 0, GATHER_OPT_SECONDS, OFF(delay_ms), C, "S", "seconds between request starts to one host, e.g. 0.25 or 250ms (default 0)" },
 	{ "sitemaps", 0, GATHER_OPT_BOOL, OFF(sitemaps), C, NULL, "seed from robots.txt Sitemap: lines and sitemap.xml" },
 	{ "max-url-length", 0, GATHER_OPT_UINT, OFF(max_url_len), C, "N", "longest URL followed (default 2048; 0: no limit)" },

@@ -578,6 +578,45 @@ START_TEST(test_robots_unreachable)
 }
 END_TEST
 
+START_TEST(test_nofollow)
+{
+	static const char *const seed[] = { "/" };
+	struct run r;
+	setup(&r);
+	crawlsite_add(r.site, "/", 200, NULL,
+	              "<a href=/a>a</a><a rel=\"nofollow noopener\" href=/nf>n</a>"
+	              "<a href=/m>m</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	crawlsite_add(r.site, "/nf", 200, NULL, "nf", 0, NULL);
+	crawlsite_add(r.site, "/m", 200, NULL,
+	              "<meta name=robots content=\"noindex, nofollow\"><a href=/deep>d</a>", 0, NULL);
+	crawlsite_add(r.site, "/deep", 200, NULL, "deep", 0, NULL);
+	crawl(&r, seed, 1, 0);
+	/* obeyed by default, as wget2 does */
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/a"), 1);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/nf"), 0);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/m"), 1);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/deep"), 0);
+	teardown(&r);
+
+	/* --no-robots: followed like any link */
+	setup(&r);
+	crawlsite_add(r.site, "/", 200, NULL,
+	              "<a href=/a>a</a><a rel=\"nofollow noopener\" href=/nf>n</a>"
+	              "<a href=/m>m</a>", 0, NULL);
+	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
+	crawlsite_add(r.site, "/nf", 200, NULL, "nf", 0, NULL);
+	crawlsite_add(r.site, "/m", 200, NULL,
+	              "<meta name=robots content=\"noindex, nofollow\"><a href=/deep>d</a>", 0, NULL);
+	crawlsite_add(r.site, "/deep", 200, NULL, "deep", 0, NULL);
+	r.o.robots = false;
+	crawl(&r, seed, 1, 0);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/nf"), 1);
+	ck_assert_uint_eq(crawlsite_hits(r.site, "/deep"), 1);
+	teardown(&r);
+}
+END_TEST
+
 START_TEST(test_bad_setup)
 {
 	struct gather_opts o;
@@ -638,6 +677,7 @@ int main(void)
 	tcase_add_test(tc, test_sitemaps);
 	tcase_add_test(tc, test_robots_unreachable);
 	tcase_add_test(tc, test_bad_setup);
+	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_bad_seed);
 	suite_add_tcase(s, tc);
 	SRunner *sr = srunner_create(s);
