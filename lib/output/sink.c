@@ -222,10 +222,18 @@ static void write_record(struct gather_sink *s, struct gather_result *r)
 
 	if (s->warc && gather_warc_write(s->warc, r, err, sizeof err) < 0)
 		sink_fail(s, GATHER_E_IO, err);
-	if (s->mirror && gather_mirror_save(s->mirror, r, err, sizeof err) < 0)
+	/* A body that could not be saved is said in its record too (not
+	 * "status 200, error null"): error "io", the message naming the file. */
+	if (s->mirror && gather_mirror_save(s->mirror, r, err, sizeof err) < 0) {
 		sink_fail(s, GATHER_E_IO, err);
-	if (s->outdir && gather_mirror_save(s->outdir, r, err, sizeof err) < 0)
+		if (r->err == 0)
+			gather_result_fail(r, GATHER_E_IO, err);
+	}
+	if (s->outdir && gather_mirror_save(s->outdir, r, err, sizeof err) < 0) {
 		sink_fail(s, GATHER_E_IO, err);
+		if (r->err == 0)
+			gather_result_fail(r, GATHER_E_IO, err);
+	}
 	add_line(s, r);
 }
 

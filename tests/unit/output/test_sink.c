@@ -587,6 +587,15 @@ START_TEST(test_mirror_error_reported)
 	ck_assert_int_eq(gather_sink_close(s, err, sizeof err), GATHER_E_IO);
 	ck_assert_ptr_nonnull(strstr(err, link));
 	ck_assert_uint_eq(check_lines(opts.jsonl), 5);
+	/* and each record says its body was not saved */
+	FILE *jf = fopen(opts.jsonl, "r");
+	char line[4096];
+	unsigned io = 0;
+	while (jf && fgets(line, sizeof line, jf))
+		io += strstr(line, "\"error\":\"io\"") != NULL;
+	if (jf)
+		fclose(jf);
+	ck_assert_uint_eq(io, 5);
 	char *p = in_top("p0");
 	ck_assert_int_ne(access(p, F_OK), 0);
 	free(p);
