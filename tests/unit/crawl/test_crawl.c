@@ -578,19 +578,26 @@ START_TEST(test_robots_unreachable)
 }
 END_TEST
 
+/* A home page with a rel=nofollow link and a page whose robots meta says
+ * nofollow (its own link not to be followed). */
+static void nofollow_site(struct run *r)
+{
+	crawlsite_add(r->site, "/", 200, NULL,
+	              "<a href=/a>a</a><a rel=\"nofollow noopener\" href=/nf>n</a>"
+	              "<a href=/m>m</a>", 0, NULL);
+	crawlsite_add(r->site, "/a", 200, NULL, "a", 0, NULL);
+	crawlsite_add(r->site, "/nf", 200, NULL, "nf", 0, NULL);
+	crawlsite_add(r->site, "/m", 200, NULL,
+	              "<meta name=robots content=\"noindex, nofollow\"><a href=/deep>d</a>", 0, NULL);
+	crawlsite_add(r->site, "/deep", 200, NULL, "deep", 0, NULL);
+}
+
 START_TEST(test_nofollow)
 {
 	static const char *const seed[] = { "/" };
 	struct run r;
 	setup(&r);
-	crawlsite_add(r.site, "/", 200, NULL,
-	              "<a href=/a>a</a><a rel=\"nofollow noopener\" href=/nf>n</a>"
-	              "<a href=/m>m</a>", 0, NULL);
-	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
-	crawlsite_add(r.site, "/nf", 200, NULL, "nf", 0, NULL);
-	crawlsite_add(r.site, "/m", 200, NULL,
-	              "<meta name=robots content=\"noindex, nofollow\"><a href=/deep>d</a>", 0, NULL);
-	crawlsite_add(r.site, "/deep", 200, NULL, "deep", 0, NULL);
+	nofollow_site(&r);
 	crawl(&r, seed, 1, 0);
 	/* obeyed by default, as wget2 does */
 	ck_assert_uint_eq(crawlsite_hits(r.site, "/a"), 1);
@@ -601,14 +608,7 @@ START_TEST(test_nofollow)
 
 	/* --no-robots: followed like any link */
 	setup(&r);
-	crawlsite_add(r.site, "/", 200, NULL,
-	              "<a href=/a>a</a><a rel=\"nofollow noopener\" href=/nf>n</a>"
-	              "<a href=/m>m</a>", 0, NULL);
-	crawlsite_add(r.site, "/a", 200, NULL, "a", 0, NULL);
-	crawlsite_add(r.site, "/nf", 200, NULL, "nf", 0, NULL);
-	crawlsite_add(r.site, "/m", 200, NULL,
-	              "<meta name=robots content=\"noindex, nofollow\"><a href=/deep>d</a>", 0, NULL);
-	crawlsite_add(r.site, "/deep", 200, NULL, "deep", 0, NULL);
+	nofollow_site(&r);
 	r.o.robots = false;
 	crawl(&r, seed, 1, 0);
 	ck_assert_uint_eq(crawlsite_hits(r.site, "/nf"), 1);
