@@ -55,6 +55,9 @@ struct gather_stream_conf {
 	/* Reactor: r is in every output; ownership passes (free it).  Bodies
 	 * and heads are freed already; url, links, ids... are as they were. */
 	void (*written)(struct gather_result *r, void *arg);
+	/* Or, when written is NULL (a run that needs nothing back): records
+	 * are freed on the writer thread, and this says n more are written. */
+	void (*written_count)(size_t n, void *arg);
 	/* Reactor: the stream was busy and has room again. */
 	void (*wake)(void *arg);
 	/* Reactor: the outputs are closed (after gather_stream_close): rc 0 or

@@ -90,13 +90,14 @@ static void on_record(struct gather_result *res, void *arg)
 		r->on_record(res, r->on_record_arg);
 }
 
-/* Stream: a record is in every output. */
-static void on_written(struct gather_result *res, void *arg)
+/* Stream: n more records are in every output (freed by the writer: a get
+ * needs nothing of them back). */
+static void on_written(size_t n, void *arg)
 {
 	struct gather_runner *r = arg;
-	gather_result_free(res);
+	(void)n;
 	if (r->stopping || r->input_done)
-		kick(r); /* maybe the last one */
+		kick(r); /* maybe the last ones */
 }
 
 /* Stream: room again. */
@@ -256,7 +257,7 @@ static struct gather_runner *runner_new(struct gather_pipeline *pipe, bool own,
 		.engine = r->engine,
 		.work = r->x ? process : NULL,
 		.record = on_record,
-		.written = on_written,
+		.written_count = on_written,
 		.wake = on_wake,
 		.closed = on_closed,
 		.arg = r,

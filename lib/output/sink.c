@@ -70,11 +70,13 @@
 /* Period of the keep-alive timer; firing is harmless. */
 #define SINK_KEEPALIVE_S 3600
 
-/* A queued record (r) of sink s; in the hand-back list, r NULL means "s is
- * closed". */
+/* A queued record (r) of sink s.  In the hand-back list: a record (r), n
+ * records written and freed already (r NULL, n > 0: a sink without a done
+ * callback), or "s is closed" (r NULL, n 0). */
 struct wentry {
 	struct gather_sink *s;
 	struct gather_result *r;
+	size_t n;
 };
 
 struct gather_writer {
@@ -129,6 +131,8 @@ struct gather_sink {
 	void *written_arg;
 	gather_sink_done_fn done;       /* set before the first put */
 	void *done_arg;
+	gather_sink_count_fn done_n;    /* or this: counts, records freed */
+	void *done_n_arg;
 
 	/* reactor thread only */
 	size_t pending;          /* put, not handed back */
@@ -144,6 +148,7 @@ struct gather_sink {
 	char errmsg[1024];
 	struct gather_strbuf lines; /* the batch's JSON lines */
 	bool touched;            /* has lines in the batch being written */
+	size_t freed;            /* records of the batch freed here (no done()) */
 };
 
 /* Bytes a record holds that count against SINK_QUEUE_BYTES. */
@@ -308,7 +313,7 @@ static void linger(struct gather_writer *w)
 /* Append to the hand-back list (mu held).  Grows it; on OOM the writer
  * retries after a short sleep rather than lose a record's done(). */
 static void back_push_locked(struct gather_writer *w, struct gather_sink *s,
-                             struct gather_result *r)
+                             struct gather_result *r, size_t n)
 {
 	while (w->nback == w->capback) {
 		size_t cap = w->capback ? 2 * w->capback : 256;
@@ -325,6 +330,7 @@ static void back_push_locked(struct gather_writer *w, struct gather_sink *s,
 	}
 	w->back[w->nback].s = s;
 	w->back[w->nback].r = r;
+	w->back[w->nback].n = n;
 	w->nback++;
 }
 
@@ -388,19 +394,28 @@ static void *writer_main(void *arg)
 			struct gather_sink *s = batch[i].s;
 			if (s->written)
 				s->written(batch[i].r, s->written_arg);
-			if (w->base) {
+			if (w->base && s->done) {
+				/* the record goes back to the reactor, slim */
 				gather_result_drop_bodies(batch[i].r);
 			} else {
+				/* freed here, off the reactor; a count goes back */
 				gather_result_free(batch[i].r);
 				batch[i].r = NULL;
+				s->freed++;
 			}
 		}
 
 		pthread_mutex_lock(&w->mu);
 		w->seq_out += n;
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = 0; i < n; i++) {
+			struct gather_sink *s = batch[i].s;
 			if (batch[i].r)
-				back_push_locked(w, batch[i].s, batch[i].r);
+				back_push_locked(w, s, batch[i].r, 0);
+			else if (w->base && s->freed) {
+				back_push_locked(w, s, NULL, s->freed);
+				s->freed = 0;
+			}
+		}
 		/* Close the sinks whose records are all written now. */
 		while (w->closeq && w->closeq->close_seq <= w->seq_out) {
 			struct gather_sink *s = w->closeq;
@@ -412,7 +427,7 @@ static void *writer_main(void *arg)
 			s->err = sink_close_files(s, m, sizeof m);
 			snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
 			pthread_mutex_lock(&w->mu);
-			back_push_locked(w, s, NULL);
+			back_push_locked(w, s, NULL, 0);
 		}
 		wake_locked(w);
 	}
@@ -461,8 +476,8 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 
 	for (size_t i = 0; i < n; i++) {
 		struct gather_sink *s = v[i].s;
-		w->out--;
 		if (v[i].r) {
+			w->out--;
 			s->pending--;
 			if (s->done)
 				s->done(v[i].r, s->done_arg);
@@ -470,6 +485,14 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 				gather_result_free(v[i].r);
 			continue;
 		}
+		if (v[i].n) {   /* written and freed on the writer thread */
+			w->out -= v[i].n;
+			s->pending -= v[i].n;
+			if (s->done_n)
+				s->done_n(v[i].n, s->done_n_arg);
+			continue;
+		}
+		w->out--;
 		/* s is closed: its last call */
 		if (s->closed)
 			s->closed(s->err, s->err ? s->errmsg : NULL, s->closed_arg);
@@ -585,7 +608,7 @@ void gather_writer_free(struct gather_writer *w)
 	writer_join(w);
 	/* hand-backs nobody will run any more (every sink should be closed) */
 	for (size_t i = 0; i < w->nback; i++)
-		if (!w->back[i].r)
+		if (!w->back[i].r && !w->back[i].n)
 			free(w->back[i].s);
 	writer_destroy(w);
 }
@@ -700,8 +723,17 @@ void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, vo
 
 void gather_sink_on_done(struct gather_sink *s, gather_sink_done_fn fn, void *arg)
 {
+	/* before the first put: the writer's mutex publishes it */
+	pthread_mutex_lock(&s->w->mu);
 	s->done = fn;
 	s->done_arg = arg;
+	pthread_mutex_unlock(&s->w->mu);
+}
+
+void gather_sink_on_done_count(struct gather_sink *s, gather_sink_count_fn fn, void *arg)
+{
+	s->done_n = fn;
+	s->done_n_arg = arg;
 }
 
 size_t gather_sink_pending(const struct gather_sink *s)

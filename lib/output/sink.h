@@ -75,6 +75,12 @@ void gather_sink_put_wait(struct gather_sink *s, struct gather_result *r);
 typedef void (*gather_sink_done_fn)(struct gather_result *r, void *arg);
 void gather_sink_on_done(struct gather_sink *s, gather_sink_done_fn fn, void *arg);
 
+/* Or, for a run that needs nothing of its records once written: they are
+ * freed on the writer thread (the reactor never touches them again) and
+ * fn(n, arg) on the reactor says n more are written, once per batch. */
+typedef void (*gather_sink_count_fn)(size_t n, void *arg);
+void gather_sink_on_done_count(struct gather_sink *s, gather_sink_count_fn fn, void *arg);
+
 /* Optional, set before the first put: fn(r, arg) is called on the writer
  * thread for each record once all its outputs are written, in put order,
  * just before r is freed or handed back; r is only lent.  fn must not call

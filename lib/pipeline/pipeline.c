@@ -141,6 +141,19 @@ static void on_written(struct gather_result *r, void *arg)
 		kick(s->p); /* the writer made room */
 }
 
+/* Writer hand-back of a stream without written(): n records are in every
+ * output and freed already. */
+static void on_written_count(size_t n, void *arg)
+{
+	struct gather_stream *s = arg;
+	s->pending -= n;
+	if (s->c.written_count && !s->orphan)
+		s->c.written_count(n, s->c.arg);
+	maybe_close(s);
+	if (s->p->waiting)
+		kick(s->p);
+}
+
 /* Worker thread: the stream's own processing. */
 static void work_trampoline(struct gather_result *r, void *arg)
 {
@@ -316,7 +329,10 @@ struct gather_stream *gather_stream_new(struct gather_pipeline *p,
 		free(s);
 		return NULL;
 	}
-	gather_sink_on_done(s->sink, on_written, s);
+	if (c->written)
+		gather_sink_on_done(s->sink, on_written, s);
+	else
+		gather_sink_on_done_count(s->sink, on_written_count, s);
 	s->next = p->streams;
 	if (p->streams)
 		p->streams->prev = s;
