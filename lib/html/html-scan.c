@@ -588,8 +588,13 @@ static bool scannable(const struct gather_result *r)
 {
 	char cs[64];
 
-	if (memchr(r->body.data, 0, r->body.len))
-		return false;
+	/* NUL and the other C0 controls but TAB, LF, FF and CR: libxml2 drops
+	 * or replaces them in text (a title "Page\x17" is "Page" in its
+	 * tree: found by tests/fuzz/html), so such pages are its to read */
+	const unsigned char *b = (const unsigned char *)r->body.data;
+	for (size_t i = 0; i < r->body.len; i++)
+		if (b[i] < 0x20 && b[i] != '\t' && b[i] != '\n' && b[i] != '\f' && b[i] != '\r')
+			return false;
 	if (html_ctype_charset(r->content_type, cs, sizeof(cs)) &&
 	    strcasecmp(cs, "utf-8") != 0 && strcasecmp(cs, "utf8") != 0)
 		return false;
