@@ -89,6 +89,9 @@ struct gather_writer {
 
 	/* reactor thread only */
 	size_t out;               /* records and closes not yet handed back */
+	struct wentry *spare;     /* the hand-back array of the last wake-up,
+	                           * swapped in again (no malloc per batch) */
+	size_t spare_cap;
 	bool kept_alive;
 	void (*room_fn)(void *);
 	void *room_arg;
@@ -466,10 +469,11 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 
 	pthread_mutex_lock(&w->mu);
 	struct wentry *v = w->back;
-	size_t n = w->nback;
+	size_t n = w->nback, cap = w->capback;
 	bool room = w->refused;
-	w->back = NULL;
-	w->nback = w->capback = 0;
+	w->back = w->spare;
+	w->capback = w->spare_cap;
+	w->nback = 0;
 	w->refused = false;
 	w->woken = false;
 	pthread_mutex_unlock(&w->mu);
@@ -498,7 +502,8 @@ static void on_notify(evutil_socket_t fd, short what, void *arg)
 			s->closed(s->err, s->err ? s->errmsg : NULL, s->closed_arg);
 		free(s);
 	}
-	free(v);
+	w->spare = v;
+	w->spare_cap = cap;
 	keepalive(w);
 	if (room && w->room_fn)
 		w->room_fn(w->room_arg);
@@ -511,6 +516,7 @@ static void writer_destroy(struct gather_writer *w)
 	for (size_t i = 0; i < w->nback; i++)
 		gather_result_free(w->back[i].r);
 	free(w->back);
+	free(w->spare);
 	if (w->notify)
 		event_free(w->notify);
 	if (w->keepalive)
