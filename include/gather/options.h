@@ -92,6 +92,7 @@ struct gather_opts {
 	uint64_t warc_max_size;
 	char *mirror;
 	char *outdir;                 /* -o DIR: save bodies (get) */
+	char *state;                  /* --state DIR: crash-safe crawl state */
 	bool progress;                /* force the progress line */
 };
 
