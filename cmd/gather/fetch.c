@@ -79,6 +79,8 @@ int cli_exit_status(const struct gather_run_stats *st, int sig, bool broken)
 		return EXIT_SIGTERM;
 	if (sig == SIGPIPE)
 		return EXIT_SIGPIPE;
+	if (st && st->fatal)   /* the crawl state could not be kept */
+		return EXIT_USAGE;
 	if (broken || (st && st->failed))
 		return EXIT_SOME_FAILED;
 	if (st && st->limit_hit)
@@ -330,6 +332,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
+	if (gather_runner_note(r) && !fl.silent)
+		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_note(r));
 	if (fl.verbose)
 		gather_runner_on_record(r, print_record, NULL);
 	sig = run_runners_watch(base, &r, 1, o.progress, records_to_stdout(&o));

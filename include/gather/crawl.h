@@ -49,6 +49,11 @@ const char *gather_crawl_error(const struct gather_crawl *c);
 
 /* 0 when the outputs closed cleanly, else GATHER_E_IO with err filled.
  * Frees.  Accepts NULL. */
+/* With o->state: what the state held when the crawl was made ("resuming:
+ * N pages done, M queued", or that it finished already), for the user;
+ * NULL otherwise. */
+const char *gather_crawl_note(const struct gather_crawl *c);
+
 int gather_crawl_free(struct gather_crawl *c, char *err, size_t errlen);
 
 #endif

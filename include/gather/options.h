@@ -96,6 +96,17 @@ struct gather_opts {
 	bool progress;                /* force the progress line */
 };
 
+/* Where a run's outputs end, for a crawl with --state: the writer thread
+ * says so after an fdatasync (gather_stream_conf.synced), and a resumed
+ * crawl reopens its outputs there, cutting off what came after. */
+struct gather_output_marks {
+	bool jsonl;            /* a regular --jsonl FILE (stdout has no mark) */
+	uint64_t jsonl_off;
+	bool warc;
+	unsigned warc_file;    /* index in the rotation of the WARC being written */
+	uint64_t warc_off;
+};
+
 enum gather_opt_type {
 	GATHER_OPT_BOOL,     /* CLI: --name / --no-name; job: true/false */
 	GATHER_OPT_UINT,     /* unsigned, decimal */

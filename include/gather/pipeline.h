@@ -64,6 +64,19 @@ struct gather_stream_conf {
 	 * GATHER_E_IO with msg naming the first write error. */
 	void (*closed)(int rc, const char *msg, void *arg);
 	void *arg;
+
+	/* Crash-safe state (a crawl's --state), all optional: */
+	/* Writer thread: r is in every output (lent; r->body and heads still
+	 * there), in submit order.  Must not block for long. */
+	void (*durable)(const struct gather_result *r, void *arg);
+	/* Writer thread: the outputs were fdatasync'ed and end at m; every
+	 * record durable() saw is on disk.  At most every sync_interval_ms
+	 * (0: 200) while records come, when the writer idles, and before the
+	 * outputs close. */
+	void (*synced)(const struct gather_output_marks *m, void *arg);
+	unsigned sync_interval_ms;
+	/* Reopen the outputs at these marks (a resume), not truncated. */
+	const struct gather_output_marks *resume_at;
 };
 
 /* A stream on p: opens the outputs c->o names.  NULL with err naming the

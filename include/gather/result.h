@@ -91,6 +91,8 @@ struct gather_run_stats {
 	uint64_t refused;     /* not fetched by rule: robots.txt, scope, nofollow */
 	uint64_t limited;     /* records ended by a run limit (error "limit") */
 	bool limit_hit;       /* a limit (max-time, max-pages) ended the run */
+	bool fatal;           /* a fault for the user to fix ended it (the
+	                       * crawl state could not be written): exit 2 */
 	uint64_t inflight;
 	uint64_t queued;      /* known and not started (crawl frontier) */
 	uint64_t bytes;       /* decoded body bytes */

@@ -53,6 +53,9 @@ const char *gather_runner_error(const struct gather_runner *r);
 
 /* 0 when the outputs closed cleanly, else GATHER_E_IO with err filled.
  * Frees.  Accepts NULL. */
+/* A crawl with a state: what it resumed (gather_crawl_note), or NULL. */
+const char *gather_runner_note(const struct gather_runner *r);
+
 int gather_runner_free(struct gather_runner *r, char *err, size_t errlen);
 
 #endif

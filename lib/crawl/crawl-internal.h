@@ -19,6 +19,7 @@ struct gather_input;
 struct gather_scope_rules;
 struct gather_robots;
 struct gather_robots_cache;
+struct crawl_state;
 
 /* Frontier items waiting for their origin's robots.txt. */
 struct crawl_origin {
@@ -41,6 +42,8 @@ struct gather_crawl {
 	struct gather_frontier *frontier;
 	struct gather_scope_rules *scope;
 	struct gather_robots_cache *robots;
+	struct crawl_state *state;     /* --state DIR, or NULL */
+	char note[300];                /* what a resume found, for the user */
 	unsigned fetch_flags;
 
 	struct event *kick;            /* pump() on the next loop turn */

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "crawl/crawl-internal.h"
+#include "crawl/crawl-state.h"
 #include "gather/crawl.h"
 #include "gather/engine.h"
 #include "gather/error.h"
@@ -124,7 +125,30 @@ static void on_written(struct gather_result *res, void *arg)
 		c->pages_out--;
 	}
 	gather_result_free(res);
+	char e[512];
+	if (c->state && !c->st.fatal && crawl_state_error(c->state, e, sizeof e)) {
+		/* the state cannot follow (disk full...): stop at its last
+		 * commit, which a resume takes up */
+		c->st.fatal = true;
+		crawl_note_err(c, e);
+		gather_crawl_stop(c);
+	}
 	crawl_kick(c);
+}
+
+/* Stream (writer thread): the record is in every output: its facts go to
+ * the state's next commit. */
+static void on_durable(const struct gather_result *res, void *arg)
+{
+	struct gather_crawl *c = arg;
+	crawl_state_durable(c->state, res);
+}
+
+/* Stream (writer thread): the outputs are on disk up to m: commit. */
+static void on_synced(const struct gather_output_marks *m, void *arg)
+{
+	struct gather_crawl *c = arg;
+	crawl_state_synced(c->state, m);
 }
 
 /* Frontier: next() may have something now. */
@@ -147,6 +171,16 @@ static void on_closed(int rc, const char *msg, void *arg)
 		snprintf(c->close_err, sizeof c->close_err, "%s", msg ? msg : "error writing the outputs");
 	c->close_rc = rc;
 	c->finished = true;
+	/* Every page done, every record on disk: the state says the crawl
+	 * is over (a run again does nothing). */
+	if (c->state && rc == 0 && !c->stopping && !c->limit_hit &&
+	    !crawl_state_error(c->state, NULL, 0)) {
+		char e[512];
+		if (crawl_state_finish(c->state, e, sizeof e) < 0) {
+			c->st.fatal = true;
+			crawl_note_err(c, e);
+		}
+	}
 	c->st.elapsed_ms = crawl_now_ms() - c->t0_ms;
 	evtimer_del(c->wake);
 	evtimer_del(c->deadline);
@@ -159,6 +193,9 @@ static void on_closed(int rc, const char *msg, void *arg)
 static void refuse(struct gather_crawl *c, const char *url, unsigned depth,
                    const char *parent, uint64_t id, int err, const char *msg)
 {
+	/* A bad seed line an earlier run of this state wrote already. */
+	if (!id && c->state && crawl_state_marked(c->state, crawl_state_mark_key(c->state, url, msg)))
+		return;
 	struct gather_result *res = gather_result_new();
 	if (!res || !(res->url = strdup(url)) || (parent && !(res->parent = strdup(parent)))) {
 		gather_result_free(res);
@@ -239,6 +276,17 @@ static void on_fetched(struct gather_result *res, void *arg)
 			res->final_url = n;
 			res->redirect_target = true;
 		}
+	}
+	if (res->err == GATHER_E_CANCELLED && c->state) {
+		/* Stopped or limited with a state: the page was not fetched and
+		 * stays queued for the resume, without a record (which would be
+		 * doubled by the resume's). */
+		gather_frontier_requeue(c->frontier, res->frontier_id);
+		c->pages_out--;
+		c->pages_started--;
+		gather_result_free(res);
+		crawl_kick(c);
+		return;
 	}
 	if (res->err == GATHER_E_CANCELLED && c->limit_hit) {
 		gather_result_fail(res, GATHER_E_LIMIT, c->limit_why[0] ? c->limit_why : NULL);
@@ -476,7 +524,27 @@ struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct
 	/* A new crawl's key; a frontier that keeps state keeps the key it
 	 * was made with, and the crawl hashes with the frontier's own. */
 	random_key(fc.key);
-	c->frontier = gather_frontier_mem_new(&fc);
+	if (o->state) {
+		/* the crash-safe frontier, resumed from the state if it holds one */
+		if (crawl_state_open(o, seeds, &fc, &c->state, &c->frontier, err, errlen) < 0)
+			goto fail;
+		crawl_state_counters(c->state, &c->st);
+		c->pages_started = crawl_state_pages(c->state);
+		if (crawl_state_finished(c->state)) {
+			c->input_done = true;   /* nothing to do: no seed read again */
+			snprintf(c->note, sizeof c->note, "%s: the crawl is finished already "
+			         "(%llu pages); nothing to do", o->state,
+			         (unsigned long long)c->pages_started);
+		} else if (crawl_state_resumed(c->state)) {
+			struct gather_frontier_stats fs;
+			gather_frontier_stats(c->frontier, &fs);
+			snprintf(c->note, sizeof c->note, "%s: resuming the crawl: %llu pages done, "
+			         "%llu queued", o->state, (unsigned long long)c->pages_started,
+			         (unsigned long long)fs.queued);
+		}
+	} else {
+		c->frontier = gather_frontier_mem_new(&fc);
+	}
 	if (!c->frontier)
 		goto fail_oom;
 	memcpy(c->key, gather_frontier_key(c->frontier), sizeof c->key);
@@ -505,6 +573,10 @@ struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct
 		.wake = on_wake,
 		.closed = on_closed,
 		.arg = c,
+		.durable = c->state ? on_durable : NULL,
+		.synced = c->state ? on_synced : NULL,
+		.sync_interval_ms = CRAWL_STATE_SYNC_MS,
+		.resume_at = c->state ? crawl_state_marks(c->state) : NULL,
 	};
 	c->stream = gather_stream_new(pipe, &sc, err, errlen);
 	if (!c->stream)
@@ -569,6 +641,11 @@ void gather_crawl_stats(const struct gather_crawl *c, struct gather_run_stats *r
 		ret->elapsed_ms = crawl_now_ms() - c->t0_ms;
 }
 
+const char *gather_crawl_note(const struct gather_crawl *c)
+{
+	return c->note[0] ? c->note : NULL;
+}
+
 const char *gather_crawl_error(const struct gather_crawl *c)
 {
 	return c->first_err[0] ? c->first_err : NULL;
@@ -605,6 +682,7 @@ int gather_crawl_free(struct gather_crawl *c, char *err, size_t errlen)
 	/* else: results may still be in a worker's hands with it */
 	gather_input_free(c->input);
 	gather_frontier_free(c->frontier);
+	crawl_state_free(c->state);
 	gather_scope_rules_free(c->scope);
 	gather_robots_cache_free(c->robots);
 	if (c->kick)

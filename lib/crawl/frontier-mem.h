@@ -1,5 +1,6 @@
-/* frontier-mem.h — test hooks of the in-memory frontier (frontier.c).
- * Not for the crawl: the tests use them to check costs by count, not time. */
+/* frontier-mem.h — extras of the in-memory frontier (frontier.c): test
+ * hooks that count costs (the tests check costs by count, not time), and
+ * what a resume needs to rebuild one. */
 #ifndef GATHER_FRONTIER_MEM_H
 #define GATHER_FRONTIER_MEM_H
 
@@ -17,5 +18,11 @@ uint64_t gather_frontier_mem_touched(const struct gather_frontier *f);
  * queues held by all hosts: neither depends on max_depth. */
 uint64_t gather_frontier_mem_levels(const struct gather_frontier *f);
 uint64_t gather_frontier_mem_host_queues(const struct gather_frontier *f);
+
+/* A resume (crawl-state.c): take the queued URL id out of the queue as if
+ * next() had handed it out and its fetch had ended (it holds no host
+ * slot), so that done() can follow with the links its committed page had.
+ * 0, or GATHER_E_INVALID when id is not queued. */
+int gather_frontier_mem_take(struct gather_frontier *f, uint64_t id);
 
 #endif

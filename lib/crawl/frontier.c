@@ -868,6 +868,25 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 	return 0;
 }
 
+int gather_frontier_mem_take(struct gather_frontier *f, uint64_t id)
+{
+	struct mem *m = (struct mem *)f;
+	struct fentry *e = gather_u64map_get(&m->entries, id);
+	if (!e || e->state != FE_QUEUED)
+		return GATHER_E_INVALID;
+	struct fhost *h = e->host;
+	struct hq *hq = hq_get(m, h, e->depth);
+	el_unlink(&hq->l, e);
+	hq_trim(m, h, hq);
+	h->queued--;
+	e->state = FE_INFLIGHT;
+	e->released = true;   /* never fetched: holds no politeness slot */
+	m->st.queued--;
+	m->st.inflight++;
+	host_place(m, h);
+	return 0;
+}
+
 static void mem_stats(const struct gather_frontier *f, struct gather_frontier_stats *ret)
 {
 	const struct mem *m = (const struct mem *)f;

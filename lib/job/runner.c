@@ -349,6 +349,11 @@ void gather_runner_stats(const struct gather_runner *r, struct gather_run_stats 
 		ret->elapsed_ms = gather_now_ms() - r->t0_ms;
 }
 
+const char *gather_runner_note(const struct gather_runner *r)
+{
+	return r->crawl ? gather_crawl_note(r->crawl) : NULL;
+}
+
 const char *gather_runner_error(const struct gather_runner *r)
 {
 	if (r->crawl)

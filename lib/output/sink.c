@@ -115,6 +115,11 @@ struct gather_writer {
 	bool refused;             /* a put was refused, or full() said so */
 	bool shutdown;            /* gather_writer_free / a sink's own close */
 	bool hurry;               /* a put was refused: write without lingering */
+
+	/* writer thread only: sinks with a sync callback and records written
+	 * since their last sync (synced when due, or when the writer idles) */
+	struct gather_sink *dirty[SINK_BATCH];
+	size_t ndirty;
 };
 
 struct gather_sink {
@@ -136,6 +141,9 @@ struct gather_sink {
 	void *done_arg;
 	gather_sink_count_fn done_n;    /* or this: counts, records freed */
 	void *done_n_arg;
+	gather_sink_sync_fn sync;       /* set before the first put */
+	void *sync_arg;
+	uint64_t sync_ms;
 
 	/* reactor thread only */
 	size_t pending;          /* put, not handed back */
@@ -152,6 +160,9 @@ struct gather_sink {
 	struct gather_strbuf lines; /* the batch's JSON lines */
 	bool touched;            /* has lines in the batch being written */
 	size_t freed;            /* records of the batch freed here (no done()) */
+	uint64_t jsonl_off;      /* end of the JSON lines file (a regular one) */
+	bool unsynced;           /* records written since the last sync */
+	uint64_t synced_at;      /* CLOCK_MONOTONIC ms of the last sync */
 };
 
 /* Bytes a record holds that count against SINK_QUEUE_BYTES. */
@@ -219,7 +230,99 @@ static void flush_lines(struct gather_sink *s)
 		p += k;
 		n -= (size_t)k;
 		done += (size_t)k;
+		s->jsonl_off += (uint64_t)k;
 	}
+}
+
+static uint64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/* Flush s's outputs to disk and say where they end (writer thread; see
+ * gather_sink_on_sync).  Nothing is said once the sink has failed. */
+static void sink_sync(struct gather_sink *s)
+{
+	struct gather_output_marks m = { 0 };
+	char err[512];
+
+	s->unsynced = false;
+	s->synced_at = mono_ms();
+	if (s->err)
+		return;
+	if (s->jsonl_fd >= 0 && s->jsonl_regular) {
+		if (fdatasync(s->jsonl_fd) < 0 && errno != EINVAL) {
+			snprintf(err, sizeof err, "%s: %s", s->jsonl_name, strerror(errno));
+			sink_fail(s, GATHER_E_IO, err);
+			return;
+		}
+		m.jsonl = true;
+		m.jsonl_off = s->jsonl_off;
+	}
+	if (s->warc) {
+		if (gather_warc_sync(s->warc, &m.warc_file, &m.warc_off, err, sizeof err) < 0) {
+			sink_fail(s, GATHER_E_IO, err);
+			return;
+		}
+		m.warc = true;
+	}
+	s->sync(&m, s->sync_arg);
+}
+
+/* After a batch (writer thread): s has new records; sync it when due, else
+ * keep it on the dirty list for the idle wait. */
+static void sink_after_batch(struct gather_writer *w, struct gather_sink *s)
+{
+	if (!s->sync)
+		return;
+	if (!s->unsynced) {
+		s->unsynced = true;
+		if (w->ndirty < SINK_BATCH) {
+			w->dirty[w->ndirty++] = s;
+		} else {
+			sink_sync(s);   /* no room on the list: now */
+			return;
+		}
+	}
+	if (mono_ms() - s->synced_at >= s->sync_ms)
+		sink_sync(s);
+}
+
+/* Sync the dirty sinks that are due (all of them when all is true) and
+ * drop synced ones from the list; the ms until the next is due, or
+ * UINT64_MAX (writer thread). */
+static uint64_t sync_dirty(struct gather_writer *w, bool all)
+{
+	uint64_t now = mono_ms(), next = UINT64_MAX;
+	size_t k = 0;
+	for (size_t i = 0; i < w->ndirty; i++) {
+		struct gather_sink *s = w->dirty[i];
+		if (s->unsynced && (all || now - s->synced_at >= s->sync_ms))
+			sink_sync(s);
+		if (s->unsynced) {
+			uint64_t due = s->synced_at + s->sync_ms;
+			uint64_t in = due > now ? due - now : 0;
+			if (in < next)
+				next = in;
+			w->dirty[k++] = s;
+		}
+	}
+	w->ndirty = k;
+	return next;
+}
+
+/* A sink about to close leaves the dirty list, synced (writer thread). */
+static void sink_undirty(struct gather_writer *w, struct gather_sink *s)
+{
+	if (s->unsynced)
+		sink_sync(s);
+	size_t k = 0;
+	for (size_t i = 0; i < w->ndirty; i++)
+		if (w->dirty[i] != s)
+			w->dirty[k++] = w->dirty[i];
+	w->ndirty = k;
 }
 
 /* Write one record to the WARC and directories and queue its line
@@ -360,6 +463,26 @@ static void *writer_main(void *arg)
 	for (;;) {
 		bool slept = false;
 		while (w->count == 0 && !w->closeq && !w->shutdown) {
+			if (w->ndirty) {
+				/* idle with records not on disk: sync them when due,
+				 * not at the next record (which may never come) */
+				pthread_mutex_unlock(&w->mu);
+				uint64_t in = sync_dirty(w, false);
+				pthread_mutex_lock(&w->mu);
+				if (in != UINT64_MAX && w->count == 0 && !w->closeq && !w->shutdown) {
+					struct timespec until;
+					clock_gettime(CLOCK_MONOTONIC, &until);
+					until.tv_sec += (time_t)(in / 1000);
+					until.tv_nsec += (long)(in % 1000) * 1000000L;
+					if (until.tv_nsec >= 1000000000L) {
+						until.tv_sec++;
+						until.tv_nsec -= 1000000000L;
+					}
+					pthread_cond_timedwait(&w->cv, &w->mu, &until);
+				}
+				slept = true;
+				continue;
+			}
 			pthread_cond_wait(&w->cv, &w->mu);
 			slept = true;
 		}
@@ -393,10 +516,14 @@ static void *writer_main(void *arg)
 			flush_lines(touched[i]);
 			touched[i]->touched = false;
 		}
+		/* The written callbacks first (a sync covers the records whose
+		 * written callback ran), then the syncs that are due. */
+		bool any_sync = false;
 		for (size_t i = 0; i < n; i++) {
 			struct gather_sink *s = batch[i].s;
 			if (s->written)
 				s->written(batch[i].r, s->written_arg);
+			any_sync |= s->sync != NULL;
 			if (w->base && s->done) {
 				/* the record goes back to the reactor, slim */
 				gather_result_drop_bodies(batch[i].r);
@@ -407,6 +534,9 @@ static void *writer_main(void *arg)
 				s->freed++;
 			}
 		}
+
+		for (size_t i = 0; any_sync && i < nt; i++)
+			sink_after_batch(w, touched[i]);
 
 		pthread_mutex_lock(&w->mu);
 		w->seq_out += n;
@@ -427,6 +557,8 @@ static void *writer_main(void *arg)
 				w->closeq_tail = NULL;
 			pthread_mutex_unlock(&w->mu);
 			char m[1024] = "";
+			if (s->sync)
+				sink_undirty(w, s);
 			s->err = sink_close_files(s, m, sizeof m);
 			snprintf(s->errmsg, sizeof s->errmsg, "%s", m);
 			pthread_mutex_lock(&w->mu);
@@ -435,6 +567,7 @@ static void *writer_main(void *arg)
 		wake_locked(w);
 	}
 	pthread_mutex_unlock(&w->mu);
+	sync_dirty(w, true);   /* a sink's own writer: its close joins us */
 	return NULL;
 }
 
@@ -620,7 +753,8 @@ void gather_writer_free(struct gather_writer *w)
 }
 
 /* Open the JSON lines output: o->jsonl or stdout. */
-static int open_jsonl(struct gather_sink *s, const char *path, char *err, size_t errlen)
+static int open_jsonl(struct gather_sink *s, const char *path,
+                      const struct gather_output_marks *at, char *err, size_t errlen)
 {
 	struct stat st;
 
@@ -632,12 +766,29 @@ static int open_jsonl(struct gather_sink *s, const char *path, char *err, size_t
 		return GATHER_E_NOMEM;
 	}
 	if (path) {
-		s->jsonl_fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		bool keep = at && at->jsonl && at->jsonl_off > 0;
+		s->jsonl_fd = open(path, O_WRONLY | O_CREAT | (keep ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
 		if (s->jsonl_fd < 0) {
 			snprintf(err, errlen, "%s: %s", path, strerror(errno));
 			return GATHER_E_IO;
 		}
 		s->jsonl_owned = true;
+		if (keep) {
+			/* a resume: the committed lines stay, the rest goes */
+			if (fstat(s->jsonl_fd, &st) < 0 || !S_ISREG(st.st_mode) ||
+			    (uint64_t)st.st_size < at->jsonl_off) {
+				snprintf(err, errlen, "%s: %llu bytes, but the crawl state committed %llu: "
+				         "the file was cut or replaced since", path,
+				         (unsigned long long)st.st_size, (unsigned long long)at->jsonl_off);
+				return GATHER_E_INVALID;
+			}
+			if (ftruncate(s->jsonl_fd, (off_t)at->jsonl_off) < 0 ||
+			    lseek(s->jsonl_fd, (off_t)at->jsonl_off, SEEK_SET) < 0) {
+				snprintf(err, errlen, "%s: %s", path, strerror(errno));
+				return GATHER_E_IO;
+			}
+			s->jsonl_off = at->jsonl_off;
+		}
 	} else {
 		s->jsonl_fd = STDOUT_FILENO;
 		if (fcntl(STDOUT_FILENO, F_GETFL) < 0) {
@@ -661,6 +812,13 @@ static void sink_free(struct gather_sink *s)
 struct gather_sink *gather_sink_open_on(struct gather_writer *w, const struct gather_opts *o,
                                         unsigned cmd, char *err, size_t errlen)
 {
+	return gather_sink_open_at(w, o, cmd, NULL, err, errlen);
+}
+
+struct gather_sink *gather_sink_open_at(struct gather_writer *w, const struct gather_opts *o,
+                                        unsigned cmd, const struct gather_output_marks *at,
+                                        char *err, size_t errlen)
+{
 	struct gather_sink *s = calloc(1, sizeof *s);
 
 	if (!s) {
@@ -670,10 +828,13 @@ struct gather_sink *gather_sink_open_on(struct gather_writer *w, const struct ga
 	s->w = w;
 	s->cmd = cmd;
 	s->jsonl_fd = -1;
-	if (open_jsonl(s, o->jsonl, err, errlen) < 0)
+	if (open_jsonl(s, o->jsonl, at, err, errlen) < 0)
 		goto fail;
 	if (o->warc) {
-		s->warc = gather_warc_open(o->warc, o->warc_max_size, o, cmd, err, errlen);
+		s->warc = at ? gather_warc_open_at(o->warc, o->warc_max_size, o, cmd,
+		                                   at->warc ? at->warc_file : 0,
+		                                   at->warc ? at->warc_off : 0, err, errlen)
+		             : gather_warc_open(o->warc, o->warc_max_size, o, cmd, err, errlen);
 		if (!s->warc)
 			goto fail;
 		s->flags |= GATHER_FETCH_KEEP_RAW;
@@ -716,6 +877,15 @@ struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
 unsigned gather_sink_fetch_flags(const struct gather_sink *s)
 {
 	return s->flags;
+}
+
+void gather_sink_on_sync(struct gather_sink *s, gather_sink_sync_fn fn, void *arg,
+                         unsigned interval_ms)
+{
+	s->sync = fn;
+	s->sync_arg = arg;
+	s->sync_ms = interval_ms;
+	s->synced_at = mono_ms();
 }
 
 void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, void *arg)

@@ -51,6 +51,14 @@ void gather_writer_free(struct gather_writer *w);
 struct gather_sink *gather_sink_open_on(struct gather_writer *w, const struct gather_opts *o,
                                         unsigned cmd, char *err, size_t errlen);
 
+/* The same, resuming a crawl (--state): outputs reopened at the marks
+ * (cut back to them; a WARC rotation goes on from the marked file) rather
+ * than truncated.  A file shorter than its mark was cut or replaced since:
+ * NULL with err saying so.  at NULL: as gather_sink_open_on. */
+struct gather_sink *gather_sink_open_at(struct gather_writer *w, const struct gather_opts *o,
+                                        unsigned cmd, const struct gather_output_marks *at,
+                                        char *err, size_t errlen);
+
 /* The same with a writer of its own and no reactor. */
 struct gather_sink *gather_sink_open(const struct gather_opts *o, unsigned cmd,
                                      char *err, size_t errlen);
@@ -87,6 +95,17 @@ void gather_sink_on_done_count(struct gather_sink *s, gather_sink_count_fn fn, v
  * back into the sink. */
 typedef void (*gather_sink_written_fn)(const struct gather_result *r, void *arg);
 void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, void *arg);
+
+/* Optional, set before the first put (a crawl with --state): on the writer
+ * thread, at most every interval_ms while records are written (and when
+ * the writer goes idle after them, and before the outputs close), the
+ * outputs are flushed to disk (fdatasync) and fn(marks, arg) says where
+ * they end: every record whose written callback ran before is on disk up
+ * to there.  Not called after a write or sync error (the sink has failed:
+ * what came after the last call is redone by a resume). */
+typedef void (*gather_sink_sync_fn)(const struct gather_output_marks *m, void *arg);
+void gather_sink_on_sync(struct gather_sink *s, gather_sink_sync_fn fn, void *arg,
+                         unsigned interval_ms);
 
 /* Records put and not yet handed back by the done callback (a sink on a
  * shared writer; 0 otherwise).  Reactor thread. */

@@ -413,14 +413,15 @@ char *gather_warc_file_name(const char *path, unsigned n)
 
 /* Close the current file (if any) and start file number n with its
  * warcinfo record. */
-static int open_file(struct gather_warc *w, unsigned n, char *err, size_t errlen)
+static int open_file_at(struct gather_warc *w, unsigned n, uint64_t keep, char *err,
+                        size_t errlen)
 {
 	char *name = gather_warc_file_name(w->path, n);
 	if (!name) {
 		snprintf(err, errlen, "%s: out of memory", w->path);
 		return GATHER_E_NOMEM;
 	}
-	int fd = open(name, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	int fd = open(name, O_WRONLY | O_CREAT | (keep ? 0 : O_TRUNC) | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		snprintf(err, errlen, "%s: %s", name, strerror(errno));
 		free(name);
@@ -444,12 +445,57 @@ static int open_file(struct gather_warc *w, unsigned n, char *err, size_t errlen
 	w->n_file = n;
 	w->size = 0;
 	w->n_fetches = 0;
+	if (keep) {
+		/* A resume: the file holds keep committed bytes (whole records,
+		 * whole gzip members) and maybe a tail written after the last
+		 * commit, which goes. */
+		struct stat sb;
+		if (fstat(fd, &sb) < 0 || (uint64_t)sb.st_size < keep) {
+			snprintf(err, errlen, "%s: %llu bytes, but the crawl state committed %llu: "
+			         "the file was cut or replaced since", name,
+			         (unsigned long long)(fstat(fd, &sb) == 0 ? (uint64_t)sb.st_size : 0),
+			         (unsigned long long)keep);
+			return GATHER_E_INVALID;
+		}
+		if (ftruncate(fd, (off_t)keep) < 0 || lseek(fd, (off_t)keep, SEEK_SET) < 0) {
+			snprintf(err, errlen, "%s: %s", name, strerror(errno));
+			return GATHER_E_IO;
+		}
+		w->size = keep;
+		w->n_fetches = 1;   /* it may hold fetches: rotate as usual */
+		return 0;
+	}
 	return write_warcinfo(w, err, errlen);
 }
+
+static int open_file(struct gather_warc *w, unsigned n, char *err, size_t errlen)
+{
+	return open_file_at(w, n, 0, err, errlen);
+}
+
+static struct gather_warc *warc_open(const char *path, uint64_t max_size,
+                                     const struct gather_opts *o, unsigned cmd,
+                                     unsigned file, uint64_t off, bool resume, char *err,
+                                     size_t errlen);
 
 struct gather_warc *gather_warc_open(const char *path, uint64_t max_size,
                                      const struct gather_opts *o, unsigned cmd,
                                      char *err, size_t errlen)
+{
+	return warc_open(path, max_size, o, cmd, 0, 0, false, err, errlen);
+}
+
+struct gather_warc *gather_warc_open_at(const char *path, uint64_t max_size,
+                                        const struct gather_opts *o, unsigned cmd,
+                                        unsigned file, uint64_t off, char *err, size_t errlen)
+{
+	return warc_open(path, max_size, o, cmd, file, off, true, err, errlen);
+}
+
+static struct gather_warc *warc_open(const char *path, uint64_t max_size,
+                                     const struct gather_opts *o, unsigned cmd,
+                                     unsigned file, uint64_t off, bool resume, char *err,
+                                     size_t errlen)
 {
 	struct gather_warc *w = calloc(1, sizeof *w);
 	struct gather_strbuf info = { 0 };
@@ -471,7 +517,17 @@ struct gather_warc *gather_warc_open(const char *path, uint64_t max_size,
 	w->info.data = info.p;
 	w->info.len = info.len;
 	info.p = NULL;
-	if (open_file(w, 0, err, errlen) < 0)
+	/* Files after the committed one were begun after the last commit. */
+	for (unsigned k = file + 1; resume; k++) {
+		char *name = gather_warc_file_name(path, k);
+		if (!name)
+			break;
+		int gone = unlink(name) < 0 && errno == ENOENT;
+		free(name);
+		if (gone)
+			break;
+	}
+	if (open_file_at(w, file, off, err, errlen) < 0)
 		goto fail;
 	return w;
 fail:
@@ -482,6 +538,22 @@ fail:
 	}
 	gather_warc_close(w, NULL, 0);
 	return NULL;
+}
+
+int gather_warc_sync(struct gather_warc *w, unsigned *file, uint64_t *off, char *err,
+                     size_t errlen)
+{
+	if (w->fd < 0) {
+		snprintf(err, errlen, "%s: closed after an earlier error", w->cur_name);
+		return GATHER_E_IO;
+	}
+	if (fdatasync(w->fd) < 0 && errno != EINVAL) {
+		snprintf(err, errlen, "%s: %s", w->cur_name, strerror(errno));
+		return GATHER_E_IO;
+	}
+	*file = w->n_file;
+	*off = w->size;
+	return 0;
 }
 
 int gather_warc_close(struct gather_warc *w, char *err, size_t errlen)

@@ -26,6 +26,21 @@ struct gather_warc *gather_warc_open(const char *path, uint64_t max_size,
                                      const struct gather_opts *o, unsigned cmd,
                                      char *err, size_t errlen);
 
+/* The same, resuming a crawl (--state): file number file of the rotation
+ * is kept up to off bytes (what was committed; the rest is cut off) and
+ * written on; later files of the rotation are removed (begun after the
+ * commit; with off 0 and file 0, a state never committed, all of them).  A file shorter than off was cut or replaced by
+ * someone else: NULL with err saying so (GATHER_E_INVALID). */
+struct gather_warc *gather_warc_open_at(const char *path, uint64_t max_size,
+                                        const struct gather_opts *o, unsigned cmd,
+                                        unsigned file, uint64_t off, char *err, size_t errlen);
+
+/* fdatasync the file being written; *file and *off say where it ends (all
+ * earlier files of the rotation were fsynced when left).  0 or
+ * GATHER_E_IO with err. */
+int gather_warc_sync(struct gather_warc *w, unsigned *file, uint64_t *off, char *err,
+                     size_t errlen);
+
 /* Write r's request and response records, each with one write(); nothing
  * when r got no response (status 0 or no resp_head).  A failed write is cut
  * back off the file, so the file always ends after a whole record.

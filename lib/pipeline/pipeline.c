@@ -324,11 +324,16 @@ struct gather_stream *gather_stream_new(struct gather_pipeline *p,
 	}
 	s->p = p;
 	s->c = *c;
-	s->sink = gather_sink_open_on(p->writer, c->o, c->cmd, err, errlen);
+	s->sink = gather_sink_open_at(p->writer, c->o, c->cmd, c->resume_at, err, errlen);
 	if (!s->sink) {
 		free(s);
 		return NULL;
 	}
+	if (c->durable)
+		gather_sink_on_written(s->sink, c->durable, c->arg);
+	if (c->synced)
+		gather_sink_on_sync(s->sink, c->synced, c->arg,
+		                    c->sync_interval_ms ? c->sync_interval_ms : 200);
 	if (c->written)
 		gather_sink_on_done(s->sink, on_written, s);
 	else

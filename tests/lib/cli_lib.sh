@@ -72,3 +72,53 @@ jsonl_check() {
 
 # field FILE URL JQEXPR: the value of JQEXPR in the record for URL
 field() { jq -r --arg u "$2" "select(.url == \$u) | $3" "$1"; }
+
+# start_nginx VAR ROOT [EXTRA]: nginx (skipped when absent: exit 77) serving
+# ROOT on 127.0.0.1 at a free port (into VAR), private prefix $tmp/ngx,
+# access log $tmp/ngx/logs/access.log ("host uri" lines); EXTRA goes into
+# the server block.  Killed when this shell exits.
+start_nginx() {
+	local var=$1 root=$2 extra=${3:-} nginx try i nport ngpid started=""
+	nginx=$(command -v nginx || { [ -x /usr/sbin/nginx ] && echo /usr/sbin/nginx; })
+	[ -n "$nginx" ] || { echo "nginx is not installed: skipped" >&2; exit 77; }
+	mkdir -p "$tmp/ngx/logs" "$tmp/ngx/tmp"
+	for try in 1 2 3 4 5; do
+		nport=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+		cat > "$tmp/ngx/nginx.conf" <<EOF
+daemon off;
+master_process off;
+worker_processes 1;
+pid $tmp/ngx/nginx.pid;
+error_log $tmp/ngx/logs/error.log;
+events { worker_connections 512; }
+http {
+	types { text/html html; text/plain txt; }
+	default_type application/octet-stream;
+	client_body_temp_path $tmp/ngx/tmp;
+	proxy_temp_path $tmp/ngx/tmp;
+	fastcgi_temp_path $tmp/ngx/tmp;
+	uwsgi_temp_path $tmp/ngx/tmp;
+	scgi_temp_path $tmp/ngx/tmp;
+	log_format hu '\$http_host \$request_uri';
+	access_log $tmp/ngx/logs/access.log hu;
+	server {
+		listen 127.0.0.1:$nport;
+		root $root;
+		index index.html;
+		$extra
+	}
+}
+EOF
+		"$nginx" -p "$tmp/ngx" -c "$tmp/ngx/nginx.conf" 2>"$tmp/ngx/start.err" &
+		ngpid=$!
+		pids+=($ngpid)
+		i=0
+		while ! (exec 3<>"/dev/tcp/127.0.0.1/$nport") 2>/dev/null && [ $i -lt 30 ]; do
+			kill -0 $ngpid 2>/dev/null || break
+			sleep 0.1; i=$((i + 1))
+		done
+		if kill -0 $ngpid 2>/dev/null; then started=1; break; fi
+	done
+	[ -n "$started" ] || { echo "nginx did not start: $(cat "$tmp/ngx/start.err")" >&2; exit 99; }
+	printf -v "$var" '%s' "$nport"
+}
