@@ -105,6 +105,9 @@ struct gather_output_marks {
 	bool warc;
 	unsigned warc_file;    /* index in the rotation of the WARC being written */
 	uint64_t warc_off;
+	const char *error;     /* set: the outputs failed (disk full...) with
+	                        * this message; nothing is on disk past the
+	                        * marks of the call before */
 };
 
 enum gather_opt_type {

@@ -69,6 +69,7 @@ struct crawl_state {
 	struct pending p;
 	char err[512];
 	bool failed;
+	uint64_t queued, inflight;    /* the frontier's, last said */
 
 	/* writer thread only */
 	struct gather_run_stats committed;
@@ -136,6 +137,8 @@ static void fail(struct crawl_state *cs, const char *msg)
 
 static void strv_text(struct gather_strbuf *b, const struct gather_strv *v)
 {
+	b->len = 0;
+	gather_strbuf_adds(b, "");   /* "" when v is empty */
 	for (size_t i = 0; v && i < v->n; i++) {
 		if (i)
 			gather_strbuf_addc(b, ' ');
@@ -160,6 +163,7 @@ static size_t signature(const struct gather_opts *o, const struct gather_strv *s
 #define SIG(nm, ...)                                                          \
 	do {                                                                  \
 		b.len = 0;                                                    \
+		gather_strbuf_adds(&b, "");                                   \
 		gather_strbuf_printf(&b, __VA_ARGS__);                        \
 		snprintf(out[n].name, sizeof out[n].name, "%s", nm);          \
 		out[n++].value = strdup(b.p ? b.p : "");                      \
@@ -778,6 +782,10 @@ void crawl_state_durable(struct crawl_state *cs, const struct gather_result *r)
 void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks *m)
 {
 	struct pending take = { 0 };
+	if (m->error) {
+		fail(cs, m->error);   /* the crawl stops at the last commit */
+		return;
+	}
 	pthread_mutex_lock(&cs->mu);
 	if (cs->failed || (!cs->p.pages.n && !cs->p.adds.n && !cs->p.marks.n && !cs->p.urls.n &&
 	                   !cs->p.st.done)) {
@@ -785,6 +793,7 @@ void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks
 		return;
 	}
 	bool oom = pending_oom(&cs->p);
+	uint64_t queued = cs->queued, inflight = cs->inflight;
 	take = cs->p;
 	memset(&cs->p, 0, sizeof cs->p);
 	pthread_mutex_unlock(&cs->mu);
@@ -805,8 +814,8 @@ void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks
 	struct gather_run_stats tot = cs->committed;
 	for (size_t i = 0; i < sizeof counter_keys / sizeof *counter_keys; i++)
 		*counter(&tot, i) += *counter(&take.st, i);
-	char vals[8][24], keys[8][24], when[24];
-	const char *mk[8], *mv[8];
+	char vals[10][24], keys[10][24], when[24];
+	const char *mk[11], *mv[11];
 	size_t nm = 0;
 	for (size_t i = 0; i < sizeof counter_keys / sizeof *counter_keys; i++, nm++) {
 		snprintf(keys[nm], sizeof keys[nm], "n:%s", counter_keys[i]);
@@ -814,6 +823,16 @@ void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks
 		mk[nm] = keys[nm];
 		mv[nm] = vals[nm];
 	}
+	snprintf(keys[nm], sizeof keys[nm], "queued");
+	snprintf(vals[nm], sizeof vals[nm], "%llu", (unsigned long long)queued);
+	mk[nm] = keys[nm];
+	mv[nm] = vals[nm];
+	nm++;
+	snprintf(keys[nm], sizeof keys[nm], "inflight");
+	snprintf(vals[nm], sizeof vals[nm], "%llu", (unsigned long long)inflight);
+	mk[nm] = keys[nm];
+	mv[nm] = vals[nm];
+	nm++;
 	snprintf(when, sizeof when, "%lld", (long long)time(NULL));
 	mk[nm] = "committed";
 	mv[nm++] = when;
@@ -844,6 +863,14 @@ void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks
 	}
 	pthread_mutex_unlock(&cs->mu);
 	pending_free(&take);
+}
+
+void crawl_state_gauges(struct crawl_state *cs, uint64_t queued, uint64_t inflight)
+{
+	pthread_mutex_lock(&cs->mu);
+	cs->queued = queued;
+	cs->inflight = inflight;
+	pthread_mutex_unlock(&cs->mu);
 }
 
 bool crawl_state_error(struct crawl_state *cs, char *buf, size_t len)

@@ -62,6 +62,10 @@ bool crawl_state_marked(const struct crawl_state *cs, uint64_t key);
 void crawl_state_durable(struct crawl_state *cs, const struct gather_result *r);
 void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks *m);
 
+/* Reactor: the frontier's queued and in-flight counts, for the next
+ * commit (gather state DIR shows them). */
+void crawl_state_gauges(struct crawl_state *cs, uint64_t queued, uint64_t inflight);
+
 /* The first commit error (disk full, read-only...), or NULL.  Any thread. */
 bool crawl_state_error(struct crawl_state *cs, char *buf, size_t len);
 

@@ -125,6 +125,11 @@ static void on_written(struct gather_result *res, void *arg)
 		c->pages_out--;
 	}
 	gather_result_free(res);
+	if (c->state) {
+		struct gather_frontier_stats fs;
+		gather_frontier_stats(c->frontier, &fs);
+		crawl_state_gauges(c->state, fs.queued, fs.inflight);
+	}
 	char e[512];
 	if (c->state && !c->st.fatal && crawl_state_error(c->state, e, sizeof e)) {
 		/* the state cannot follow (disk full...): stop at its last
@@ -173,8 +178,12 @@ static void on_closed(int rc, const char *msg, void *arg)
 	c->finished = true;
 	/* Every page done, every record on disk: the state says the crawl
 	 * is over (a run again does nothing). */
-	if (c->state && rc == 0 && !c->stopping && !c->limit_hit &&
-	    !crawl_state_error(c->state, NULL, 0)) {
+	char se[512];
+	if (c->state && crawl_state_error(c->state, se, sizeof se) && !c->st.fatal) {
+		/* the outputs or the state failed at the end (disk full) */
+		c->st.fatal = true;
+		crawl_note_err(c, se);
+	} else if (c->state && rc == 0 && !c->stopping && !c->limit_hit && !c->st.fatal) {
 		char e[512];
 		if (crawl_state_finish(c->state, e, sizeof e) < 0) {
 			c->st.fatal = true;

@@ -162,6 +162,7 @@ struct gather_sink {
 	size_t freed;            /* records of the batch freed here (no done()) */
 	uint64_t jsonl_off;      /* end of the JSON lines file (a regular one) */
 	bool unsynced;           /* records written since the last sync */
+	bool said_err;           /* the sync callback was told of s->err */
 	uint64_t synced_at;      /* CLOCK_MONOTONIC ms of the last sync */
 };
 
@@ -250,12 +251,19 @@ static void sink_sync(struct gather_sink *s)
 
 	s->unsynced = false;
 	s->synced_at = mono_ms();
-	if (s->err)
+	if (s->err) {
+		if (!s->said_err) {   /* once: the state stops committing */
+			s->said_err = true;
+			m.error = s->errmsg;
+			s->sync(&m, s->sync_arg);
+		}
 		return;
+	}
 	if (s->jsonl_fd >= 0 && s->jsonl_regular) {
 		if (fdatasync(s->jsonl_fd) < 0 && errno != EINVAL) {
 			snprintf(err, sizeof err, "%s: %s", s->jsonl_name, strerror(errno));
 			sink_fail(s, GATHER_E_IO, err);
+			sink_sync(s);
 			return;
 		}
 		m.jsonl = true;
@@ -264,6 +272,7 @@ static void sink_sync(struct gather_sink *s)
 	if (s->warc) {
 		if (gather_warc_sync(s->warc, &m.warc_file, &m.warc_off, err, sizeof err) < 0) {
 			sink_fail(s, GATHER_E_IO, err);
+			sink_sync(s);
 			return;
 		}
 		m.warc = true;

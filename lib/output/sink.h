@@ -101,8 +101,9 @@ void gather_sink_on_written(struct gather_sink *s, gather_sink_written_fn fn, vo
  * the writer goes idle after them, and before the outputs close), the
  * outputs are flushed to disk (fdatasync) and fn(marks, arg) says where
  * they end: every record whose written callback ran before is on disk up
- * to there.  Not called after a write or sync error (the sink has failed:
- * what came after the last call is redone by a resume). */
+ * to there.  After a write or sync error it is called once more with
+ * m->error set (the sink has failed: what came after the call before is
+ * redone by a resume), then never again. */
 typedef void (*gather_sink_sync_fn)(const struct gather_output_marks *m, void *arg);
 void gather_sink_on_sync(struct gather_sink *s, gather_sink_sync_fn fn, void *arg,
                          unsigned interval_ms);

@@ -127,9 +127,13 @@ static int state_open(const char *dir, bool ro, struct gather_state **ret, char 
 		rc = GATHER_E_IO;
 		goto fail;
 	}
-	if (stat(dir, &sb) < 0 || !S_ISDIR(sb.st_mode)) {
-		snprintf(err, errlen, "%s: %s", dir, errno && !S_ISDIR(sb.st_mode) && stat(dir, &sb) < 0
-		         ? strerror(errno) : "not a directory");
+	if (stat(dir, &sb) < 0) {
+		snprintf(err, errlen, "%s: %s", dir, strerror(errno));
+		rc = GATHER_E_INVALID;
+		goto fail;
+	}
+	if (!S_ISDIR(sb.st_mode)) {
+		snprintf(err, errlen, "%s: not a directory", dir);
 		rc = GATHER_E_INVALID;
 		goto fail;
 	}
@@ -380,6 +384,26 @@ int gather_state_each_mark(struct gather_state *st, int (*fn)(uint64_t key, void
 	while ((s = sqlite3_step(q)) == SQLITE_ROW)
 		if ((rc = fn((uint64_t)sqlite3_column_int64(q, 0), arg)) < 0)
 			break;
+	if (rc == 0 && s != SQLITE_DONE)
+		rc = GATHER_E_IO;
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int gather_state_each_meta(struct gather_state *st,
+                           int (*fn)(const char *k, const char *v, size_t len, void *arg),
+                           void *arg)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "SELECT k, v FROM meta ORDER BY k", -1, &q, NULL) != SQLITE_OK)
+		return GATHER_E_IO;
+	int rc = 0, s;
+	while ((s = sqlite3_step(q)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(q, 0);
+		const char *v = sqlite3_column_blob(q, 1);
+		if (k && (rc = fn(k, v ? v : "", (size_t)sqlite3_column_bytes(q, 1), arg)) < 0)
+			break;
+	}
 	if (rc == 0 && s != SQLITE_DONE)
 		rc = GATHER_E_IO;
 	sqlite3_finalize(q);

@@ -77,6 +77,11 @@ int gather_state_each_add(struct gather_state *st,
                           void *arg);
 int gather_state_each_mark(struct gather_state *st, int (*fn)(uint64_t key, void *arg), void *arg);
 
+/* Every meta value, in order of key (v is not NUL-terminated). */
+int gather_state_each_meta(struct gather_state *st,
+                           int (*fn)(const char *k, const char *v, size_t len, void *arg),
+                           void *arg);
+
 /* Counts for gather state: rows of pages, urls, adds. */
 int gather_state_counts(struct gather_state *st, uint64_t *pages, uint64_t *urls, uint64_t *adds);
 

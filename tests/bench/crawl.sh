@@ -13,7 +13,8 @@
 # gather's ratio to each peer.  nginx is stopped at exit.  Not a test.
 #
 # Usage: tests/bench/crawl.sh [ROUNDS] [peers...]   (from the build tree)
-#   peers: wget2 wget (default), baseline (another gather binary, $BASELINE,
+#   peers: wget2 wget (default), gather-state (gather with --state: a new
+#   crash-safe state each run; issue 13's goal: >= 0.8x gather), baseline (another gather binary, $BASELINE,
 #   e.g. one built from main, to measure a change), gather-dD (gather with
 #   --depth D instead of 100), or "depths": gather-d50 gather-d1000000
 #   gather-dinf, whose CPU seconds are then printed side by side (issue 12:
@@ -68,6 +69,7 @@ crawl_cmd() { # NAME: the crawler's command line
   case $1 in
   gather) echo "$top/gather crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   gather-d*) echo "$top/gather crawl --no-robots --depth ${1#gather-d} -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
+  gather-state) echo "$top/gather crawl --state $res/st --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   baseline) echo "${BASELINE:?set BASELINE=path/to/gather} crawl --no-robots --depth 100 -c $C --per-host $C --jsonl $res/g.jsonl $seed";;
   wget)   echo "wget -q -r -l inf -nd --delete-after -e robots=off -P $res/w $seed";;
   wget2)  echo "wget2 -q -r -l inf -nd --delete-after --no-robots --max-threads=$C -P $res/w2 $seed";;
@@ -76,7 +78,7 @@ crawl_cmd() { # NAME: the crawler's command line
 
 run() { # NAME: one crawl; appends "wall rss reqs uniq200 n404 dups found missing" to $res/NAME
   local name=$1 before s e cmd
-  rm -rf "$res/w" "$res/w2" "$res/g.jsonl"
+  rm -rf "$res/w" "$res/w2" "$res/g.jsonl" "$res/st"
   cmd=$(crawl_cmd "$name")
   before=$(wc -l < "$pre/logs/access.log")
   s=$(date +%s.%N)
