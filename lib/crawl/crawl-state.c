@@ -351,7 +351,8 @@ struct rpage {
 struct replay {
 	struct crawl_state *cs;
 	struct gather_frontier *mem;
-	struct gather_u64map urls;    /* id -> char * */
+	struct gather_u64map urls;    /* id -> offset + 1 in text */
+	struct gather_strbuf text;    /* every URL, NUL-terminated */
 	struct gather_u64map pidx;    /* page id -> index + 1 */
 	VEC(struct rpage) pages;
 	VEC(struct gather_state_add) adds;
@@ -364,14 +365,12 @@ static int load_url(uint64_t id, const char *url, size_t len, void *arg)
 	struct replay *r = arg;
 	if (!id)
 		return 0;
-	char *u = malloc(len + 1);
-	if (!u)
+	/* one arena for the strings: a million URLs are not a million
+	 * mallocs */
+	size_t off = r->text.len;
+	gather_strbuf_add(&r->text, url, len + 1);
+	if (r->text.oom || gather_u64map_put(&r->urls, id, (void *)(uintptr_t)(off + 1)) < 0)
 		return GATHER_E_NOMEM;
-	memcpy(u, url, len + 1);
-	if (gather_u64map_put(&r->urls, id, u) < 0) {
-		free(u);
-		return GATHER_E_NOMEM;
-	}
 	if (gather_seen_add(r->cs->known, id) < 0)
 		return GATHER_E_NOMEM;
 	return 0;
@@ -410,6 +409,12 @@ static int load_mark(uint64_t key, void *arg)
 {
 	struct crawl_state *cs = arg;
 	return key ? gather_u64map_put(&cs->marks, key, (void *)1) : 0;
+}
+
+static const char *url_of(struct replay *r, uint64_t id)
+{
+	uintptr_t off = (uintptr_t)gather_u64map_get(&r->urls, id);
+	return off ? r->text.p + off - 1 : NULL;
 }
 
 static unsigned get_dist(struct replay *r, uint64_t id)
@@ -504,13 +509,14 @@ static int replay(struct replay *r)
 		return rc;
 	for (size_t i = 0; i < r->adds.n; i++) {
 		const struct gather_state_add *a = &r->adds.v[i];
-		const char *u = gather_u64map_get(&r->urls, a->id);
-		const char *par = a->parent ? gather_u64map_get(&r->urls, a->parent) : NULL;
+		const char *u = url_of(r, a->id);
+		const char *par = a->parent ? url_of(r, a->parent) : NULL;
 		if (u && a->depth <= r->cs->max_depth && (rc = m->ops->add(m, u, a->depth, par)) < 0)
 			return rc;
 	}
 	qsort(r->pages.v, r->pages.n, sizeof *r->pages.v, by_dist);
 	const char **lv = NULL;
+	uint64_t *li = NULL;
 	size_t lcap = 0;
 	for (size_t i = 0; i < r->pages.n; i++) {
 		struct rpage *p = &r->pages.v[i];
@@ -520,36 +526,42 @@ static int replay(struct replay *r)
 			continue;
 		if (p->n > lcap) {
 			const char **t = realloc(lv, p->n * sizeof *lv);
-			if (!t) {
+			if (t)
+				lv = t;
+			uint64_t *t2 = t ? realloc(li, p->n * sizeof *li) : NULL;
+			if (!t2) {
 				free(lv);
+				free(li);
 				return GATHER_E_NOMEM;
 			}
-			lv = t;
+			li = t2;
 			lcap = p->n;
 		}
 		size_t k = 0;
 		for (size_t j = 0; j < p->n; j++) {
 			uint64_t l;
 			memcpy(&l, p->links + j, 8);
-			const char *u = gather_u64map_get(&r->urls, l);
-			if (u)
+			const char *u = url_of(r, l);
+			if (u) {
+				li[k] = l;   /* the fingerprints are known: no hashing */
 				lv[k++] = u;
+			}
 		}
-		if ((rc = m->ops->done(m, p->id, now, lv, NULL, k)) < 0 && rc != GATHER_E_INVALID) {
+		if ((rc = m->ops->done(m, p->id, now, lv, li, k)) < 0 && rc != GATHER_E_INVALID) {
 			free(lv);
+			free(li);
 			return rc;
 		}
 	}
 	free(lv);
+	free(li);
 	return 0;
 }
 
 static void replay_free(struct replay *r)
 {
-	for (size_t i = 0; i < r->urls.cap; i++)
-		if (r->urls.key[i])
-			free(r->urls.val[i]);
 	gather_u64map_clear(&r->urls);
+	free(r->text.p);
 	gather_u64map_clear(&r->pidx);
 	gather_u64map_clear(&r->dist);
 	for (size_t i = 0; i < r->pages.n; i++)
@@ -663,6 +675,13 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 	sf->cs = cs;
 	r.cs = cs;
 	r.mem = sf->mem;
+	uint64_t npages = 0, nurls = 0, nadds = 0;
+	if ((rc = gather_state_counts(cs->db, &npages, &nurls, &nadds)) < 0 ||
+	    gather_u64map_reserve(&r.urls, nurls) < 0 || gather_seen_reserve(cs->known, nurls) < 0 ||
+	    gather_u64map_reserve(&r.pidx, npages) < 0) {
+		snprintf(err, errlen, "%s: cannot read the crawl state", o->state);
+		goto fail;
+	}
 	if ((rc = gather_state_each_url(cs->db, load_url, &r)) < 0 ||
 	    (rc = gather_state_each_page(cs->db, load_page, &r)) < 0 ||
 	    (rc = gather_state_each_add(cs->db, load_add, &r)) < 0) {

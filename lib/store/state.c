@@ -26,8 +26,8 @@ enum {
 };
 
 static const char *const stmt_sql[S_N] = {
-	[S_URL] = "INSERT OR IGNORE INTO urls(id, url) VALUES (?, ?)",
-	[S_PAGE] = "INSERT OR REPLACE INTO pages(id, depth, parent, links) VALUES (?, ?, ?, ?)",
+	[S_URL] = "INSERT INTO urls(id, url) VALUES (?, ?)",
+	[S_PAGE] = "INSERT INTO pages(id, depth, parent, links) VALUES (?, ?, ?, ?)",
 	[S_ADD] = "INSERT INTO adds(id, depth, parent) VALUES (?, ?, ?)",
 	[S_MARK] = "INSERT OR IGNORE INTO marks(key) VALUES (?)",
 	[S_OUT] = "INSERT OR REPLACE INTO outputs(name, path, file, off) VALUES (?, ?, ?, ?)",
@@ -62,9 +62,15 @@ static int exec(struct gather_state *st, const char *sql, char *err, size_t errl
 
 static const char schema[] =
 	"CREATE TABLE IF NOT EXISTS meta(k TEXT PRIMARY KEY, v BLOB) WITHOUT ROWID;"
-	"CREATE TABLE IF NOT EXISTS urls(id INTEGER PRIMARY KEY, url TEXT NOT NULL);"
-	"CREATE TABLE IF NOT EXISTS pages(id INTEGER PRIMARY KEY, depth INTEGER NOT NULL,"
-	" parent INTEGER NOT NULL, links BLOB);"
+	/* urls and pages are appended in commit order and read whole (a
+	 * resume), never looked up: a rowid each, no index on the id.  (An
+	 * index keyed by fingerprints would make every insert a random
+	 * B-tree write, and hand the ids back sorted, which clusters the
+	 * resume's hash sets.)  The writer names each URL once. */
+	"CREATE TABLE IF NOT EXISTS urls(seq INTEGER PRIMARY KEY, id INTEGER NOT NULL,"
+	" url TEXT NOT NULL);"
+	"CREATE TABLE IF NOT EXISTS pages(seq INTEGER PRIMARY KEY, id INTEGER NOT NULL,"
+	" depth INTEGER NOT NULL, parent INTEGER NOT NULL, links BLOB);"
 	"CREATE TABLE IF NOT EXISTS adds(seq INTEGER PRIMARY KEY, id INTEGER NOT NULL,"
 	" depth INTEGER NOT NULL, parent INTEGER NOT NULL);"
 	"CREATE TABLE IF NOT EXISTS marks(key INTEGER PRIMARY KEY);"
@@ -152,7 +158,8 @@ static int state_open(const char *dir, bool ro, struct gather_state **ret, char 
 	}
 	sqlite3_busy_timeout(st->db, 2000);
 	/* A file that is not a database, or not ours, fails here or below. */
-	if (!ro && (rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;", err, errlen)) < 0)
+	if (!ro && (rc = exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	                               " PRAGMA cache_size=-16384;", err, errlen)) < 0)
 		goto fail;
 	if (!ro && (rc = exec(st, schema, err, errlen)) < 0)
 		goto fail;

@@ -144,6 +144,14 @@ int gather_seen_add(struct gather_seen *s, uint64_t fp)
 	return 1;
 }
 
+int gather_seen_reserve(struct gather_seen *s, size_t n)
+{
+	while ((n + 1) * SEEN_MAX_LOAD_DEN > s->cap * SEEN_MAX_LOAD_NUM)
+		if (grow(s) < 0)
+			return GATHER_E_NOMEM;
+	return 0;
+}
+
 bool gather_seen_has(const struct gather_seen *s, uint64_t fp)
 {
 	if (!fp)

@@ -30,6 +30,8 @@ void gather_seen_free(struct gather_seen *s);   /* accepts NULL */
 
 /* Adds fp.  1 if it was new, 0 if already there, GATHER_E_NOMEM. */
 int gather_seen_add(struct gather_seen *s, uint64_t fp);
+/* Room for n fingerprints without growing.  0 or GATHER_E_NOMEM. */
+int gather_seen_reserve(struct gather_seen *s, size_t n);
 bool gather_seen_has(const struct gather_seen *s, uint64_t fp);
 
 size_t gather_seen_count(const struct gather_seen *s);

@@ -59,6 +59,14 @@ static int resize(struct gather_u64map *m, size_t cap)
 	return 0;
 }
 
+int gather_u64map_reserve(struct gather_u64map *m, size_t n)
+{
+	size_t cap = m->cap ? m->cap : 16;
+	while (cap < 2 * n + 2)
+		cap *= 2;
+	return cap > m->cap ? resize(m, cap) : 0;
+}
+
 /* Called by put when the table is full past 1/2: rehash into 2x. */
 static int grow(struct gather_u64map *m)
 {

@@ -19,6 +19,8 @@ struct gather_u64map {
 
 /* A zeroed struct is an empty map. */
 void gather_u64map_clear(struct gather_u64map *m);   /* frees the table only */
+/* Room for n entries without growing.  0 or GATHER_E_NOMEM. */
+int gather_u64map_reserve(struct gather_u64map *m, size_t n);
 void *gather_u64map_get(const struct gather_u64map *m, uint64_t key);
 /* Insert or replace.  0 or GATHER_E_NOMEM.  key must not be 0. */
 int gather_u64map_put(struct gather_u64map *m, uint64_t key, void *val);
