@@ -405,6 +405,17 @@ struct gather_mirror *gather_mirror_open(const char *dir, bool flat, char *err, 
 	return m;
 }
 
+int gather_mirror_sync(struct gather_mirror *m, char *err, size_t errlen)
+{
+	/* One call for every file saved since the last: the files are many
+	 * and small, an fsync each would cost a disk flush per page. */
+	if (syncfs(m->root) < 0) {
+		snprintf(err, errlen, "mirror: %s", strerror(errno));
+		return GATHER_E_IO;
+	}
+	return 0;
+}
+
 int gather_mirror_close(struct gather_mirror *m, char *err, size_t errlen)
 {
 	int rc = 0;

@@ -41,6 +41,10 @@ int gather_mirror_save(struct gather_mirror *m, const struct gather_result *r,
 
 /* Flush the file system (syncfs), close, free.  0 or GATHER_E_IO with err.
  * Accepts NULL. */
+/* Flush every file saved so far to disk (syncfs of the directory's file
+ * system): a crawl with --state, before a commit.  0 or GATHER_E_IO. */
+int gather_mirror_sync(struct gather_mirror *m, char *err, size_t errlen);
+
 int gather_mirror_close(struct gather_mirror *m, char *err, size_t errlen);
 
 /* The relative path (components joined by '/') of url in the tree layout,

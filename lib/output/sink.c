@@ -269,6 +269,11 @@ static void sink_sync(struct gather_sink *s)
 		m.jsonl = true;
 		m.jsonl_off = s->jsonl_off;
 	}
+	if (s->mirror && gather_mirror_sync(s->mirror, err, sizeof err) < 0) {
+		sink_fail(s, GATHER_E_IO, err);
+		sink_sync(s);
+		return;
+	}
 	if (s->warc) {
 		if (gather_warc_sync(s->warc, &m.warc_file, &m.warc_off, err, sizeof err) < 0) {
 			sink_fail(s, GATHER_E_IO, err);

@@ -1,7 +1,8 @@
 #!/bin/sh
 # docs_cli.sh — gather(1) and --help describe the same options: every option
 # that `gather get --help` or `gather crawl --help` lists is in gather.1, and
-# every option gather.1 lists is accepted by --help of get, crawl or bench;
+# every option gather.1 lists is accepted by --help of get, crawl, bench or
+# state;
 # the BENCH section of gather.1 and `gather bench --help` list the same
 # options.  Same for gatherd(8) and `gatherd --help`.
 set -u
@@ -9,7 +10,7 @@ set -u
 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 { "$top_builddir/gather" get --help; "$top_builddir/gather" crawl --help;
-  "$top_builddir/gather" bench --help; } |
+  "$top_builddir/gather" bench --help; "$top_builddir/gather" state --help; } |
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/help"
 grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' "$top_srcdir/cmd/gather/gather.1.in" |
 	sed 's/\\fB//; s/\\fR//; s/\\-/-/g' | sort -u > "$tmp/man"
