@@ -93,6 +93,8 @@ struct gather_opts {
 	char *mirror;
 	char *outdir;                 /* -o DIR: save bodies (get) */
 	char *state;                  /* --state DIR: crash-safe crawl state */
+	uint64_t queue_window;        /* --queue-window: URLs queued in memory
+	                               * with a state (0: the default) */
 	bool progress;                /* force the progress line */
 };
 

@@ -15,7 +15,12 @@
  *
  * The frontier a crawl with --state uses is a second implementation of the
  * ops table (frontier.h): the in-memory frontier behind a layer that logs
- * every add() for the next commit. */
+ * every add() for the next commit, and keeps at most a window of the queue
+ * in memory: the shallowest URLs; the others wait on disk (lib/store/
+ * spill.h) with only their fingerprint and depth in memory, and come back
+ * shallowest first as the window empties.  Depth stays exact: a link to a
+ * URL on disk lowers its depth there, and the in-memory frontier is told
+ * the smallest depth on disk, so no page it holds settles too early. */
 #ifndef GATHER_CRAWL_STATE_H
 #define GATHER_CRAWL_STATE_H
 
@@ -29,6 +34,10 @@
 
 struct crawl_state;
 struct gather_strv;
+
+/* URLs queued in memory by default (--queue-window); the rest wait on
+ * disk (DIR/queue.db), 12 bytes each in memory. */
+#define CRAWL_STATE_WINDOW 200000u
 
 /* How often the writer commits while records come (ms). */
 #define CRAWL_STATE_SYNC_MS 250u

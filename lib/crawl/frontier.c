@@ -125,6 +125,10 @@ struct mem {
 	uint64_t touched;             /* test hook: slots looked at */
 	struct fhost **heap;
 	size_t nheap, heapcap;
+	/* A layer keeping part of the queue elsewhere (frontier-mem.h). */
+	gather_frontier_spill_fn spill;
+	void *spill_arg;
+	uint64_t floor;          /* its shallowest depth (UINT64_MAX: none) */
 	struct fentry **stack;   /* pages whose links are to be offered again */
 	size_t nstack, stackcap;
 	struct gather_frontier_stats st;
@@ -284,10 +288,13 @@ static struct level *level_need(struct mem *m, unsigned d)
 }
 
 /* Smallest depth with an unfinished URL, or UINT64_MAX if none. */
+/* The smallest depth of an unfinished URL, here or (floor) kept outside
+ * by a layer above: what settles kept pages. */
 static uint64_t unfin_min(struct mem *m)
 {
 	struct level *L = lh_min(m, LV_UNFIN);
-	return L ? L->depth : UINT64_MAX;
+	uint64_t d = L ? L->depth : UINT64_MAX;
+	return m->floor < d ? m->floor : d;
 }
 
 /* L must exist (it holds an unfinished URL at depth d). */
@@ -588,6 +595,8 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 		return d < e->depth ? entry_lower(m, e, d, parent) : 0;
 	if (gather_seen_has(m->seen, fp))
 		return 0;   /* settled at a depth <= d (see the top of this file) */
+	if (m->spill && m->spill(m->spill_arg, url, fp, d, parent))
+		return 0;   /* kept outside (or known there at <= d) */
 	if (m->entries.count + 1 >= m->stackcap) {
 		size_t cap = m->stackcap ? m->stackcap * 2 : 64;
 		struct fentry **s = realloc(m->stack, cap * sizeof *s);
@@ -868,6 +877,34 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 	return 0;
 }
 
+void gather_frontier_mem_set_spill(struct gather_frontier *f, gather_frontier_spill_fn fn,
+                                   void *arg)
+{
+	struct mem *m = (struct mem *)f;
+	m->spill = fn;
+	m->spill_arg = arg;
+}
+
+void gather_frontier_mem_set_floor(struct gather_frontier *f, uint64_t depth)
+{
+	struct mem *m = (struct mem *)f;
+	uint64_t was = m->floor;
+	m->floor = depth;
+	if (depth > was)
+		sweep(m);   /* pages it held unsettled may settle now */
+}
+
+uint64_t gather_frontier_mem_queued(const struct gather_frontier *f)
+{
+	return ((const struct mem *)f)->st.queued;
+}
+
+bool gather_frontier_mem_knows(const struct gather_frontier *f, uint64_t fp)
+{
+	const struct mem *m = (const struct mem *)f;
+	return gather_u64map_get(&m->entries, fp) || gather_seen_has(m->seen, fp);
+}
+
 int gather_frontier_mem_take(struct gather_frontier *f, uint64_t id)
 {
 	struct mem *m = (struct mem *)f;
@@ -961,6 +998,7 @@ struct gather_frontier *gather_frontier_mem_new(const struct gather_frontier_con
 	m->base.ops = &mem_ops;
 	memcpy(m->base.key, c->key, sizeof m->base.key);
 	m->c = *c;
+	m->floor = UINT64_MAX;
 	if (!m->c.per_host)
 		m->c.per_host = 1;
 	m->seen = gather_seen_new();

@@ -58,6 +58,7 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "delay", 0, GATHER_OPT_SECONDS, OFF(delay_ms), C, "S", "seconds between request starts to one host, e.g. 0.25 or 250ms (default 0)" },
 	{ "sitemaps", 0, GATHER_OPT_BOOL, OFF(sitemaps), C, NULL, "seed from robots.txt Sitemap: lines and sitemap.xml" },
 	{ "state", 0, GATHER_OPT_STR, OFF(state), C, "DIR", "keep the crawl's state in DIR (created if missing): a crawl stopped or killed resumes where it was when run again, each page once in the outputs" },
+	{ "queue-window", 0, GATHER_OPT_U64, OFF(queue_window), C, "N", "with --state, at most N queued URLs in memory, the rest on disk in DIR (default 200000)" },
 	{ "max-url-length", 0, GATHER_OPT_UINT, OFF(max_url_len), C, "N", "longest URL followed (default 2048; 0: no limit)" },
 	/* input and output */
 	{ "input", 'i', GATHER_OPT_STRV, OFF(input), A, "FILE", "read URLs from FILE, one a line; - is stdin (repeatable)" },

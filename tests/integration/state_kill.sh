@@ -6,7 +6,8 @@
 # once, at the depths of an uninterrupted crawl (a BFS computed here): the
 # JSON lines whole, the WARC's records whole with their digests right and one
 # response per fetched page, the mirror holding every page.  The same with
-# SIGTERM (exit 143, then resumed).  Bounded: at most 60 runs per part.
+# SIGTERM (exit 143, then resumed), there with most of the queue on disk
+# (--queue-window 50).  Bounded: at most 60 runs per part.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
 . "${top_srcdir:-.}/tests/lib/cli_lib.sh"
@@ -20,12 +21,13 @@ python3 "$side" expect "$tmp/www" "$B" 8 > "$tmp/exp" || exit 99
 # pages with a body: each one response in the WARC, one file in the mirror
 nfetch=$(wc -l < "$tmp/exp")
 
-# killed NAME SIGNAL: crawl with --state until a run ends by itself; each
-# run but the last gets SIGNAL after a random 20-400 ms.
+# killed NAME SIGNAL [OPTION...]: crawl with --state until a run ends by
+# itself; each run but the last gets SIGNAL after a random 20-400 ms.
 killed() {
 	local name=$1 sig=$2 runs=0 kills=0 rc=0 pid
+	shift 2
 	local args=(crawl --depth 8 -c 8 --state "$tmp/$name.state" --jsonl "$tmp/$name.jsonl"
-		--warc "$tmp/$name.warc.gz" --warc-max-size 400K --mirror "$tmp/$name.mirror" "$B/p/0.html")
+		--warc "$tmp/$name.warc.gz" --warc-max-size 400K --mirror "$tmp/$name.mirror" "$@" "$B/p/0.html")
 	while [ $runs -lt 60 ]; do
 		runs=$((runs + 1))
 		"$gather" "${args[@]}" 2>>"$tmp/$name.err" &
@@ -64,5 +66,6 @@ killed() {
 }
 
 killed k9 KILL
-killed term TERM
+# with a window of 50 queued URLs in memory: the rest of the queue on disk
+killed term TERM --queue-window 50
 exit $fail

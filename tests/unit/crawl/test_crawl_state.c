@@ -6,7 +6,9 @@
  * fetch in flight lost), then resumed from the directory, until it ends.
  * The pages committed must be exactly those the in-memory frontier hands
  * out (the BFS set within the depth), each committed once, and with one
- * fetch at a time each at its BFS depth, as the in-memory frontier gives. */
+ * fetch at a time each at its BFS depth, as the in-memory frontier gives.
+ * Half the runs keep a window of a few URLs in memory and the rest of the
+ * queue on disk (--queue-window): the same pages at the same depths. */
 #include "config.h"
 
 #include <check.h>
@@ -230,6 +232,9 @@ START_TEST(test_resume_exact)
 		gather_opts_init(&r.o, GATHER_CMD_CRAWL);
 		r.o.depth = depth;
 		r.o.state = strdup(r.dir);
+		/* every other run with a window of a few URLs: most of the queue
+		 * waits on disk and comes back as the window empties */
+		r.o.queue_window = run % 2 ? 2 + run % 17 : 0;
 		gather_strv_push(&r.seeds, g->url[0]);
 		r.committed = calloc(n, sizeof *r.committed);
 		r.cdepth = calloc(n, sizeof *r.cdepth);
