@@ -729,7 +729,8 @@ static int replay(struct replay *r)
 		if (u && a->depth <= r->cs->max_depth && (rc = m->ops->add(m, u, a->depth, par)) < 0)
 			return rc;
 	}
-	qsort(r->pages.v, r->pages.n, sizeof *r->pages.v, by_dist);
+	if (r->pages.n)
+		qsort(r->pages.v, r->pages.n, sizeof *r->pages.v, by_dist);
 	const char **lv = NULL;
 	uint64_t *li = NULL;
 	size_t lcap = 0;
