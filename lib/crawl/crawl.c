@@ -43,6 +43,7 @@
 #include "html/html.h"
 #include "gather/pipeline.h"
 #include "pipeline/input.h"
+#include "pipeline/share.h"
 #include "crawl/robots.h"
 #include "crawl/scope.h"
 #include "util/seen.h"
@@ -529,6 +530,8 @@ struct gather_crawl *gather_crawl_new(struct gather_pipeline *pipe, const struct
 		.per_host = o->per_host ? o->per_host : o->concurrency,
 		.delay_ms = o->delay_ms,
 		.max_wait_ms = o->retry_max_wait_ms,
+		/* one budget per host with the other crawls on this pipeline */
+		.share = gather_pipeline_hosts(pipe),
 	};
 	/* A new crawl's key; a frontier that keeps state keeps the key it
 	 * was made with, and the crawl hashes with the frontier's own. */

@@ -41,6 +41,7 @@
 #include "crawl/frontier.h"
 #include "url/url.h"
 #include "crawl/frontier-mem.h"
+#include "util/hostshare.h"
 #include "util/seen.h"
 #include "util/u64map.h"
 
@@ -84,6 +85,8 @@ struct fhost {
 	size_t queued;
 	uint64_t ready_at_ms;    /* no start before this */
 	uint64_t delay_ms;       /* between starts; >= the frontier's */
+	struct gather_hostslot *shared; /* counts of every crawl on the reactor
+	                          * (gather_frontier_conf.share), or NULL */
 	struct hq **q;           /* non-empty queues, by depth ascending */
 	unsigned nq, qcap;
 	enum { H_NONE, H_READY, H_WAITING } where;
@@ -444,11 +447,34 @@ static void host_unplace(struct mem *m, struct fhost *h)
  * because it was sized to hold every host when the host was made, and
  * the level of h's shallowest queued depth exists: it counts those URLs
  * as unfinished. */
+/* Other crawls hold h's shared budget: no start before a retry (they do
+ * not tell this frontier when they end their fetches). */
+#define SHARE_RETRY_MS 20u
+
+/* True when the crawls sharing h's host leave it no start now; its ready
+ * time then moves to when it may have one. */
+static bool shared_blocked(struct mem *m, struct fhost *h)
+{
+	struct gather_hostslot *s = h->shared;
+	if (!s)
+		return false;
+	uint64_t at = h->ready_at_ms;
+	if (s->next_ms > at)
+		at = s->next_ms;
+	if (s->out >= m->c.per_host && m->now_ms + SHARE_RETRY_MS > at)
+		at = m->now_ms + SHARE_RETRY_MS;
+	if (at <= m->now_ms)
+		return false;
+	h->ready_at_ms = at;
+	return true;
+}
+
 static void host_place(struct mem *m, struct fhost *h)
 {
 	host_unplace(m, h);
 	if (!h->queued || h->inflight >= m->c.per_host)
 		return;
+	shared_blocked(m, h);
 	if (h->ready_at_ms > m->now_ms) {
 		h->where = H_WAITING;
 		h->heap_idx = m->nheap;
@@ -493,6 +519,12 @@ static struct fhost *host_get(struct mem *m, const char *url)
 	}
 	h->fp = fp;
 	h->delay_ms = m->c.delay_ms;
+	if (m->c.share) {
+		size_t n;
+		const char *k = gather_frontier_host_key(url, &n);
+		/* on OOM the host is polite alone */
+		h->shared = gather_hostshare_get(m->c.share, k ? k : "", k ? n : 0);
+	}
 	m->nhosts++;
 	m->st.hosts = m->nhosts;
 	return h;
@@ -717,6 +749,12 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	while (m->nheap && m->heap[0]->ready_at_ms <= m->now_ms)
 		host_place(m, m->heap[0]);
 	struct level *L = lh_min(m, LV_READY);
+	/* hosts whose shared budget another crawl took since they were
+	 * placed go to wait (each once: host_place leaves them waiting) */
+	while (L && shared_blocked(m, L->ready.head)) {
+		host_place(m, L->ready.head);
+		L = lh_min(m, LV_READY);
+	}
 	if (!L) {
 		if (m->nheap)
 			*ret_at_ms = m->heap[0]->ready_at_ms;
@@ -734,6 +772,11 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	h->queued--;
 	h->inflight++;
 	h->ready_at_ms = m->now_ms + h->delay_ms;
+	if (h->shared) {
+		h->shared->out++;
+		if (h->ready_at_ms > h->shared->next_ms)
+			h->shared->next_ms = h->ready_at_ms;
+	}
 	e->state = FE_INFLIGHT;
 	m->st.queued--;
 	m->st.inflight++;
@@ -753,6 +796,8 @@ static int mem_fetched(struct gather_frontier *f, uint64_t id)
 		return GATHER_E_INVALID;
 	e->released = true;
 	e->host->inflight--;
+	if (e->host->shared)
+		e->host->shared->out--;
 	host_place(m, e->host);
 	return 0;
 }
@@ -783,6 +828,8 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 	m->st.done++;
 	if (!e->released) {
 		e->host->inflight--;
+		if (e->host->shared)
+			e->host->shared->out--;
 		host_place(m, e->host);
 	}
 	/* e's level must live until e's links are on its kept list or e is
@@ -867,8 +914,11 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 	if (!hq)
 		return GATHER_E_NOMEM;
 	e->state = FE_QUEUED;
-	if (!e->released)
+	if (!e->released) {
 		h->inflight--;
+		if (h->shared)
+			h->shared->out--;
+	}
 	e->released = false;
 	m->st.inflight--;
 	m->st.queued++;
@@ -955,6 +1005,9 @@ static void mem_free(struct gather_frontier *f)
 	for (size_t i = 0; i < m->hosts.cap; i++)
 		if (m->hosts.key[i]) {
 			struct fhost *h = m->hosts.val[i];
+			/* fetches it never said ended no longer hold the share */
+			if (h->shared)
+				h->shared->out -= h->inflight;
 			for (unsigned k = 0; k < h->nq; k++)
 				free(h->q[k]);
 			free(h->q);

@@ -59,6 +59,7 @@
 #include <stdint.h>
 
 struct gather_frontier;
+struct gather_hostshare;
 
 /* What next() hands out.  url and parent belong to the frontier and stay
  * valid until done(id). */
@@ -170,6 +171,10 @@ struct gather_frontier_conf {
 	uint64_t delay_ms;         /* between starts on one host */
 	uint64_t max_wait_ms;      /* cap for slow() (retry_max_wait_ms) */
 	uint8_t key[16];           /* fingerprint key of a new crawl (random) */
+	/* Politeness shared with the other crawls on the reactor (per_host
+	 * fetches out and delay_ms between starts count theirs too), or NULL:
+	 * this crawl's alone.  Must outlive the frontier. */
+	struct gather_hostshare *share;
 };
 
 /* The in-memory frontier.  NULL on OOM. */

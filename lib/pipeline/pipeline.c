@@ -32,6 +32,8 @@
 #include "gather/engine.h"
 #include "gather/error.h"
 #include "gather/pipeline.h"
+#include "pipeline/share.h"
+#include "util/hostshare.h"
 #include "output/sink.h"
 #include "pipeline/resq.h"
 #include "pipeline/workq.h"
@@ -44,6 +46,7 @@ struct gather_pipeline {
 	bool waiting;                  /* some stream is busy or holds results:
 	                                * room must kick (else room is no news) */
 	struct gather_stream *streams; /* every live or orphaned stream */
+	struct gather_hostshare *hosts;/* politeness of every crawl on it */
 };
 
 struct gather_stream {
@@ -250,7 +253,8 @@ struct gather_pipeline *gather_pipeline_new(struct event_base *base, unsigned wo
 	}
 	p->base = base;
 	p->kick = event_new(base, -1, 0, on_kick, p);
-	if (!p->kick) {
+	p->hosts = gather_hostshare_new();
+	if (!p->kick || !p->hosts) {
 		snprintf(err, errlen, "out of memory");
 		goto fail;
 	}
@@ -310,7 +314,13 @@ void gather_pipeline_free(struct gather_pipeline *p)
 		stream_unlink_free(p->streams);
 	if (p->kick)
 		event_free(p->kick);
+	gather_hostshare_free(p->hosts);
 	free(p);
+}
+
+struct gather_hostshare *gather_pipeline_hosts(struct gather_pipeline *p)
+{
+	return p->hosts;
 }
 
 struct gather_stream *gather_stream_new(struct gather_pipeline *p,

@@ -11,6 +11,7 @@
 #include "crawl/frontier.h"
 #include "crawl/frontier-mem.h"
 #include "gather/options.h"
+#include "util/hostshare.h"
 #include "util/seen.h"
 
 static struct gather_frontier *mk(unsigned depth, unsigned per_host, uint64_t delay,
@@ -165,6 +166,47 @@ START_TEST(test_deep_chain)
 }
 END_TEST
 
+
+/* Two crawls on one reactor share a host's budget (gatherd's jobs, gather
+ * run --parallel): one fetch out at a time for both with per_host 1, and
+ * delay_ms between any two starts; a crawl freed with a fetch out gives
+ * its slot back. */
+START_TEST(test_shared_politeness)
+{
+	struct gather_hostshare *share = gather_hostshare_new();
+	struct gather_frontier_conf c = { .max_depth = 3, .per_host = 1, .delay_ms = 100,
+		                          .max_wait_ms = 1000, .key = "0123456789abcdef",
+		                          .share = share };
+	struct gather_frontier *f1 = gather_frontier_mem_new(&c);
+	memcpy(c.key, "fedcba9876543210", 16);
+	struct gather_frontier *f2 = gather_frontier_mem_new(&c);
+	struct gather_frontier_item a, b;
+	uint64_t at = 0;
+	ck_assert_int_eq(gather_frontier_add(f1, "http://h.example/a", 0, NULL), 1);
+	ck_assert_int_eq(gather_frontier_add(f2, "http://h.example/b", 0, NULL), 1);
+	ck_assert_int_eq(gather_frontier_add(f2, "http://other.example/c", 0, NULL), 1);
+	ck_assert_int_eq(gather_frontier_next(f1, 0, &a, &at), GATHER_FRONTIER_URL);
+	/* f2: its own host is free, the shared one is not */
+	ck_assert_int_eq(gather_frontier_next(f2, 0, &b, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(b.url, "http://other.example/c");
+	ck_assert_int_eq(gather_frontier_next(f2, 0, &b, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_gt(at, 0);
+	ck_assert_int_eq(gather_frontier_done(f1, a.id, 10, NULL, 0), 0);
+	/* the slot is free, the delay since f1's start is not over */
+	ck_assert_int_eq(gather_frontier_next(f2, 30, &b, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_eq(at, 100);
+	ck_assert_int_eq(gather_frontier_next(f2, 100, &b, &at), GATHER_FRONTIER_URL);
+	ck_assert_str_eq(b.url, "http://h.example/b");
+	/* f2 freed with b out: f1 may start on h again after the delay */
+	gather_frontier_free(f2);
+	ck_assert_int_eq(gather_frontier_add(f1, "http://h.example/d", 0, NULL), 1);
+	ck_assert_int_eq(gather_frontier_next(f1, 150, &a, &at), GATHER_FRONTIER_WAIT);
+	ck_assert_uint_eq(at, 200);
+	ck_assert_int_eq(gather_frontier_next(f1, 200, &a, &at), GATHER_FRONTIER_URL);
+	gather_frontier_free(f1);
+	gather_hostshare_free(share);
+}
+END_TEST
 
 /* ---- synthetic graphs ---------------------------------------------------- */
 
@@ -615,6 +657,7 @@ int main(void)
 	tcase_add_test(tc, test_deep_chain);
 	tcase_add_test(tc, test_slow_shortcut);
 	tcase_add_test(tc, test_random_graphs);
+	tcase_add_test(tc, test_shared_politeness);
 	tcase_add_test(tc, test_random_polite);
 	tcase_add_test(tc, test_politeness);
 	tcase_add_test(tc, test_fetched_frees_host_slot);
