@@ -13,14 +13,9 @@
  * out as an uninterrupted crawl gives them; pages written after the last
  * commit are fetched again.
  *
- * The frontier a crawl with --state uses is a second implementation of the
- * ops table (frontier.h): the in-memory frontier behind a layer that logs
- * every add() for the next commit, and keeps at most a window of the queue
- * in memory: the shallowest URLs; the others wait on disk (lib/store/
- * spill.h) with only their fingerprint and depth in memory, and come back
- * shallowest first as the window empties.  Depth stays exact: a link to a
- * URL on disk lowers its depth there, and the in-memory frontier is told
- * the smallest depth on disk, so no page it holds settles too early. */
+ * The frontier a crawl with --state uses is frontier-state.h's: a second
+ * implementation of the ops table, with a window of the queue in memory
+ * and the rest on disk. */
 #ifndef GATHER_CRAWL_STATE_H
 #define GATHER_CRAWL_STATE_H
 
