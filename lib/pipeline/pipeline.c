@@ -107,6 +107,9 @@ static void maybe_close(struct gather_stream *s)
 	}
 }
 
+static void on_written(struct gather_result *r, void *arg);
+static void on_written_count(size_t n, void *arg);
+
 /* Hand a recorded result to the writer, or queue it (keeping order). */
 static void to_writer(struct gather_stream *s, struct gather_result *r)
 {
@@ -114,10 +117,19 @@ static void to_writer(struct gather_stream *s, struct gather_result *r)
 		return;
 	s->p->waiting = true;
 	if (gather_resq_push(&s->to_sink, r) < 0) {
-		/* out of memory for one more pointer: the record is lost, but
-		 * it is still accounted for */
-		gather_result_free(r);
-		s->pending--;
+		/* Out of memory for one more pointer: the record cannot be
+		 * written.  Its run still hears of it, as if written, with the
+		 * error said (a crawl waits for every page's written() before it
+		 * ends; with --state the page is not committed, so a resume
+		 * fetches it again). */
+		gather_result_fail(r, GATHER_E_NOMEM, "out of memory: the record was not written");
+		gather_result_drop_bodies(r);
+		if (s->c.written) {
+			on_written(r, s);
+		} else {
+			gather_result_free(r);
+			on_written_count(1, s);
+		}
 	}
 }
 
