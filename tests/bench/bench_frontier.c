@@ -19,30 +19,8 @@
 #include <time.h>
 
 #include "gather/error.h"
+#include "benchutil.h"
 #include "crawl/frontier.h"
-
-/* VmRSS of this process, KiB. */
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 int main(int argc, char **argv)
 {
@@ -63,13 +41,13 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	malloc_trim(0);
-	long rss0 = rss_kib();
+	long rss0 = bench_rss_kib();
 	struct gather_frontier *f = gather_frontier_mem_new(&conf);
 	if (!f) {
 		fprintf(stderr, "bench_frontier: out of memory\n");
 		return 1;
 	}
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	for (unsigned long i = 0; i < n; i++) {
 		snprintf(url, sizeof url, "http://www.host%05lu.example/section/%lu/page-%08lu.html",
 		         i % hosts, (i / hosts) % 100, i);
@@ -78,8 +56,8 @@ int main(int argc, char **argv)
 			return 1;
 		}
 	}
-	double t1 = now_s();
-	long rss1 = rss_kib();
+	double t1 = bench_now_s();
+	long rss1 = bench_rss_kib();
 	gather_frontier_stats(f, &st);
 	printf("added %lu URLs on %lu hosts in %.2f s (%.0f adds/s)\n", n, hosts, t1 - t0,
 	       (double)n / (t1 - t0));
@@ -97,9 +75,9 @@ int main(int argc, char **argv)
 		}
 		done++;
 	}
-	double t2 = now_s();
+	double t2 = bench_now_s();
 	malloc_trim(0);
-	long rss2 = rss_kib();
+	long rss2 = bench_rss_kib();
 	gather_frontier_stats(f, &st);
 	printf("  all %lu handed out and done in %.2f s: RSS +%ld KiB = %.1f bytes/URL; "
 	       "seen set %" PRIu64 " bytes = %.1f bytes/URL; %" PRIu64 " hosts\n",

@@ -24,30 +24,10 @@
 #include "crawl/crawl-state.h"
 #include "crawl/frontier.h"
 #include "gather/error.h"
+#include "benchutil.h"
 #include "gather/options.h"
 #include "store/state.h"
 #include "util/seen.h"
-
-static long rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-	if (!f)
-		return -1;
-	while (fgets(line, sizeof line, f))
-		if (sscanf(line, "VmRSS: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 #define SEED "http://h0.bench.test/"
 #define FANOUT 1000u
@@ -93,8 +73,8 @@ static int queue(uint64_t n, const char *dir)
 		return 1;
 	}
 	malloc_trim(0);
-	long r0 = rss_kib();
-	double t0 = now_s();
+	long r0 = bench_rss_kib();
+	double t0 = bench_now_s();
 	gather_frontier_add(f, SEED, 0, NULL);
 	struct gather_frontier_item it;
 	uint64_t at;
@@ -125,7 +105,7 @@ static int queue(uint64_t n, const char *dir)
 			return 1;
 		}
 	}
-	double t1 = now_s();
+	double t1 = bench_now_s();
 	for (uint64_t i = 0; i < per; i++)
 		free(l2[i]);
 	for (unsigned i = 0; i < FANOUT; i++)
@@ -133,7 +113,7 @@ static int queue(uint64_t n, const char *dir)
 	free(l2);
 	free(links);
 	malloc_trim(0);
-	long r1 = rss_kib();
+	long r1 = bench_rss_kib();
 	struct gather_frontier_stats st;
 	gather_frontier_stats(f, &st);
 	printf("queue: %" PRIu64 " URLs queued in %.2f s; RSS %ld -> %ld KiB: %.1f bytes per queued URL "
@@ -234,15 +214,15 @@ static int resume(uint64_t n, const char *dir)
 	memcpy(key, gather_frontier_key(f), 16);
 	gather_frontier_free(f);
 	crawl_state_free(cs);
-	double w0 = now_s();
+	double w0 = bench_now_s();
 	if (!getenv("BENCH_STATE_REOPEN") && write_state(n, dir, key))
 		return 1;
-	double t0 = now_s();
+	double t0 = bench_now_s();
 	if (crawl_state_open(&o, &seeds, &fc, &cs, &f, err, sizeof err) < 0) {
 		fprintf(stderr, "bench_state: %s\n", err);
 		return 1;
 	}
-	double t1 = now_s();
+	double t1 = bench_now_s();
 	struct gather_frontier_stats st;
 	gather_frontier_stats(f, &st);
 	printf("resume: state written in %.2f s; resumed in %.2f s (goal < 2 s): %" PRIu64

@@ -205,46 +205,9 @@ elif sys.argv[1] == "bfs":
         print(d, u)
 EOF
 
-# --- nginx on a free port, private prefix ---------------------------------------------
-mkdir -p "$tmp/ngx/logs" "$tmp/ngx/tmp" "$tmp/www"
-started=""
-for try in 1 2 3 4 5; do
-	port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-	cat > "$tmp/ngx/nginx.conf" <<EOF
-daemon off;
-master_process off;
-worker_processes 1;
-pid $tmp/ngx/nginx.pid;
-error_log $tmp/ngx/logs/error.log;
-events { worker_connections 256; }
-http {
-	types { text/html html; text/plain txt; }
-	default_type application/octet-stream;
-	client_body_temp_path $tmp/ngx/tmp;
-	proxy_temp_path $tmp/ngx/tmp;
-	fastcgi_temp_path $tmp/ngx/tmp;
-	uwsgi_temp_path $tmp/ngx/tmp;
-	scgi_temp_path $tmp/ngx/tmp;
-	log_format hu '\$http_host \$request_uri';
-	access_log $tmp/ngx/logs/access.log hu;
-	server {
-		listen 127.0.0.1:$port;
-		root $tmp/www;
-		index index.html;
-	}
-}
-EOF
-	"$nginx" -p "$tmp/ngx" -c "$tmp/ngx/nginx.conf" 2>"$tmp/ngx/start.err" &
-	ngpid=$!
-	pids+=($ngpid)
-	i=0
-	while ! curl -s -o /dev/null "http://127.0.0.1:$port/robots.txt" 2>/dev/null && [ $i -lt 30 ]; do
-		kill -0 $ngpid 2>/dev/null || break
-		sleep 0.1; i=$((i + 1))
-	done
-	if kill -0 $ngpid 2>/dev/null; then started=1; break; fi
-done
-[ -n "$started" ] || { echo "nginx did not start: $(cat "$tmp/ngx/start.err")" >&2; exit 99; }
+# --- nginx on a free port, private prefix (cli_lib.sh) ------------------------------
+mkdir -p "$tmp/www"
+start_nginx port "$tmp/www"
 python3 "$tmp/site.py" gen "$tmp/www" "$port" || exit 99
 H="http://127.0.0.1:$port"
 

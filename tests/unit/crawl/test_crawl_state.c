@@ -23,72 +23,7 @@
 #include "gather/options.h"
 #include "gather/result.h"
 #include "fixture.h"
-
-struct graph {
-	size_t n;
-	char **url;
-	size_t **adj;
-	size_t *nadj;
-};
-
-static struct graph *graph_new(unsigned seed, size_t n, size_t hosts, size_t maxdeg)
-{
-	struct graph *g = calloc(1, sizeof *g);
-	g->n = n;
-	g->url = calloc(n, sizeof *g->url);
-	g->adj = calloc(n, sizeof *g->adj);
-	g->nadj = calloc(n, sizeof *g->nadj);
-	srand(seed);
-	for (size_t i = 0; i < n; i++) {
-		char b[64];
-		snprintf(b, sizeof b, "http://h%zu.example/p%zu", i % hosts, i);
-		g->url[i] = strdup(b);
-		g->nadj[i] = (size_t)rand() % (maxdeg + 1);
-		g->adj[i] = calloc(g->nadj[i] + 1, sizeof **g->adj);
-		for (size_t k = 0; k < g->nadj[i]; k++)
-			g->adj[i][k] = (size_t)rand() % n;
-	}
-	return g;
-}
-
-static void graph_free(struct graph *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		free(g->url[i]);
-		free(g->adj[i]);
-	}
-	free(g->url);
-	free(g->adj);
-	free(g->nadj);
-	free(g);
-}
-
-static size_t node_of(const struct graph *g, const char *url)
-{
-	size_t i = (size_t)strtoul(strrchr(url, 'p') + 1, NULL, 10);
-	ck_assert_str_eq(g->url[i], url);
-	return i;
-}
-
-static size_t *bfs(const struct graph *g, size_t seed)
-{
-	size_t *dist = malloc(g->n * sizeof *dist), *q = malloc(g->n * sizeof *q);
-	size_t qh = 0, qt = 0;
-	for (size_t i = 0; i < g->n; i++)
-		dist[i] = SIZE_MAX;
-	dist[seed] = 0;
-	q[qt++] = seed;
-	while (qh < qt) {
-		size_t u = q[qh++];
-		for (size_t k = 0; k < g->nadj[u]; k++)
-			if (dist[g->adj[u][k]] == SIZE_MAX) {
-				dist[g->adj[u][k]] = dist[u] + 1;
-				q[qt++] = g->adj[u][k];
-			}
-	}
-	free(q);
-	return dist;
-}
+#include "graph.h"
 
 /* The in-memory frontier's pages: fetched count per node. */
 static unsigned *crawl_mem(const struct graph *g, unsigned depth, unsigned conc)
@@ -103,10 +38,10 @@ static unsigned *crawl_mem(const struct graph *g, unsigned depth, unsigned conc)
 	for (int step = 0; step < 1000000; step++) {
 		uint64_t at;
 		while (nfl < conc && gather_frontier_next(f, 0, &fl[nfl], &at) == GATHER_FRONTIER_URL)
-			count[node_of(g, fl[nfl++].url)]++;
+			count[graph_node_of(g, fl[nfl++].url)]++;
 		if (!nfl)
 			break;
-		size_t i = (size_t)rand() % nfl, u = node_of(g, fl[i].url);
+		size_t i = (size_t)rand() % nfl, u = graph_node_of(g, fl[i].url);
 		const char *links[64];
 		for (size_t k = 0; k < g->nadj[u]; k++)
 			links[k] = g->url[g->adj[u][k]];
@@ -163,7 +98,7 @@ static int life(struct run *r, unsigned conc, int kill_after)
 	for (int step = 0; step < 1000000; step++) {
 		uint64_t at;
 		while (nfl < conc && gather_frontier_next(f, 0, &fl[nfl], &at) == GATHER_FRONTIER_URL) {
-			size_t u = node_of(g, fl[nfl].url);
+			size_t u = graph_node_of(g, fl[nfl].url);
 			ck_assert_msg(r->committed[u] == 0, "%s handed out after its commit",
 			              fl[nfl].url);
 			nfl++;
@@ -174,7 +109,7 @@ static int life(struct run *r, unsigned conc, int kill_after)
 		}
 		if (kill_after >= 0 && dones >= kill_after)
 			break;   /* killed: in flight and uncommitted are lost */
-		size_t i = (size_t)rand() % nfl, u = node_of(g, fl[i].url);
+		size_t i = (size_t)rand() % nfl, u = graph_node_of(g, fl[i].url);
 		/* the writer: the record with its links, then the reactor's done() */
 		struct gather_result *res = gather_result_new();
 		res->url = strdup(fl[i].url);
@@ -216,12 +151,13 @@ START_TEST(test_resume_exact)
 	fixture_mkdir("test_crawl_state");
 	for (unsigned run = 0; run < 24; run++) {
 		size_t n = 200 + run * 53 % 600;
-		struct graph *g = graph_new(run + 77, n, 1 + run % 4, 2 + run % 6);
+		struct graph *g = graph_random(run + 77, n, 1 + run % 4, 2 + run % 6);
 		unsigned depth = run % 6 == 5 ? GATHER_DEPTH_INF : 2 + run % 5;
 		unsigned conc = run % 3 == 0 ? 1 : 1 + run % 16;
 		srand(run * 31 + 1);
 		unsigned *want = crawl_mem(g, depth, conc);
-		size_t *dist = bfs(g, 0);
+		size_t seed0 = 0;
+		size_t *dist = graph_bfs(g, &seed0, 1);
 
 		struct run r = { .g = g };
 		char name[32];

@@ -13,6 +13,7 @@
 #include "gather/options.h"
 #include "util/hostshare.h"
 #include "util/seen.h"
+#include "graph.h"
 
 static struct gather_frontier *mk(unsigned depth, unsigned per_host, uint64_t delay,
                                   uint64_t max_wait)
@@ -210,77 +211,6 @@ END_TEST
 
 /* ---- synthetic graphs ---------------------------------------------------- */
 
-struct graph {
-	size_t n;
-	char **url;
-	size_t **adj;       /* adjacency: node indexes */
-	size_t *nadj;
-};
-
-static struct graph *graph_random(unsigned seed, size_t n, size_t hosts, size_t maxdeg)
-{
-	struct graph *g = calloc(1, sizeof *g);
-	g->n = n;
-	g->url = calloc(n, sizeof *g->url);
-	g->adj = calloc(n, sizeof *g->adj);
-	g->nadj = calloc(n, sizeof *g->nadj);
-	srand(seed);
-	for (size_t i = 0; i < n; i++) {
-		char b[64];
-		snprintf(b, sizeof b, "http://h%zu.example/p%zu", i % hosts, i);
-		g->url[i] = strdup(b);
-		g->nadj[i] = (size_t)rand() % (maxdeg + 1);
-		g->adj[i] = calloc(g->nadj[i] + 1, sizeof **g->adj);
-		for (size_t k = 0; k < g->nadj[i]; k++)
-			g->adj[i][k] = (size_t)rand() % n;
-	}
-	return g;
-}
-
-static void graph_free(struct graph *g)
-{
-	for (size_t i = 0; i < g->n; i++) {
-		free(g->url[i]);
-		free(g->adj[i]);
-	}
-	free(g->url);
-	free(g->adj);
-	free(g->nadj);
-	free(g);
-}
-
-static size_t node_of(const struct graph *g, const char *url)
-{
-	const char *p = strrchr(url, 'p');
-	size_t i = (size_t)strtoul(p + 1, NULL, 10);
-	ck_assert_str_eq(g->url[i], url);
-	return i;
-}
-
-/* BFS distances from the seeds, SIZE_MAX if unreachable. */
-static size_t *bfs(const struct graph *g, const size_t *seeds, size_t nseeds)
-{
-	size_t *dist = malloc(g->n * sizeof *dist), *q = malloc(g->n * sizeof *q);
-	size_t qh = 0, qt = 0;
-	for (size_t i = 0; i < g->n; i++)
-		dist[i] = SIZE_MAX;
-	for (size_t s = 0; s < nseeds; s++)
-		if (dist[seeds[s]] == SIZE_MAX) {
-			dist[seeds[s]] = 0;
-			q[qt++] = seeds[s];
-		}
-	while (qh < qt) {
-		size_t u = q[qh++];
-		for (size_t k = 0; k < g->nadj[u]; k++)
-			if (dist[g->adj[u][k]] == SIZE_MAX) {
-				dist[g->adj[u][k]] = dist[u] + 1;
-				q[qt++] = g->adj[u][k];
-			}
-	}
-	free(q);
-	return dist;
-}
-
 struct sim {
 	size_t fetched, maxinflight;
 	unsigned *count;   /* per node fetch count */
@@ -314,7 +244,7 @@ static void simulate(struct gather_frontier *f, const struct graph *g, unsigned 
 				break;
 			}
 			ck_assert_int_eq(rc, GATHER_FRONTIER_URL);
-			size_t u = node_of(g, fl[nfl].it.url);
+			size_t u = graph_node_of(g, fl[nfl].it.url);
 			size_t h = (size_t)atoi(fl[nfl].it.url + 8);  /* "http://h<N>." */
 			ck_assert_uint_lt(host_inflight[h], per_host);
 			if (started[h])
@@ -358,7 +288,7 @@ out:
 static void check_exact(const struct graph *g, const size_t *seeds, size_t nseeds,
                         unsigned depth, const struct sim *sim)
 {
-	size_t *dist = bfs(g, seeds, nseeds);
+	size_t *dist = graph_bfs(g, seeds, nseeds);
 	size_t want = 0;
 	for (size_t i = 0; i < g->n; i++) {
 		int in = dist[i] != SIZE_MAX && dist[i] <= depth;
