@@ -17,13 +17,17 @@ start_nginx port "$tmp/www" 'location /r/ { rewrite ^/r/(\d+)$ /p/$1.html perman
 B="http://127.0.0.1:$port"
 python3 "$side" expect "$tmp/www" "$B" 5 > "$tmp/exp" || exit 99
 
-# stopped NAME ARGS...: a crawl stopped by SIGTERM after 150 ms (--delay
-# keeps it slow), for the faults below to meet a half-done state
+# stopped NAME ARGS...: a crawl stopped by SIGTERM once its JSON lines
+# hold something (--delay keeps it slow; at most 10 s: sanitizer builds are
+# slow to start), for the faults below to meet a half-done state
 stopped() {
-	local name=$1; shift
+	local name=$1 i=0; shift
 	"$gather" crawl --depth 5 --delay 0.005 -c 4 "$@" "$B/p/0.html" 2>"$tmp/$name.err" &
 	local pid=$!
-	sleep 0.4
+	sleep 0.3
+	while [ "$(stat -c %s "$tmp/$name.jsonl" 2>/dev/null || echo 0)" -lt 2000 ] && [ $i -lt 100 ]; do
+		sleep 0.1; i=$((i + 1))
+	done
 	kill -TERM $pid
 	{ wait $pid; } 2>/dev/null
 	local rc=$?
@@ -120,7 +124,11 @@ job "j" {
 EOF
 "$gather" run "$tmp/job.conf" 2>"$tmp/j.e" &
 jpid=$!
-sleep 0.4; kill -TERM $jpid; { wait $jpid; } 2>/dev/null
+i=0
+while [ "$(stat -c %s "$tmp/j.jsonl" 2>/dev/null || echo 0)" -lt 2000 ] && [ $i -lt 100 ]; do
+	sleep 0.1; i=$((i + 1))
+done
+kill -TERM $jpid; { wait $jpid; } 2>/dev/null
 rc=$?
 [ $rc -eq 143 ] || bad "job with state stopped: exit $rc: $(cat "$tmp/j.e")"
 "$gather" run "$tmp/job.conf" 2>"$tmp/j.e2"
