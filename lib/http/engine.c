@@ -139,8 +139,7 @@ void engine_conn_close(struct gather_engine *e, struct conn *c)
 	struct host *h = c->host;
 	idle_remove(e, c);
 	TAILQ_REMOVE(&e->conns, c, all);
-	conn_shutdown(c);
-	free(c);
+	conn_close(c); /* inside c's own handler: freed when it returns */
 	h->nconns--;
 	e->nconns--;
 	if (!e->freeing) {
@@ -175,12 +174,11 @@ struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err)
 			return NULL;
 		engine_conn_close(e, old);
 	}
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = conn_new(e->base, h);
 	if (!c) {
 		*err = GATHER_E_NOMEM;
 		return NULL;
 	}
-	conn_init(c, e->base, h);
 	TAILQ_INSERT_TAIL(&e->conns, c, all);
 	h->nconns++;
 	e->nconns++;
@@ -199,7 +197,7 @@ void engine_pool_put(struct gather_engine *e, struct conn *c)
 {
 	/* Unasked-for bytes, or a request not all sent (the server answered
 	 * before reading the whole body): not reusable. */
-	if (evbuffer_get_length(conn_input(c)) > 0 || evbuffer_get_length(conn_output(c)) > 0) {
+	if (!conn_is_clean(c)) {
 		engine_conn_close(e, c);
 		return;
 	}

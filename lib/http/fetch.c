@@ -392,7 +392,7 @@ static enum step step_send(struct fetch *f)
 		f->e->st.conns_reused++;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->start_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	memcpy(r->ip, f->conn->ip, sizeof(r->ip));
+	snprintf(r->ip, sizeof(r->ip), "%s", conn_ip(f->conn));
 	f->sent = true;
 	const char *data = f->with_body ? O(f)->data : NULL;
 	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, f->auth, data,
