@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -343,8 +344,13 @@ struct gather_engine *gather_engine_new(struct event_base *base, const struct ga
 		goto fail;
 	if (!(e->dns = dns_new(base, err, errlen)))
 		goto fail;
+	dns_set_family(e->dns, o->ipv4 ? AF_INET : o->ipv6 ? AF_INET6 : AF_UNSPEC);
+	for (size_t i = 0; i < o->resolve.n; i++)
+		if (dns_add_pin(e->dns, o->resolve.v[i], err, errlen) < 0)
+			goto fail;
 	return e;
 fail:
+	dns_free(e->dns);
 	tls_ctx_free(e->ssl_ctx);
 	http1_fixed_clear(&e->fixed);
 	free(e);

@@ -347,7 +347,11 @@ static enum step step_resolve(struct fetch *f)
 	}
 	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
 		arm(&f->t_connect, O(f)->connect_timeout_ms);
-	if (dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs)) {
+	char m[300];
+	int rc = dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs, m, sizeof(m));
+	if (rc < 0)
+		return fail(f, rc, m);
+	if (rc > 0) {
 		fetch_set_state(f, FS_CONNECT);
 		return STEP_AGAIN;
 	}
