@@ -3,6 +3,7 @@
  * conn is freed (deferred while one of its filters' callbacks runs). */
 #include "config.h"
 
+#include <assert.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -101,7 +102,10 @@ void conn_close(struct conn *c)
 
 int conn_connect(struct conn *c, const struct dns_addrs *a, SSL *ssl, char *msg, size_t msglen)
 {
-	/* A call again after GATHER_E_AGAIN: a fresh stack with the new ssl. */
+	/* A call again after GATHER_E_AGAIN: a fresh stack with the new ssl.
+	 * Never from inside c's own callbacks (a filter of the old stack may
+	 * be running): the fetch waits for a descriptor on a later turn. */
+	assert(c->holds == 0);
 	stack_free(c);
 	struct cfilter *sock = cf_socket_new(c->base, a);
 	if (!sock) {

@@ -74,7 +74,7 @@ struct conn *conn_new(struct event_base *base, struct host *host);
  * for https.  Returns 0 (events follow), GATHER_E_CONNECT with msg when
  * every address failed at once, GATHER_E_NOMEM, or GATHER_E_AGAIN when
  * no descriptor is free (EMFILE, ENFILE): call again once one may be (the
- * stack, with ssl, is then built anew).  A later address that finds no
+ * stack, with ssl, is then built anew), from outside c's callbacks.  A later address that finds no
  * descriptor comes as CONN_ERROR with GATHER_E_AGAIN. */
 int conn_connect(struct conn *c, const struct dns_addrs *a, SSL *ssl, char *msg, size_t msglen);
 
