@@ -98,7 +98,8 @@ void conn_push(struct conn *c, struct cfilter *cf);
  * or, from the top one, c's handler.  The caller holds the conn. */
 void cf_up(struct cfilter *cf, enum conn_ev ev, int err, const char *msg);
 
-/* The filter below's operations (NULL-safe where it makes sense). */
+/* A filter's operations, for the filter above it (or the conn, on its top
+ * one); cf must not be NULL. */
 static inline int cf_connect(struct cfilter *cf, char *msg, size_t msglen)
 {
 	return cf->t->connect(cf, msg, msglen);
