@@ -49,6 +49,10 @@ struct gather_opts {
 	bool insecure;                /* skip peer and host name verification */
 	char *cacert;                 /* CA bundle file, NULL: system store */
 
+	/* name resolution */
+	bool ipv4, ipv6;              /* -4 / -6: that family only (at most one set) */
+	struct gather_strv resolve;   /* "HOST:PORT:ADDR[,ADDR...]" pins (curl's --resolve) */
+
 	/* time limits, milliseconds */
 	uint64_t timeout_ms;          /* total per request, armed once */
 	uint64_t connect_timeout_ms;  /* DNS + TCP connect + TLS handshake */

@@ -6,6 +6,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -139,8 +140,7 @@ void engine_conn_close(struct gather_engine *e, struct conn *c)
 	struct host *h = c->host;
 	idle_remove(e, c);
 	TAILQ_REMOVE(&e->conns, c, all);
-	conn_shutdown(c);
-	free(c);
+	conn_close(c); /* inside c's own handler: freed when it returns */
 	h->nconns--;
 	e->nconns--;
 	if (!e->freeing) {
@@ -175,12 +175,11 @@ struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err)
 			return NULL;
 		engine_conn_close(e, old);
 	}
-	struct conn *c = calloc(1, sizeof(*c));
+	struct conn *c = conn_new(e->base, h);
 	if (!c) {
 		*err = GATHER_E_NOMEM;
 		return NULL;
 	}
-	conn_init(c, e->base, h);
 	TAILQ_INSERT_TAIL(&e->conns, c, all);
 	h->nconns++;
 	e->nconns++;
@@ -199,7 +198,7 @@ void engine_pool_put(struct gather_engine *e, struct conn *c)
 {
 	/* Unasked-for bytes, or a request not all sent (the server answered
 	 * before reading the whole body): not reusable. */
-	if (evbuffer_get_length(conn_input(c)) > 0 || evbuffer_get_length(conn_output(c)) > 0) {
+	if (!conn_is_clean(c)) {
 		engine_conn_close(e, c);
 		return;
 	}
@@ -345,8 +344,13 @@ struct gather_engine *gather_engine_new(struct event_base *base, const struct ga
 		goto fail;
 	if (!(e->dns = dns_new(base, err, errlen)))
 		goto fail;
+	dns_set_family(e->dns, o->ipv4 ? AF_INET : o->ipv6 ? AF_INET6 : AF_UNSPEC);
+	for (size_t i = 0; i < o->resolve.n; i++)
+		if (dns_add_pin(e->dns, o->resolve.v[i], err, errlen) < 0)
+			goto fail;
 	return e;
 fail:
+	dns_free(e->dns);
 	tls_ctx_free(e->ssl_ctx);
 	http1_fixed_clear(&e->fixed);
 	free(e);

@@ -347,7 +347,11 @@ static enum step step_resolve(struct fetch *f)
 	}
 	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
 		arm(&f->t_connect, O(f)->connect_timeout_ms);
-	if (dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs)) {
+	char m[300];
+	int rc = dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs, m, sizeof(m));
+	if (rc < 0)
+		return fail(f, rc, m);
+	if (rc > 0) {
 		fetch_set_state(f, FS_CONNECT);
 		return STEP_AGAIN;
 	}
@@ -392,7 +396,7 @@ static enum step step_send(struct fetch *f)
 		f->e->st.conns_reused++;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->start_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	memcpy(r->ip, f->conn->ip, sizeof(r->ip));
+	snprintf(r->ip, sizeof(r->ip), "%s", conn_ip(f->conn));
 	f->sent = true;
 	const char *data = f->with_body ? O(f)->data : NULL;
 	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, f->auth, data,

@@ -1,14 +1,20 @@
-/* conn.h — one TCP (+TLS) connection to an origin: non-blocking connect over
- * a list of addresses (IPv4 and IPv6, in order, next on failure), then
- * either an OpenSSL bufferevent (https) or, for plain TCP, two evbuffers
- * and two events of our own (libevent's socket bufferevent reads at most
- * 4 KiB per readv and asks FIONREAD before each, and turns EV_WRITE on and
- * off around every request: 9 system calls for an 8 KiB page where one
- * send and one read do).  http and https differ only in that layer;
- * everything above sees evbuffers.
+/* conn.h — one connection to an origin, as a stack of connection filters
+ * (net/cfilter.h): a socket filter (non-blocking connect over a list of
+ * addresses, IPv4 and IPv6, in order, next on failure; then one read and
+ * one send per wake-up on two evbuffers of its own: libevent's socket
+ * bufferevent reads at most 4 KiB per readv and asks FIONREAD before each,
+ * and turns EV_WRITE on and off around every request, 9 system calls for
+ * an 8 KiB page where one send and one read do), and for https a TLS
+ * filter on top of it.  http and https differ only in the stack;
+ * everything above sees the top filter's evbuffers.
  *
- * Threads: reactor thread only.  Owned by the engine (lib/engine.c), lent to
- * one fetch at a time. */
+ * Ownership: the engine (lib/http/engine.c) makes a conn with conn_new and
+ * ends it with conn_close; it lends it to one fetch at a time.  conn_close
+ * may be called from inside the conn's own handler: the conn is freed
+ * when the event that called the handler returns (the filters hold it
+ * across their callbacks), so nothing relies on "the handler runs last".
+ *
+ * Threads: reactor thread only. */
 #ifndef GATHER_CONN_H
 #define GATHER_CONN_H
 
@@ -16,13 +22,14 @@
 #include <stdint.h>
 #include <sys/queue.h>
 
-#include <event2/event_struct.h>
 #include <openssl/ssl.h>
 
 #include "net/dns.h"
 
-struct bufferevent;
 struct host;
+struct cfilter;
+struct evbuffer;
+struct event_base;
 struct fetch;
 struct conn;
 
@@ -36,65 +43,63 @@ enum conn_ev {
 };
 
 /* err is a gather_err for CONN_ERROR, else 0; msg valid during the call.
- * The handler may close c. */
+ * The handler may close c (conn_close): c stays valid until the handler
+ * returns, and no further event reaches a closed conn. */
 typedef void (*conn_fn)(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg);
 
 struct conn {
 	struct event_base *base;
-	struct host *host;           /* origin it belongs to (engine) */
+	/* the engine's (the pool's bookkeeping, not the transport's) */
+	struct host *host;           /* origin it belongs to */
 	struct fetch *f;             /* user, or NULL when idle in the pool */
 	TAILQ_ENTRY(conn) all;       /* engine: every connection */
 	TAILQ_ENTRY(conn) hidle;     /* host: idle connections */
 	TAILQ_ENTRY(conn) eidle;     /* engine: idle connections, LRU */
 	bool idle;
-	struct bufferevent *bev;     /* https: NULL until connected */
-	SSL *ssl;                    /* https, owned until the bev takes it */
-	int fd;                      /* while connecting, else -1 */
-	struct event ev_connect;
-	/* Plain TCP once connected (bev stays NULL): */
-	int sock;                    /* the socket, -1 when none */
-	struct evbuffer *in, *out;
-	struct event ev_read;        /* persistent; its timeout is the read timeout */
-	struct event ev_write;       /* persistent, added only while out is not drained */
-	bool reading;                /* ev_read is added */
-	uint64_t read_ms;            /* read timeout, 0: none */
-	struct dns_addrs addrs;
-	int next_addr;
-	int last_errno;
 	unsigned requests;           /* responses read on it */
-	char ip[48];
+	/* the transport */
+	struct cfilter *top;         /* the filter stack, top first; NULL: none */
+	unsigned holds;              /* callbacks of its filters under way */
+	bool closing;                /* conn_close called while held */
 	conn_fn cb;
 	void *arg;
 };
 
-/* Fills c (zeroed by the caller) for base. */
-void conn_init(struct conn *c, struct event_base *base, struct host *host);
+/* A new conn for base, not connected, owned by the caller (host: the
+ * engine's origin, kept as is).  NULL on OOM. */
+struct conn *conn_new(struct event_base *base, struct host *host);
 
 /* Starts connecting to a (copied) with ssl (NULL for plain TCP; the conn
- * takes it).  Returns 0 (events follow), GATHER_E_CONNECT with msg when
- * every address failed at once, or GATHER_E_AGAIN when no descriptor is
- * free (EMFILE, ENFILE): call again once one may be (c keeps ssl until
- * then; a new ssl given again replaces it).  A later
- * address that finds no descriptor comes as CONN_ERROR with GATHER_E_AGAIN. */
+ * takes it): the stack is built here, a TLS filter over a socket filter
+ * for https.  Returns 0 (events follow), GATHER_E_CONNECT with msg when
+ * every address failed at once, GATHER_E_NOMEM, or GATHER_E_AGAIN when
+ * no descriptor is free (EMFILE, ENFILE): call again once one may be (the
+ * stack, with ssl, is then built anew), from outside c's callbacks.  A later address that finds no
+ * descriptor comes as CONN_ERROR with GATHER_E_AGAIN. */
 int conn_connect(struct conn *c, const struct dns_addrs *a, SSL *ssl, char *msg, size_t msglen);
 
 void conn_set_handler(struct conn *c, conn_fn cb, void *arg);
 /* Read timeout in ms (0: none), counted while reading is enabled. */
 void conn_set_read_timeout(struct conn *c, uint64_t ms);
 void conn_reading(struct conn *c, bool on);
+/* The top filter's buffers: the response bytes, and the request bytes to
+ * send.  Only while the stack exists (after conn_connect). */
 struct evbuffer *conn_input(struct conn *c);
 struct evbuffer *conn_output(struct conn *c);
 /* Start sending what was added to conn_output(c): plain TCP writes at once
  * and waits for EV_WRITE only for what the socket did not take (a write
- * error then comes as CONN_ERROR from the loop, never from this call);
- * TLS's bufferevent sends by itself.  Never calls c's handler. */
+ * error then comes as CONN_ERROR from the loop, never from this call).
+ * Never calls c's handler. */
 void conn_flush(struct conn *c);
-/* Connected (TCP, and for https the bufferevent exists). */
+/* Connected: the stack is up to the top filter. */
 bool conn_is_open(const struct conn *c);
+/* No byte waits anywhere in the stack, in or out: fit for reuse. */
+bool conn_is_clean(struct conn *c);
+/* The peer's address ("" before connect). */
+const char *conn_ip(struct conn *c);
 
-/* Closes the socket and frees everything c holds (not c itself).  Safe
- * inside c's own callbacks (libevent keeps the bufferevent alive until its
- * callback returns). */
-void conn_shutdown(struct conn *c);
+/* Closes the socket and frees c with its stack: now, or, inside one of
+ * c's own callbacks, when that callback returns.  Accepts NULL. */
+void conn_close(struct conn *c);
 
 #endif

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <event2/dns.h>
 #include <event2/event.h>
@@ -18,6 +19,9 @@
 
 #include "net/dns.h"
 #include "gather/error.h"
+#include "util/hostpin.h"
+
+_Static_assert(HOSTPIN_MAX_ADDRS <= DNS_MAX_ADDRS, "a pin's addresses fit a dns_addrs");
 
 #define DNS_TTL_MS 60000
 #define DNS_CACHE_MAX 4096
@@ -35,6 +39,9 @@ struct dns {
 	struct evdns_base *evdns;
 	struct dns_entry *bucket[DNS_BUCKETS];
 	unsigned n;
+	int family;                /* AF_UNSPEC, or the one family handed out */
+	struct hostpin *pins;      /* --resolve, in the order given; few */
+	size_t npins;
 };
 
 struct dns_req {
@@ -118,7 +125,69 @@ void dns_free(struct dns *d)
 		return;
 	evdns_teardown(d->evdns);
 	cache_clear(d);
+	free(d->pins);
 	free(d);
+}
+
+void dns_set_family(struct dns *d, int family)
+{
+	if (d->family != family)
+		cache_clear(d); /* answers kept for the other family */
+	d->family = family;
+}
+
+int dns_add_pin(struct dns *d, const char *spec, char *err, size_t errlen)
+{
+	struct hostpin pin;
+	if (hostpin_parse(spec, &pin) < 0) {
+		snprintf(err, errlen, "bad --resolve entry '%s': expected HOST:PORT:ADDR[,ADDR...]", spec);
+		return GATHER_E_INVALID;
+	}
+	for (size_t i = 0; i < d->npins; i++)
+		if (d->pins[i].port == pin.port && !strcmp(d->pins[i].host, pin.host)) {
+			d->pins[i] = pin; /* as curl: the last entry for HOST:PORT */
+			return 0;
+		}
+	struct hostpin *np = realloc(d->pins, (d->npins + 1) * sizeof(*np));
+	if (!np) {
+		snprintf(err, errlen, "out of memory");
+		return GATHER_E_NOMEM;
+	}
+	d->pins = np;
+	d->pins[d->npins++] = pin;
+	return 0;
+}
+
+static const char *family_name(int family)
+{
+	return family == AF_INET ? "IPv4" : "IPv6";
+}
+
+/* Keeps the addresses of d's family in a (all when AF_UNSPEC), in order. */
+static void keep_family(const struct dns *d, struct dns_addrs *a)
+{
+	if (d->family == AF_UNSPEC)
+		return;
+	int k = 0;
+	for (int i = 0; i < a->n; i++)
+		if (a->a[i].ss_family == d->family) {
+			if (k != i) {
+				a->a[k] = a->a[i];
+				a->len[k] = a->len[i];
+			}
+			k++;
+		}
+	a->n = k;
+}
+
+/* host:port's pin, or NULL.  Host names are compared without case (a
+ * URL's host is lower case already; a pin's is made so). */
+static const struct hostpin *find_pin(const struct dns *d, const char *host, uint16_t port)
+{
+	for (size_t i = 0; i < d->npins; i++)
+		if (d->pins[i].port == port && !strcasecmp(d->pins[i].host, host))
+			return &d->pins[i];
+	return NULL;
 }
 
 static void set_port(struct dns_addrs *a, uint16_t port)
@@ -131,22 +200,34 @@ static void set_port(struct dns_addrs *a, uint16_t port)
 	}
 }
 
-int dns_lookup_now(struct dns *d, const char *host, uint16_t port, struct dns_addrs *out)
+int dns_lookup_now(struct dns *d, const char *host, uint16_t port, struct dns_addrs *out,
+                   char *msg, size_t msglen)
 {
 	struct sockaddr_in s4;
 	struct sockaddr_in6 s6;
+	const struct hostpin *pin = d->npins ? find_pin(d, host, port) : NULL;
+	const char *why = NULL;
 	memset(&s4, 0, sizeof(s4));
 	memset(&s6, 0, sizeof(s6));
-	if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
+	if (pin) {
+		out->n = pin->n;
+		for (int i = 0; i < pin->n; i++) {
+			out->a[i] = pin->a[i];
+			out->len[i] = pin->len[i];
+		}
+		why = "pinned by --resolve";
+	} else if (inet_pton(AF_INET, host, &s4.sin_addr) == 1) {
 		s4.sin_family = AF_INET;
 		memcpy(&out->a[0], &s4, sizeof(s4));
 		out->len[0] = sizeof(s4);
 		out->n = 1;
+		why = "an IPv4 address";
 	} else if (inet_pton(AF_INET6, host, &s6.sin6_addr) == 1) {
 		s6.sin6_family = AF_INET6;
 		memcpy(&out->a[0], &s6, sizeof(s6));
 		out->len[0] = sizeof(s6);
 		out->n = 1;
+		why = "an IPv6 address";
 	} else {
 		struct dns_entry **pp = &d->bucket[hash(host)];
 		uint64_t now = now_ms(d);
@@ -163,6 +244,13 @@ int dns_lookup_now(struct dns *d, const char *host, uint16_t port, struct dns_ad
 			return 0;
 		}
 		*out = (*pp)->addrs;
+	}
+	keep_family(d, out);
+	if (out->n == 0) {
+		/* curl -6 http://127.0.0.1/ fails to resolve too */
+		snprintf(msg, msglen, "cannot resolve %s: no %s address (%s)", host, family_name(d->family),
+		         why ? why : "cached answer");
+		return GATHER_E_DNS;
 	}
 	set_port(out, port);
 	return 1;
@@ -214,6 +302,7 @@ static void gai_cb(int result, struct evutil_addrinfo *res, void *arg)
 	r->addrs.n = 0;
 	for (struct evutil_addrinfo *ai = res; ai && r->addrs.n < DNS_MAX_ADDRS; ai = ai->ai_next) {
 		if ((ai->ai_family != AF_INET && ai->ai_family != AF_INET6) ||
+		    (r->d->family != AF_UNSPEC && ai->ai_family != r->d->family) ||
 		    ai->ai_addrlen > sizeof(struct sockaddr_storage))
 			continue;
 		memcpy(&r->addrs.a[r->addrs.n], ai->ai_addr, ai->ai_addrlen);
@@ -224,8 +313,12 @@ static void gai_cb(int result, struct evutil_addrinfo *res, void *arg)
 	char msg[300];
 	if (result != 0 || r->addrs.n == 0) {
 		r->err = GATHER_E_DNS;
-		snprintf(msg, sizeof(msg), "cannot resolve %s: %s", r->host,
-		         result ? evutil_gai_strerror(result) : "no address");
+		if (result == 0 && r->d->family != AF_UNSPEC)
+			snprintf(msg, sizeof(msg), "cannot resolve %s: no %s address", r->host,
+			         family_name(r->d->family));
+		else
+			snprintf(msg, sizeof(msg), "cannot resolve %s: %s", r->host,
+			         result ? evutil_gai_strerror(result) : "no address");
 	} else {
 		cache_put(r->d, r->host, &r->addrs);
 		set_port(&r->addrs, r->port);
@@ -256,7 +349,7 @@ struct dns_req *dns_resolve(struct dns *d, const char *host, uint16_t port, dns_
 	event_assign(&r->deliver, d->base, -1, 0, deliver_cb, r);
 	struct evutil_addrinfo hints;
 	memset(&hints, 0, sizeof(hints));
-	hints.ai_family = AF_UNSPEC;
+	hints.ai_family = d->family;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_protocol = IPPROTO_TCP;
 	r->in_call = true;

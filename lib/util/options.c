@@ -9,6 +9,7 @@
 
 #include "gather/error.h"
 #include "gather/options.h"
+#include "util/hostpin.h"
 
 #define OFF(f) offsetof(struct gather_opts, f)
 #define G GATHER_CMD_GET
@@ -26,6 +27,10 @@ const struct gather_optdef gather_optdefs[] = {
 	/* TLS */
 	{ "insecure", 'k', GATHER_OPT_BOOL, OFF(insecure), A, NULL, "do not verify TLS peers and host names" },
 	{ "cacert", 0, GATHER_OPT_STR, OFF(cacert), A, "FILE", "trust the CA certificates in FILE instead of the system store" },
+	/* name resolution */
+	{ "ipv4", '4', GATHER_OPT_BOOL, OFF(ipv4), A, NULL, "resolve and connect over IPv4 only (of -4 and -6 the last wins)" },
+	{ "ipv6", '6', GATHER_OPT_BOOL, OFF(ipv6), A, NULL, "resolve and connect over IPv6 only (of -4 and -6 the last wins)" },
+	{ "resolve", 0, GATHER_OPT_STRV, OFF(resolve), A, "HOST:PORT:ADDR", "use ADDR for HOST at PORT instead of resolving it, as curl; IPv6 in brackets, several as ADDR,ADDR (repeatable)" },
 	/* time */
 	{ "timeout", 0, GATHER_OPT_SECONDS, OFF(timeout_ms), A, "S", "total time per request, retries included (default 120; 0: no limit)" },
 	{ "connect-timeout", 0, GATHER_OPT_SECONDS, OFF(connect_timeout_ms), A, "S", "time to resolve, connect and handshake (default 10; 0: no limit)" },
@@ -319,13 +324,18 @@ int gather_opt_set(struct gather_opts *o, const struct gather_optdef *d,
 
 	switch (d->type) {
 	case GATHER_OPT_BOOL:
-		if (!value) {
+		if (!value)
 			*(bool *)p = true;
-			return 0;
+		else if ((r = parse_bool(value, p)) < 0) {
+			want = "true or false";
+			break;
 		}
-		r = parse_bool(value, p);
-		want = "true or false";
-		break;
+		/* -4 and -6: the one given last wins, as in curl */
+		if (*(bool *)p && d->offset == OFF(ipv4))
+			o->ipv6 = false;
+		else if (*(bool *)p && d->offset == OFF(ipv6))
+			o->ipv4 = false;
+		return 0;
 	case GATHER_OPT_UINT: {
 		/* --depth inf, as wget's -l inf: no limit, GATHER_DEPTH_INF, so
 		 * the largest number is one below it. */
@@ -372,8 +382,19 @@ int gather_opt_set(struct gather_opts *o, const struct gather_optdef *d,
 		*(char **)p = s;
 		return 0;
 	}
-	case GATHER_OPT_STRV:
+	case GATHER_OPT_STRV: {
+		struct hostpin pin;
+		/* a bad --resolve is a usage error now, naming it, not a DNS
+		 * failure of every fetch later */
+		if (d->offset == OFF(resolve) && hostpin_parse(value, &pin) < 0) {
+			if (err && errlen)
+				snprintf(err, errlen, "invalid value '%s' for %s: expected HOST:PORT:ADDR[,ADDR...] "
+				         "with numeric addresses, IPv6 in brackets (e.g. example.org:443:[::1])",
+				         value ? value : "", d->name);
+			return GATHER_E_INVALID;
+		}
 		return gather_strv_push(p, value ? value : "");
+	}
 	case GATHER_OPT_SCOPE:
 		r = gather_scope_parse(value, p);
 		want = "host, domain, prefix or any";

@@ -303,7 +303,8 @@ static void sample(const struct gather_optdef *d, const struct gather_opts *dflt
 	case GATHER_OPT_STR: snprintf(val, len, "\"v-%s\"", d->name); break;
 	case GATHER_OPT_STRV:
 		snprintf(val, len, "{\"%s\"}", strcmp(d->name, "header") == 0 ? "K: v" :
-		         strcmp(d->name, "input") == 0 ? "in.txt" : "^x");
+		         strcmp(d->name, "input") == 0 ? "in.txt" :
+		         strcmp(d->name, "resolve") == 0 ? "a.example:443:127.0.0.1" : "^x");
 		break;
 	case GATHER_OPT_SCOPE: snprintf(val, len, "any"); break;
 	}
@@ -357,6 +358,8 @@ START_TEST(test_every_option)
 			else if (strcmp(d->name, "regex") == 0 || strcmp(d->name, "allow") == 0 ||
 			         strcmp(d->name, "deny") == 0)
 				ck_assert(strstr(sv->v[0], "^x") != NULL);
+			else if (strcmp(d->name, "resolve") == 0)
+				ck_assert_str_eq(sv->v[0], "a.example:443:127.0.0.1");
 			else
 				ck_assert_str_eq(sv->v[0], "K: v");
 			break;
