@@ -83,15 +83,6 @@ static uint64_t fp(const struct crawl_state *cs, const char *s)
 	return gather_seen_fingerprint(cs->key, s, strlen(s));
 }
 
-static void pending_clear(struct pending *p)
-{
-	p->pages.n = p->ids.n = p->urls.n = p->adds.n = p->marks.n = 0;
-	p->pages.oom = p->ids.oom = p->urls.oom = p->adds.oom = p->marks.oom = false;
-	p->text.len = 0;
-	p->text.oom = false;
-	memset(&p->st, 0, sizeof p->st);
-}
-
 static void pending_free(struct pending *p)
 {
 	free(p->pages.v);
@@ -155,38 +146,35 @@ struct sig {
 	char *value;
 };
 
+static void sig_put(struct sig *out, size_t *n, const char *name, const struct gather_strbuf *b)
+{
+	snprintf(out[*n].name, sizeof out[*n].name, "%s", name);
+	out[(*n)++].value = strdup(b->p ? b->p : "");
+}
+
 static size_t signature(const struct gather_opts *o, const struct gather_strv *seeds,
                         struct sig *out)
 {
 	static const char *const scopes[] = { "host", "domain", "prefix", "any" };
+	const struct { const char *name; const struct gather_strv *v; } lists[] = {
+		{ "seeds", seeds }, { "input", &o->input }, { "allow", &o->allow },
+		{ "deny", &o->deny },
+	};
 	struct gather_strbuf b = { 0 };
 	size_t n = 0;
+	for (size_t i = 0; i < sizeof lists / sizeof *lists; i++) {
+		strv_text(&b, lists[i].v);
+		sig_put(out, &n, lists[i].name, &b);
+	}
 #define SIG(nm, ...)                                                          \
 	do {                                                                  \
 		b.len = 0;                                                    \
 		gather_strbuf_adds(&b, "");                                   \
 		gather_strbuf_printf(&b, __VA_ARGS__);                        \
-		snprintf(out[n].name, sizeof out[n].name, "%s", nm);          \
-		out[n++].value = strdup(b.p ? b.p : "");                      \
+		sig_put(out, &n, nm, &b);                                     \
 	} while (0)
-	b.len = 0;
-	strv_text(&b, seeds);
-	snprintf(out[n].name, sizeof out[n].name, "seeds");
-	out[n++].value = strdup(b.p ? b.p : "");
-	b.len = 0;
-	strv_text(&b, &o->input);
-	snprintf(out[n].name, sizeof out[n].name, "input");
-	out[n++].value = strdup(b.p ? b.p : "");
 	SIG("depth", "%u", o->depth);
 	SIG("scope", "%s", (unsigned)o->scope < 4 ? scopes[o->scope] : "?");
-	b.len = 0;
-	strv_text(&b, &o->allow);
-	snprintf(out[n].name, sizeof out[n].name, "allow");
-	out[n++].value = strdup(b.p ? b.p : "");
-	b.len = 0;
-	strv_text(&b, &o->deny);
-	snprintf(out[n].name, sizeof out[n].name, "deny");
-	out[n++].value = strdup(b.p ? b.p : "");
 	SIG("robots", "%s", o->robots ? "on" : "off");
 	SIG("max-pages", "%llu", (unsigned long long)o->max_pages);
 	SIG("assets", "%s", o->assets ? "on" : "off");
@@ -810,18 +798,6 @@ void crawl_state_synced(struct crawl_state *cs, const struct gather_output_marks
 		fail(cs, err);
 	else
 		cs->committed = tot;
-	/* keep the arrays for the next batch (no malloc per commit) */
-	pthread_mutex_lock(&cs->mu);
-	if (!cs->p.pages.cap && !cs->p.ids.cap && !cs->p.urls.cap && !cs->p.adds.cap &&
-	    !cs->p.marks.cap && !cs->p.text.p) {
-		struct pending fresh = take;
-		pending_clear(&fresh);
-		/* facts that came meanwhile go into the kept arrays */
-		fresh.st = cs->p.st;
-		cs->p = fresh;
-		memset(&take, 0, sizeof take);
-	}
-	pthread_mutex_unlock(&cs->mu);
 	pending_free(&take);
 }
 
