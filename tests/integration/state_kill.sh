@@ -21,19 +21,35 @@ python3 "$side" expect "$tmp/www" "$B" 8 > "$tmp/exp" || exit 99
 # pages with a body: each one response in the WARC, one file in the mirror
 nfetch=$(wc -l < "$tmp/exp")
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
 # killed NAME SIGNAL [OPTION...]: crawl with --state until a run ends by
-# itself; each run but the last gets SIGNAL after a random 20-400 ms.
+# itself; each run but the last gets SIGNAL after a random time between 1/40
+# and 1/6 of what the whole crawl takes uninterrupted on this machine (timed
+# first, into other files), so the crawl is cut many times on a fast machine
+# and under a sanitizer alike.
 killed() {
-	local name=$1 sig=$2 runs=0 kills=0 rc=0 pid
+	local name=$1 sig=$2 runs=0 kills=0 rc=0 pid t0 total lo hi
 	shift 2
 	local args=(crawl --depth 8 -c 8 --state "$tmp/$name.state" --jsonl "$tmp/$name.jsonl"
 		--warc "$tmp/$name.warc.gz" --warc-max-size 400K --mirror "$tmp/$name.mirror" "$@" "$B/p/0.html")
+	t0=$(now_ms)
+	"$gather" crawl --depth 8 -c 8 --state "$tmp/$name.timed" --jsonl "$tmp/$name.timed.jsonl" \
+		--warc "$tmp/$name.timed.warc.gz" --warc-max-size 400K --mirror "$tmp/$name.timed.mirror" \
+		"$@" "$B/p/0.html" 2>/dev/null
+	rc=$?
+	[ $rc -le 1 ] || { bad "$name: the uninterrupted crawl exit $rc"; return; }
+	total=$(($(now_ms) - t0))
+	lo=$((total / 40)); hi=$((total / 6))
+	[ $lo -ge 5 ] || lo=5
+	[ $hi -gt $lo ] || hi=$((lo + 1))
+	rm -rf "$tmp/$name".timed*
 	while [ $runs -lt 60 ]; do
 		runs=$((runs + 1))
 		"$gather" "${args[@]}" 2>>"$tmp/$name.err" &
 		pid=$!
 		if [ $kills -lt 25 ]; then
-			sleep "0.$(printf '%03d' $((20 + RANDOM % 380)))"
+			sleep "$(awk -v ms=$((lo + RANDOM % (hi - lo))) 'BEGIN { printf "%.3f", ms / 1000 }')"
 			kill -"$sig" $pid 2>/dev/null && kills=$((kills + 1))
 		fi
 		{ wait $pid; } 2>/dev/null
@@ -44,7 +60,7 @@ killed() {
 		*) bad "$name: run $runs exit $rc: $(tail -n 3 "$tmp/$name.err")"; return ;;
 		esac
 	done
-	echo "$name: $kills signals, $runs runs" >&2
+	echo "$name: $kills signals, $runs runs (kills after $lo-$hi ms; uninterrupted $total ms)" >&2
 	[ $kills -ge 3 ] || bad "$name: only $kills kills landed: the crawl was too quick to test"
 	python3 "$side" check "$tmp/$name.jsonl" "$tmp/exp" >&2 || bad "$name: the JSON lines (above)"
 	responses=$(jq -s '[.[] | select(.status != null and .status > 0)] | length' "$tmp/$name.jsonl")
