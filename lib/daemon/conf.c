@@ -206,12 +206,57 @@ static void set_key(struct conf_load *l, struct gatherd_conf *c, size_t k, const
 		*(uint64_t *)p = u;
 }
 
+/* The file's text with '#' comments blanked: libconfuse 3.3 counts the
+ * line of a '#' comment twice, so every line after one would be wrong in
+ * the messages.  A '#' inside quotes or within a word stays.  NULL with
+ * errno set on a read error or a file over 1 MiB. */
+static char *read_text(const char *path)
+{
+	FILE *fp = fopen(path, "re");
+	if (!fp)
+		return NULL;
+	size_t cap = 1u << 20, n;
+	char *t = malloc(cap + 1);
+	if (!t) {
+		fclose(fp);
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = fread(t, 1, cap + 1, fp);
+	fclose(fp);
+	if (n > cap) {
+		free(t);
+		errno = EFBIG;
+		return NULL;
+	}
+	t[n] = '\0';
+	char quote = 0;
+	for (size_t i = 0; i < n; i++) {
+		char c = t[i];
+		if (quote) {
+			if (c == '\\' && quote == '"' && i + 1 < n)
+				i++;
+			else if (c == quote)
+				quote = 0;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+		} else if (c == '#' && (i == 0 || t[i - 1] == ' ' || t[i - 1] == '\t' || t[i - 1] == '\n')) {
+			while (i < n && t[i] != '\n')
+				t[i++] = ' ';
+		}
+	}
+	return t;
+}
+
 int gatherd_conf_load(const char *path, struct gatherd_conf *ret, struct gather_strv *diags)
 {
 	struct gatherd_conf c;
 	struct conf_load l = { .file = path, .diags = diags };
 	cfg_opt_t opts[NKEYS + 1];
-	int rc = gatherd_conf_defaults(&c);
+	int rc;
+
+	memset(ret, 0, sizeof *ret);
+	rc = gatherd_conf_defaults(&c);
 
 	if (rc < 0)
 		return rc;
@@ -246,7 +291,9 @@ int gatherd_conf_load(const char *path, struct gatherd_conf *ret, struct gather_
 	cfg_set_error_function(cfg, on_error);
 	for (size_t i = 0; i < NKEYS; i++)
 		cfg_set_validate_func(cfg, keys[i].name, on_value);
-	int pr = cfg_parse(cfg, path);
+	char *text = read_text(path);
+	int pr = text ? cfg_parse_buf(cfg, text) : CFG_FILE_ERROR;
+	free(text);
 	if (pr == CFG_FILE_ERROR) {
 		char buf[600];
 		snprintf(buf, sizeof buf, "%s: %s", path, strerror(errno));
@@ -254,9 +301,21 @@ int gatherd_conf_load(const char *path, struct gatherd_conf *ret, struct gather_
 			gather_strv_push(diags, buf);
 		l.faults++;
 	} else if (pr == CFG_SUCCESS) {
-		for (size_t i = 0; i < NKEYS; i++)
+		/* in the file's order, so the faults come sorted by line */
+		size_t order[NKEYS];
+		for (size_t i = 0; i < NKEYS; i++) {
+			size_t k = i;
+			while (k > 0 && l.line[order[k - 1]] > l.line[i]) {
+				order[k] = order[k - 1];
+				k--;
+			}
+			order[k] = i;
+		}
+		for (size_t o = 0; o < NKEYS; o++) {
+			size_t i = order[o];
 			if (cfg_size(cfg, keys[i].name) > 0)
 				set_key(&l, &c, i, cfg_getstr(cfg, keys[i].name));
+		}
 	} else if (l.faults == 0) {
 		diag(&l, 0, "cannot parse");
 	}
