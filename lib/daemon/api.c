@@ -160,15 +160,19 @@ static void listeners_enable(struct gatherd *d, bool on)
 
 /* evhttp asks for the bufferevent of each connection it accepts: gatherd
  * makes it and keeps a reference, so that when evhttp frees the
- * connection the bufferevent stays (closed: its fd is -1) until the sweep
- * below counts it gone.  (evhttp 2.1 has no connection limit of its own
- * and says nothing when a connection that never sent a request closes.) */
+ * connection the bufferevent stays until the sweep below counts it gone.
+ * evhttp closes the socket itself (the bufferevent is made without
+ * BEV_OPT_CLOSE_ON_FREE), and bufferevent_free clears its callbacks: a
+ * bufferevent with no event callback is a closed connection.  (evhttp 2.1
+ * has no connection limit of its own and says nothing when a connection
+ * that never sent a request closes.) */
 static struct bufferevent *conn_new(struct event_base *base, void *arg)
 {
 	struct gatherd *d = arg;
-	struct bufferevent *bev = bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+	struct bufferevent *bev = bufferevent_socket_new(base, -1, 0);
 	if (!bev)
 		return NULL; /* evhttp makes one itself (not counted) */
+	/* no CLOSE_ON_FREE: the socket is evhttp's to close */
 	if (d->nconn_bevs == d->capconn_bevs) {
 		size_t cap = d->capconn_bevs ? 2 * d->capconn_bevs : 16;
 		struct bufferevent **v = realloc(d->conn_bevs, cap * sizeof *v);
@@ -191,7 +195,9 @@ static void conn_sweep(struct gatherd *d, bool all)
 	size_t k = 0;
 	for (size_t i = 0; i < d->nconn_bevs; i++) {
 		struct bufferevent *bev = d->conn_bevs[i];
-		if (all || bufferevent_getfd(bev) < 0) {
+		bufferevent_event_cb ecb = NULL;
+		bufferevent_getcb(bev, NULL, NULL, &ecb, NULL);
+		if (all || !ecb) {
 			bufferevent_decref(bev);
 			d->conns--;
 		} else {
@@ -744,9 +750,10 @@ void gatherd_api_apply_limits(struct gatherd *d)
 	for (int i = 0; i < 2; i++) {
 		if (!v[i])
 			continue;
-		/* the body limit is checked here with a JSON answer; evhttp's own
-		 * (a bit above) ends bodies that would never fit */
-		evhttp_set_max_body_size(v[i], (ev_ssize_t)d->conf.max_body + 1);
+		/* the body limit is checked in h_submit with a JSON answer;
+		 * evhttp's own, 4 times as high, ends at once (from its
+		 * Content-Length) a body far over it */
+		evhttp_set_max_body_size(v[i], (ev_ssize_t)(4 * d->conf.max_body));
 		evhttp_set_max_headers_size(v[i], (ev_ssize_t)d->conf.max_header);
 		evhttp_set_timeout_tv(v[i], &tv);
 	}

@@ -152,18 +152,20 @@ static int write_file(const char *path, const char *data, size_t len)
 static void save(struct djob *j)
 {
 	live_stats(j);
-	json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:I, s:s, s:b, s:I, s:I, s:I, s:i, s:s, s:s?,"
+	json_t *o = json_pack("{s:I, s:s, s:i, s:i, s:I, s:s, s:b, s:I, s:I, s:I, s:i, s:s,"
 	                      " s:{s:I, s:I, s:I, s:I}}",
 	                      "id", (json_int_t)j->id, "name", j->name, "cmd", (int)j->cmd,
 	                      "priority", j->priority, "seq", (json_int_t)j->seq,
 	                      "state", djob_state_name(j->state), "restart", j->restart,
 	                      "created", (json_int_t)j->created_ms, "started", (json_int_t)j->started_ms,
 	                      "finished", (json_int_t)j->finished_ms, "restarts", (int)j->restarts,
-	                      "source", j->source ? j->source : "", "error", j->error,
+	                      "source", j->source ? j->source : "",
 	                      "stats", "pages", (json_int_t)j->stats.done,
 	                      "errors", (json_int_t)j->stats.failed,
 	                      "bytes", (json_int_t)j->stats.bytes,
 	                      "ok", (json_int_t)j->stats.ok);
+	if (o && j->error) /* absent, not null, when there is none */
+		json_object_set_new(o, "error", json_string(j->error));
 	char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
 	char path[4200];
 	snprintf(path, sizeof path, "%s/job.json", j->dir);
@@ -691,6 +693,23 @@ static void fail_start(struct djob *j, const char *msg)
 	gatherd_logf(j->d, GATHERD_LOG_WARNING, j, "failed to start: %s", msg);
 }
 
+/* The directories between dir and the file path (below dir). */
+static void mkdir_parents(const char *dir, const char *path)
+{
+	size_t n = strlen(dir);
+	char buf[4200];
+	if (strncmp(path, dir, n) != 0 || path[n] != '/' || strlen(path) >= sizeof buf)
+		return;
+	strcpy(buf, path);
+	for (char *p = buf + n + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		mkdir(buf, 0700);
+		*p = '/';
+	}
+}
+
 /* Load the job's text again (from its own directory, so paths confine to
  * it), and start a runner on the shared pipeline. */
 static void start(struct djob *j)
@@ -719,6 +738,12 @@ static void start(struct djob *j)
 		fail_start(j, err);
 		return;
 	}
+	/* "out/r.jsonl": the directories under the job's are made here
+	 * (the paths are confined already) */
+	const char *outs[] = { gj->opts.jsonl, gj->opts.warc, gj->opts.mirror, gj->opts.outdir };
+	for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++)
+		if (outs[i])
+			mkdir_parents(j->dir, outs[i]);
 	free(j->records);
 	j->records = strdup(gj->opts.jsonl);
 	memset(&j->stats, 0, sizeof j->stats);
