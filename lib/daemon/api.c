@@ -383,11 +383,30 @@ static void h_jobs_list(struct gatherd *d, struct evhttp_request *req, struct ev
 		reply_error(d, req, 400, "unknown state (queued, running, paused, done, failed, cancelled)");
 		return;
 	}
-	json_t *a = json_array();
-	for (size_t i = 0; a && i < d->njobs; i++)
-		if (!st || d->jobs[i]->state == want)
-			json_array_append_new(a, djob_json(d->jobs[i]));
-	reply_json(d, req, 200, json_pack("{s:o}", "jobs", a));
+	/* the jobs' texts joined: no JSON tree of every job per request */
+	struct evbuffer *b = evbuffer_new();
+	if (!b) {
+		reply_error(d, req, 500, "out of memory");
+		return;
+	}
+	evbuffer_add(b, "{\"jobs\":[", 9);
+	bool first = true;
+	for (size_t i = 0; i < d->njobs; i++) {
+		if (st && d->jobs[i]->state != want)
+			continue;
+		const char *t = djob_json_text(d->jobs[i]);
+		if (!t)
+			continue;
+		if (!first)
+			evbuffer_add(b, ",", 1);
+		evbuffer_add(b, t, strlen(t));
+		first = false;
+	}
+	evbuffer_add(b, "]}\n", 3);
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/json");
+	count_status(d, 200);
+	evhttp_send_reply(req, 200, "OK", b);
+	evbuffer_free(b);
 }
 
 static void h_submit(struct gatherd *d, struct evhttp_request *req, struct evkeyvalq *q)
@@ -493,7 +512,7 @@ static void h_events(struct gatherd *d, struct evhttp_request *req, struct evkey
 {
 	const char *s = query_get(q, "since"), *fl = query_get(q, "follow");
 	uint64_t since = 0;
-	if (s && gather_parse_u64(s, UINT64_MAX, &since) < 0) {
+	if (s && gather_parse_u64(s, UINT64_MAX - 1, &since) < 0) {
 		reply_error(d, req, 400, "since: an event id");
 		return;
 	}

@@ -53,6 +53,8 @@ struct djob {
 	double pps;                  /* pages/s over the last tick */
 	uint64_t hist[DJOB_NBUCKETS + 1]; /* fetch durations; last: +Inf */
 	double hist_sum;
+	char *json;                  /* djob_json_text of a finished job, or NULL */
+	char *json_live;             /* that of a live one, until the next call */
 };
 
 struct devent {
@@ -121,6 +123,9 @@ const char *djob_state_name(enum djob_state s);
 int djob_state_parse(const char *s, enum djob_state *ret);
 struct djob *djob_find(struct gatherd *d, const char *idstr);
 json_t *djob_json(struct djob *j);
+/* The same as compact text: cached once a job is finished (it no longer
+ * changes), so listing many kept jobs is a copy.  NULL on OOM. */
+const char *djob_json_text(struct djob *j);
 int djobs_recover(struct gatherd *d, char *err, size_t errlen);
 void djobs_schedule(struct gatherd *d);
 /* 0, or GATHER_E_AGAIN when the state forbids it (409). */

@@ -120,6 +120,20 @@ json_t *djob_json(struct djob *j)
 	return o;
 }
 
+const char *djob_json_text(struct djob *j)
+{
+	if (j->json)
+		return j->json;
+	json_t *o = djob_json(j);
+	char *t = o ? json_dumps(o, JSON_COMPACT) : NULL;
+	json_decref(o);
+	if (finished(j) && j->stop == STOP_NONE)
+		return j->json = t;
+	/* a live job: fresh each time, kept only until the next call */
+	free(j->json_live);
+	return j->json_live = t;
+}
+
 /* --- persistence ------------------------------------------------------ */
 
 static int write_file(const char *path, const char *data, size_t len)
@@ -188,6 +202,8 @@ static void djob_free(struct djob *j)
 	free(j->records);
 	free(j->source);
 	free(j->error);
+	free(j->json);
+	free(j->json_live);
 	free(j);
 }
 
@@ -213,6 +229,8 @@ static int insert(struct gatherd *d, struct djob *j)
 
 static void set_state(struct djob *j, enum djob_state s)
 {
+	free(j->json);
+	j->json = NULL;
 	j->state = s;
 	if (s == DJ_RUNNING)
 		j->started_ms = gatherd_now_ms();

@@ -523,6 +523,31 @@ def test_kill9_and_sigterm(tmp, base, npages):
     d.stop()
 
 
+def test_keep_and_politeness(tmp, base):
+    """keep-jobs prunes the oldest finished jobs, files and all; per-host and
+    delay of the service bound every job's."""
+    d = Daemon(tmp, "keep", "keep-jobs = 2\nper-host = 1\ndelay = 0.3\n")
+    d.start()
+    ids = []
+    for i in range(4):
+        ids.append(submit(d, job_text("k%d" % i, base + "/p0.html", "  max-pages = 1\n"))["jobs"][0]["id"])
+        d.wait_state(ids[-1], "done")
+    st, doc = d.json("GET", "/v1/jobs", want=200)
+    check([j["id"] for j in doc["jobs"]] == ids[2:], "keep-jobs 2: %s" % [j["id"] for j in doc["jobs"]])
+    for i in ids[:2]:
+        check(not os.path.exists(os.path.join(d.state, "jobs", i)), "a pruned job's files are left")
+    check("pruned (keep-jobs 2)" in d.log(), "no log line for pruning")
+    # 5 pages at concurrency 8, per-host 8 asked: delay 0.3 s of the service
+    # between requests to the one host makes it last 1.2 s at least
+    jid = submit(d, job_text("p", base + "/p0.html", "  max-pages = 5\n  concurrency = 8\n  per-host = 8\n"))["jobs"][0]["id"]
+    j = d.wait_state(jid, "done")
+    if j:
+        from datetime import datetime
+        t = [datetime.strptime(j[k], "%Y-%m-%dT%H:%M:%S.%fZ") for k in ("started", "finished")]
+        check((t[1] - t[0]).total_seconds() >= 1.2, "delay 0.3 of the service not applied: %s" % (t[1] - t[0]))
+    d.stop()
+
+
 def test_watchdog_hang(tmp):
     hang = os.path.join(tmp, "hang.flag")
     d = Daemon(tmp, "hang", "workers = 1\n", env={"GATHERD_TEST_HANG_WORKER": hang}, watchdog_usec=600000)
@@ -565,7 +590,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gatherd_test.")
     npages = 30
     srv, base = serve_site(os.path.join(tmp, "www"), npages)
-    only = os.environ.get("GATHERD_TESTS", "check,api,crash,hang").split(",")
+    only = os.environ.get("GATHERD_TESTS", "check,api,crash,keep,hang").split(",")
     try:
         if "check" in only:
             test_check(tmp)
@@ -573,6 +598,8 @@ def main():
             test_notify_and_api(tmp, base, npages)
         if "crash" in only:
             test_kill9_and_sigterm(tmp, base, npages)
+        if "keep" in only:
+            test_keep_and_politeness(tmp, base)
         if "hang" in only:
             test_watchdog_hang(tmp)
     finally:
