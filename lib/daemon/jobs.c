@@ -567,12 +567,15 @@ int gatherd_submit(struct gatherd *d, const char *text, size_t len, const char *
 	}
 	for (size_t i = 0; i < jf.n; i++)
 		prepare(d, tmpl, &jf.jobs[i], &f);
-	if (!f.n) {
+	/* outputs that are the same file, within each job: jobs of one text
+	 * each get a directory of their own, so they never clash */
+	for (size_t i = 0; !f.n && i < jf.n; i++) {
 		struct gather_strv diags = { 0 };
-		if (gather_jobfiles_check_files(&jf, 1, &diags) < 0 && !diags.n)
+		struct gather_jobfile one = { .jobs = &jf.jobs[i], .n = 1 };
+		if (gather_jobfiles_check_files(&one, 1, &diags) < 0 && !diags.n)
 			fault(&f, 0, "out of memory");
-		for (size_t i = 0; i < diags.n; i++)
-			fault_from_diag(&f, path, diags.v[i]);
+		for (size_t k = 0; k < diags.n; k++)
+			fault_from_diag(&f, path, diags.v[k]);
 		gather_strv_free(&diags);
 	}
 	if (f.n) {

@@ -296,6 +296,21 @@ def test_notify_and_api(tmp, base, npages):
     check(os.path.isfile(os.path.join(d.state, "jobs", rid, "out", "r.jsonl")), "relative output not in the job dir")
     check(len(records_of(d, rid)) == 2, "records of a job with its own jsonl")
 
+    # two jobs in one text: a directory each, so the same relative output
+    # names (or none) do not clash; two outputs of one job that are one file do
+    two = job_text("a", base + "/p0.html", "  max-pages = 1\n") + \
+        job_text("b", base + "/p0.html", '  max-pages = 1\n  output { jsonl = "same.jsonl" }\n') + \
+        job_text("c", base + "/p0.html", '  max-pages = 1\n  output { jsonl = "same.jsonl" }\n')
+    doc = submit(d, two)
+    check(doc and len(doc["jobs"]) == 3 and len({j["id"] for j in doc["jobs"]}) == 3, "three jobs in one text: %s" % doc)
+    st, doc2 = d.json("POST", "/v1/jobs", job_text("x", base + "/p0.html",
+                      '  output {\n    jsonl = "o.x"\n    warc = "o.x"\n  }\n'))
+    check(st == 400, "two outputs of one job that are one file: %d %s" % (st, doc2))
+    for j in (doc or {}).get("jobs", []):
+        d.wait_state(j["id"], "done")
+        check(len(records_of(d, j["id"])) == 1, "job %s of a text of three: records" % j["name"])
+        d.json("DELETE", "/v1/jobs/" + j["id"], want=204)
+
     # list, filter, 404
     st, doc = d.json("GET", "/v1/jobs", want=200)
     check(doc and len(doc["jobs"]) == 2, "GET /v1/jobs: %s" % doc)
