@@ -582,6 +582,45 @@ def test_watchdog_hang(tmp):
     check(rc == 0, "exit %s" % rc)
 
 
+def test_socket_activation(tmp):
+    """A listening socket passed as systemd does (fd 3, LISTEN_FDS=1,
+    LISTEN_PID=its pid): gatherd answers on it, binds none of its own, and
+    leaves it in place at exit (it is systemd's)."""
+    d = Daemon(tmp, "activ", "")
+    path = os.path.join(d.dir, "passed.sock")
+    ls = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    ls.bind(path)
+    ls.listen(16)
+    env = dict(d.env)
+    env["LISTEN_FDS"] = "1"
+    os.makedirs(os.path.dirname(d.sock), exist_ok=True)
+    if os.path.exists(d.notify_path):
+        os.unlink(d.notify_path)
+    d.nsock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    d.nsock.bind(d.notify_path)
+    threading.Thread(target=d._read_notify, args=(d.nsock,), daemon=True).start()
+    d.errpath = os.path.join(d.dir, "stderr")
+    d.err = open(d.errpath, "w")
+    fd = ls.fileno()
+
+    def to_fd3():
+        os.dup2(fd, 3)
+        os.set_inheritable(3, True)
+    d.proc = subprocess.Popen(["/bin/sh", "-c", 'LISTEN_PID=$$ exec "$0" -c "$1"', GATHERD, d.conf],
+                              env=env, stdout=subprocess.DEVNULL, stderr=d.err, preexec_fn=to_fd3,
+                              close_fds=False)
+    procs.append(d.proc)
+    check(wait_for(lambda: d.seen("READY=1"), 15), "socket activation: no READY=1: " + d.log())
+    d.sock = path
+    check(d.json("GET", "/v1/status")[0] == 200, "no answer on the passed socket")
+    check(not os.path.exists(os.path.join(os.path.dirname(d.sock), "run", "gatherd.sock")),
+          "gatherd bound its own socket too")
+    rc, took = d.stop()
+    check(rc == 0, "exit %s" % rc)
+    check(os.path.exists(path), "gatherd removed the socket systemd passed")
+    ls.close()
+
+
 def test_check(tmp):
     p = os.path.join(tmp, "bad.conf")
     with open(p, "w") as f:
@@ -605,10 +644,12 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gatherd_test.")
     npages = 30
     srv, base = serve_site(os.path.join(tmp, "www"), npages)
-    only = os.environ.get("GATHERD_TESTS", "check,api,crash,keep,hang").split(",")
+    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang").split(",")
     try:
         if "check" in only:
             test_check(tmp)
+        if "activ" in only:
+            test_socket_activation(tmp)
         if "api" in only:
             test_notify_and_api(tmp, base, npages)
         if "crash" in only:
