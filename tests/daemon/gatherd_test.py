@@ -8,7 +8,8 @@ order, every row of the control API with its error codes and limits, a crawl
 finishing, kill -9 mid-crawl and a restart finishing the job, SIGTERM (exit 0
 within 10 s, the job paused and resumed at the next start), confinement,
 the TCP listener's 401, the watchdog stopping while a worker hangs (the
-GATHERD_TEST_HANG_WORKER hook), the log's priority prefixes, and --check.
+GATHERD_TEST_HANG_WORKER hook), socket activation (fd 3 passed as systemd
+does), keep-jobs pruning, the log's priority prefixes, and --check.
 Every wait is bounded.  Usage: gatherd_test.py BUILDDIR
 Exit 0 all passed, 1 a failure (each printed as FAIL: ...), 99 setup error.
 """
