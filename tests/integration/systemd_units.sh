@@ -56,4 +56,28 @@ level=$(sed -n 's/.*Overall exposure level for gather@test.service: \([0-9.]*\).
 [ -n "$level" ] || { bad "systemd-analyze security: no level: $(tail -n 5 "$tmp/sec")"; exit 1; }
 echo "gather@.service exposure: $level"
 awk -v l="$level" 'BEGIN { exit !(l <= 2.0) }' || bad "gather@.service exposure $level > 2.0: $(grep '✗' "$tmp/sec" | head -n 20)"
+
+# gatherd.service and gatherd.socket (issue 14): verify, exposure <= 1.5,
+# Type=notify with a watchdog, the socket 0660 for the group gather, which
+# the sysusers.d file makes
+d="$b/systemd/gatherd.service"
+[ -f "$d" ] || { bad "$d not built"; exit 1; }
+grep -n '@[a-z_]*@' "$d" && bad "gatherd.service: a @var@ left unsubstituted"
+sed "s|^ExecStart=[^ ]*|ExecStart=$b/gatherd|" "$d" > "$tmp/gatherd.service"
+cp "$top_srcdir/systemd/gatherd.socket" "$tmp/gatherd.socket"
+for k in Type=notify WatchdogSec= 'ExecReload=' StateDirectory=gather RuntimeDirectory=gather LogsDirectory=gather; do
+	grep -q "^$k" "$d" || bad "gatherd.service: no $k"
+done
+grep -qx 'SocketMode=0660' "$tmp/gatherd.socket" || bad "gatherd.socket: not 0660"
+grep -qx 'SocketGroup=gather' "$tmp/gatherd.socket" || bad "gatherd.socket: not group gather"
+grep -q '^g gather ' "$top_srcdir/systemd/gather.sysusers" || bad "gather.sysusers: no static group gather"
+# shellcheck disable=SC2086
+MANPATH="$tmp/man" timeout 60 systemd-analyze verify $man_opt "$tmp/gatherd.service" \
+	"$tmp/gatherd.socket" >"$tmp/verify" 2>&1 || bad "systemd-analyze verify gatherd: $(cat "$tmp/verify")"
+[ -s "$tmp/verify" ] && bad "systemd-analyze verify gatherd warns: $(cat "$tmp/verify")"
+timeout 60 systemd-analyze security --offline=yes "$tmp/gatherd.service" >"$tmp/sec" 2>&1
+level=$(sed -n 's/.*Overall exposure level for gatherd.service: \([0-9.]*\).*/\1/p' "$tmp/sec")
+[ -n "$level" ] || { bad "systemd-analyze security gatherd: no level: $(tail -n 5 "$tmp/sec")"; exit 1; }
+echo "gatherd.service exposure: $level"
+awk -v l="$level" 'BEGIN { exit !(l <= 1.5) }' || bad "gatherd.service exposure $level > 1.5: $(grep '✗' "$tmp/sec" | head -n 20)"
 exit $fail

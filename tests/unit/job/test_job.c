@@ -545,29 +545,6 @@ START_TEST(test_threads)
 }
 END_TEST
 
-/* conf/gatherd.conf is the daemon's file, not a job file: check that it is
- * valid libConfuse syntax with the keys the daemon will read. */
-START_TEST(test_gatherd_conf)
-{
-	const char *src = getenv("top_srcdir");
-	char p[1024];
-	cfg_opt_t opts[] = {
-		CFG_STR("state-dir", NULL, CFGF_NODEFAULT), CFG_STR("spool-dir", NULL, CFGF_NODEFAULT),
-		CFG_STR("job-dir", NULL, CFGF_NODEFAULT), CFG_STR("socket", NULL, CFGF_NODEFAULT),
-		CFG_INT("max-jobs", 0, CFGF_NODEFAULT), CFG_INT("workers", 0, CFGF_NODEFAULT),
-		CFG_END()
-	};
-	snprintf(p, sizeof p, "%s/conf/gatherd.conf", src ? src : ".");
-	cfg_t *cfg = cfg_init(opts, CFGF_NONE);
-	ck_assert_ptr_nonnull(cfg);
-	ck_assert_int_eq(cfg_parse(cfg, p), CFG_SUCCESS);
-	ck_assert_str_eq(cfg_getstr(cfg, "state-dir"), "/var/lib/gather");
-	ck_assert_int_eq(cfg_getint(cfg, "max-jobs"), 4);
-	ck_assert_uint_eq(cfg_size(cfg, "socket"), 1);
-	cfg_free(cfg);
-}
-END_TEST
-
 static Suite *job_suite(void)
 {
 	Suite *s = suite_create("job");
@@ -582,7 +559,6 @@ static Suite *job_suite(void)
 	tcase_add_loop_test(tc, test_faults, 0, sizeof bad / sizeof *bad);
 	tcase_add_test(tc, test_unreadable);
 	tcase_add_test(tc, test_empty_and_nodiags);
-	tcase_add_test(tc, test_gatherd_conf);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
