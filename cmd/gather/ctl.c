@@ -97,8 +97,14 @@ static void ctl_usage(FILE *f)
 
 /* ------------------------------------------------------------ transport */
 
-/* A connected socket to path, or -1 with errno. */
-static int connect_unix(const char *path)
+static uint64_t now_ms(void);
+
+/* A connected non-blocking socket to path, or -1 with errno.  A Unix
+ * socket connects at once or fails at once (ECONNREFUSED: no one listens),
+ * but a blocking connect() waits without limit while the listener's
+ * backlog is full (a daemon that stopped accepting); non-blocking, that is
+ * EAGAIN, retried until deadline, then ETIMEDOUT. */
+static int connect_unix(const char *path, uint64_t deadline)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	if (strlen(path) >= sizeof sa.sun_path) {
@@ -106,15 +112,20 @@ static int connect_unix(const char *path)
 		return -1;
 	}
 	memcpy(sa.sun_path, path, strlen(path) + 1);
-	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
 	if (fd < 0)
 		return -1;
-	/* a Unix socket connects at once or fails at once (ECONNREFUSED when
-	 * no one listens, EAGAIN only for a non-blocking one) */
-	if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+	while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
 		int e = errno;
+		if (e == EINTR)
+			continue;
+		if (e == EAGAIN && now_ms() < deadline) {
+			/* bounded: at most --timeout of 10 ms naps */
+			nanosleep(&(struct timespec){ 0, 10 * 1000 * 1000 }, NULL);
+			continue;
+		}
 		close(fd);
-		errno = e;
+		errno = e == EAGAIN ? ETIMEDOUT : e;
 		return -1;
 	}
 	return fd;
@@ -154,7 +165,7 @@ static int ctl_connect(struct ctl *c)
 		n = default_paths(paths);
 	}
 	for (size_t i = 0; i < n; i++) {
-		int fd = connect_unix(paths[i]);
+		int fd = connect_unix(paths[i], now_ms() + c->timeout_ms);
 		if (fd >= 0) {
 			free(c->path);
 			c->path = strdup(paths[i]);
@@ -563,9 +574,14 @@ static int refused(int status, const char *body, size_t len, const char *file)
 		        s ? s : "?", status);
 		free(s);
 	} else {
-		fprintf(stderr, "gather ctl: %s%sHTTP %d%s%.*s\n", file ? file : "", file ? ": " : "",
-		        status, len ? ": " : "", (int)strcspn(body ? body : "", "\r\n") > 200 ? 200 :
-		        (int)strcspn(body ? body : "", "\r\n"), body ? body : "");
+		/* not JSON: its first line, cut at 200 bytes, made printable */
+		char first[201];
+		size_t n = 0;
+		for (; body && n < len && n < sizeof first - 1 && body[n] != '\n' && body[n] != '\r'; n++)
+			first[n] = (unsigned char)body[n] < 0x20 || body[n] == 0x7f ? '?' : body[n];
+		first[n] = '\0';
+		fprintf(stderr, "gather ctl: %s%sHTTP %d%s%s\n", file ? file : "", file ? ": " : "",
+		        status, n ? ": " : "", first);
 	}
 	const json_t *errs = j ? json_object_get(j, "errors") : NULL;
 	size_t i;

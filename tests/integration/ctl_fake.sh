@@ -216,6 +216,29 @@ grep -qx "gather ctl: $tmp/stall.sock: no answer within 0.5 s (--timeout)" "$tmp
 [ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || bad "stall: took $(( (t1 - t0) / 1000000 )) ms"
 [ $(( (t1 - t0) / 1000000 )) -ge 450 ] || bad "stall: gave up after $(( (t1 - t0) / 1000000 )) ms"
 
+# --- a daemon that no longer accepts, its backlog full: connect() would
+# block without limit; --timeout ends it
+python3 -c '
+import socket, sys, time
+s = socket.socket(socket.AF_UNIX); s.bind(sys.argv[1]); s.listen(0)
+held = []
+for _ in range(8):  # fill the backlog, whatever the kernel rounds 0 to
+    c = socket.socket(socket.AF_UNIX); c.setblocking(False)
+    try:
+        c.connect(sys.argv[1]); held.append(c)
+    except BlockingIOError:
+        break
+print("ready", flush=True)
+time.sleep(60)' "$tmp/full.sock" > "$tmp/full.ready" &
+pids+=($!)
+i=0; while ! grep -q ready "$tmp/full.ready" 2>/dev/null && [ $i -lt 200 ]; do sleep 0.1; i=$((i + 1)); done
+t0=$(date +%s%N)
+timeout 30 "$gather" ctl --socket "$tmp/full.sock" --timeout 0.5 status >/dev/null 2>"$tmp/err"; rc=$?
+t1=$(date +%s%N)
+[ $rc -eq 2 ] || bad "backlog full: exit $rc"
+grep -qx "gather ctl: no gatherd at $tmp/full.sock: Connection timed out" "$tmp/err" || bad "backlog full: $(cat "$tmp/err")"
+[ $(( (t1 - t0) / 1000000 )) -lt 5000 ] || bad "backlog full: took $(( (t1 - t0) / 1000000 )) ms"
+
 # --- an answer over --max-response (default 64M takes the 2 MiB one)
 start_fake huge huge
 timeout 30 "$gather" ctl --socket "$tmp/huge.sock" --max-response 1K status >/dev/null 2>"$tmp/err"; rc=$?
