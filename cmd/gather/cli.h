@@ -93,6 +93,7 @@ int cmd_run(int argc, char **argv);
 int cmd_check(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_state(int argc, char **argv);
+int cmd_ctl(int argc, char **argv);   /* ctl.c: gatherd's control API */
 /* --max-job-size SIZE / --max-job-size=SIZE at argv[*i] (check and run;
  * *i moved past its value): 1 taken into *ret, 0 not this option, -1 a bad
  * value (said on stderr). */

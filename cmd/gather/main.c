@@ -30,6 +30,7 @@ static void usage(FILE *f)
 	"  check JOB.conf...          check job files and report every fault\n"
 	"  bench [OPTIONS]            crawl a generated site served in-process; check, report\n"
 	"  state [--json] DIR         show what a crawl's --state DIR holds\n"
+	"  ctl [OPTIONS] VERB [ARGS]  talk to gatherd: status, jobs, submit, pause, records, ...\n"
 	"\n"
 	"  gather COMMAND --help      options of a command\n"
 	"  gather --version           version and libraries\n"
@@ -318,7 +319,7 @@ int main(int argc, char **argv)
 		int (*fn)(int, char **);
 	} cmds[] = {
 		{ "get", cmd_get }, { "crawl", cmd_crawl }, { "run", cmd_run }, { "check", cmd_check },
-		{ "bench", cmd_bench }, { "state", cmd_state },
+		{ "bench", cmd_bench }, { "state", cmd_state }, { "ctl", cmd_ctl },
 	};
 
 	/* libevent and OpenSSL write to sockets without MSG_NOSIGNAL: a peer

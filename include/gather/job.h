@@ -12,6 +12,7 @@
 #ifndef GATHER_JOB_H
 #define GATHER_JOB_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -27,6 +28,16 @@ struct gather_job {
 	                           * input paths resolved against the job file's
 	                           * directory */
 	struct gather_strv seeds; /* seeds (crawl) or URLs (get) */
+	/* gatherd's schedule (gather.conf(5) JOB KEYS), checked when loaded;
+	 * gather run ignores it and runs the job once */
+	char *schedule;           /* cron spec (util/cron.h syntax); NULL: none */
+	unsigned schedule_line;   /* line of `schedule =`, 0 when none */
+	char *timezone;           /* tz database name; NULL: the local zone */
+	bool overlap_queue;       /* overlap = "queue": a firing while the last
+	                           * run is still going waits for it; false
+	                           * ("skip", the default): it is dropped */
+	bool persistent;          /* persistent = true: a firing missed while
+	                           * gatherd was down runs once at its start */
 };
 
 struct gather_jobfile {

@@ -19,6 +19,7 @@
 #include "http/http1.h"
 #include "job/job-check.h"
 #include "job/job-internal.h"
+#include "util/cron.h"
 
 
 struct src {
@@ -42,8 +43,8 @@ static void collect_defaults(struct job_load *l, size_t fi, struct unit *u)
 	cfg_t *cfg = l->files[fi].cfg;
 	for (unsigned k = 0; cfg && k < cfg_size(cfg, "defaults"); k++) {
 		cfg_t *d = cfg_getnsec(cfg, "defaults", k);
-		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE };
-		for (size_t j = 0; j < 2; j++)
+		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE, KEY_SCHEDULE };
+		for (size_t j = 0; j < sizeof job_only / sizeof *job_only; j++)
 			if (cfg_size(d, job_only[j]))
 				job_diag(l, fi, job_line_of(l, d, job_only[j], 0, (unsigned)d->line),
 				     "'%s' belongs in a job, not in defaults", job_only[j]);
@@ -203,6 +204,61 @@ static void apply_fields(struct job_load *l, struct gather_job *j, cfg_t *js, si
 	}
 }
 
+/* The schedule keys of job j (section js of file fi, or the defaults for
+ * all but schedule): the cron spec and time zone parsed as gatherd will
+ * (util/cron.h), so a bad one is a FILE:LINE fault here and not a surprise
+ * in the daemon.  timezone, overlap and persistent written in a job with no
+ * schedule are faults too (a typo'd schedule key would leave them unused). */
+static void apply_schedule(struct job_load *l, struct gather_job *j, cfg_t *js, size_t fi,
+                           const struct unit *u, unsigned jline)
+{
+	static const char *const deps[] = { KEY_TIMEZONE, KEY_OVERLAP, KEY_PERSISTENT };
+	struct gather_cron c;
+	struct src s;
+	char err[320];
+
+	if (cfg_size(js, KEY_SCHEDULE)) {
+		const char *v = cfg_getstr(js, KEY_SCHEDULE);
+		j->schedule_line = job_line_of(l, js, KEY_SCHEDULE, 0, jline);
+		if (!v)
+			v = "";
+		if (gather_cron_parse(v, &c, err, sizeof err) < 0)
+			job_diag(l, fi, j->schedule_line, "bad schedule '%s': %s", v, err);
+		else if (!(j->schedule = strdup(v)))
+			l->oom = 1;
+	} else {
+		for (size_t i = 0; i < sizeof deps / sizeof *deps; i++)
+			if (cfg_size(js, deps[i]))
+				job_diag(l, fi, job_line_of(l, js, deps[i], 0, jline),
+				     "'%s' without a schedule in job '%s'", deps[i], j->name);
+		return;
+	}
+	if (find_key(l, js, fi, u, KEY_TIMEZONE, &s)) {
+		const char *v = cfg_getstr(s.sec, KEY_TIMEZONE);
+		unsigned line = job_line_of(l, s.sec, KEY_TIMEZONE, 0, jline);
+		if (gather_cron_tz_check(v ? v : "", err, sizeof err) < 0)
+			job_diag(l, s.file, line, "bad timezone: %s", err);
+		else if (!(j->timezone = strdup(v)))
+			l->oom = 1;
+	}
+	if (find_key(l, js, fi, u, KEY_OVERLAP, &s)) {
+		const char *v = cfg_getstr(s.sec, KEY_OVERLAP);
+		if (v && strcmp(v, "queue") == 0)
+			j->overlap_queue = true;
+		else if (!v || strcmp(v, "skip") != 0)
+			job_diag(l, s.file, job_line_of(l, s.sec, KEY_OVERLAP, 0, jline),
+			     "invalid value '%s' for overlap: expected skip or queue", v ? v : "");
+	}
+	if (find_key(l, js, fi, u, KEY_PERSISTENT, &s)) {
+		const char *v = cfg_getstr(s.sec, KEY_PERSISTENT);
+		int b = v ? cfg_parse_boolean(v) : -1;
+		if (b < 0)
+			job_diag(l, s.file, job_line_of(l, s.sec, KEY_PERSISTENT, 0, jline),
+			     "invalid value '%s' for persistent: expected true or false", v ? v : "");
+		j->persistent = b > 0;
+	}
+}
+
 /* Build one job from section js of file fi; faults go to diags. */
 static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct unit *u)
 {
@@ -233,6 +289,7 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 			apply_opt(l, &j, d, &s, jline);
 	apply_fields(l, &j, js, fi, u, SEC_EXTRACT, jline);
 	apply_fields(l, &j, js, fi, u, SEC_REGEX, jline);
+	apply_schedule(l, &j, js, fi, u, jline);
 
 	for (unsigned i = 0; i < cfg_size(js, KEY_SEEDS); i++) {
 		const char *v = cfg_getnstr(js, KEY_SEEDS, i);
@@ -257,6 +314,8 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 			l->jobs = v;
 		free(j.name);
 		free(j.file);
+		free(j.schedule);
+		free(j.timezone);
 		gather_opts_free(&j.opts);
 		gather_strv_free(&j.seeds);
 		return;

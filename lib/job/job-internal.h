@@ -55,6 +55,12 @@ void job_scan_free(struct job_scan *s);
 #define KEY_URLS_FILE "urls-file"
 #define KEY_MODE "mode"
 #define KEY_OUTPUT "output"
+/* gatherd's schedule keys (issue 14): checked here, used by the daemon,
+ * ignored by gather run (a scheduled job file still runs once there). */
+#define KEY_SCHEDULE "schedule"
+#define KEY_TIMEZONE "timezone"
+#define KEY_OVERLAP "overlap"
+#define KEY_PERSISTENT "persistent"
 
 /* Options whose job-file form is a titled section, not a key. */
 #define SEC_EXTRACT "extract"

@@ -284,7 +284,7 @@ static int tables_init(struct opt_tables *t)
 	for (const struct gather_optdef *d = gather_optdefs; d->name; d++)
 		n++;
 	memset(t, 0, sizeof *t);
-	t->job = calloc(n + 8, sizeof *t->job);
+	t->job = calloc(n + 12, sizeof *t->job);
 	t->output = calloc(sizeof output_keys / sizeof *output_keys + 1, sizeof *t->output);
 	t->extract = calloc(3, sizeof *t->extract);
 	t->regex = calloc(2, sizeof *t->regex);
@@ -312,6 +312,10 @@ static int tables_init(struct opt_tables *t)
 	t->job[k++] = (cfg_opt_t)CFG_STR_LIST(KEY_SEEDS, NULL, CFGF_NODEFAULT);
 	t->job[k++] = (cfg_opt_t)CFG_STR_LIST(KEY_URLS_FILE, NULL, CFGF_NODEFAULT);
 	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_MODE, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_SCHEDULE, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_TIMEZONE, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_OVERLAP, NULL, CFGF_NODEFAULT);
+	t->job[k++] = (cfg_opt_t)CFG_STR(KEY_PERSISTENT, NULL, CFGF_NODEFAULT);
 	t->job[k++] = (cfg_opt_t)CFG_SEC(KEY_OUTPUT, t->output, CFGF_NONE);
 	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_EXTRACT, t->extract, CFGF_MULTI | CFGF_TITLE);
 	t->job[k++] = (cfg_opt_t)CFG_SEC(SEC_REGEX, t->regex, CFGF_MULTI | CFGF_TITLE);
@@ -604,6 +608,8 @@ static void free_jobs(struct gather_job *jobs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		free(jobs[i].name);
 		free(jobs[i].file);
+		free(jobs[i].schedule);
+		free(jobs[i].timezone);
 		gather_opts_free(&jobs[i].opts);
 		gather_strv_free(&jobs[i].seeds);
 	}

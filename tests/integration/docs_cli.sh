@@ -10,7 +10,8 @@ set -u
 fail=0
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 { "$top_builddir/gather" get --help; "$top_builddir/gather" crawl --help;
-  "$top_builddir/gather" bench --help; "$top_builddir/gather" state --help; } |
+  "$top_builddir/gather" bench --help; "$top_builddir/gather" state --help;
+  "$top_builddir/gather" ctl --help; } |
 	grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/help"
 grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' "$top_srcdir/cmd/gather/gather.1.in" |
 	sed 's/\\fB//; s/\\fR//; s/\\-/-/g' | sort -u > "$tmp/man"
@@ -33,6 +34,19 @@ sed -n '/^\.SH BENCH/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1" |
 [ "$(wc -l < "$tmp/bhelp")" -ge 10 ] || { echo "FAIL: gather bench --help lists too few options" >&2; fail=1; }
 diff "$tmp/bhelp" "$tmp/bman" > "$tmp/bdiff" ||
 	{ echo "FAIL: gather bench --help (<) and gather.1's BENCH (>) differ:" >&2; cat "$tmp/bdiff" >&2; fail=1; }
+# gather ctl: its options and verbs' options, in the CTL section
+"$top_builddir/gather" ctl --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/chelp"
+sed -n '/^\.SH CTL/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1.in" |
+	grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' | sed 's/\\fB//; s/\\fR//; s/\\-/-/g' | sort -u > "$tmp/cman"
+[ "$(wc -l < "$tmp/chelp")" -ge 8 ] || { echo "FAIL: gather ctl --help lists too few options" >&2; fail=1; }
+diff "$tmp/chelp" "$tmp/cman" > "$tmp/cdiff" ||
+	{ echo "FAIL: gather ctl --help (<) and gather.1's CTL (>) differ:" >&2; cat "$tmp/cdiff" >&2; fail=1; }
+for v in status jobs submit show pause resume cancel rm records events schedules; do
+	sed -n '/^\.SH CTL/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1.in" | grep -q "fB$v\\|^\.BI\? $v" ||
+		{ echo "FAIL: gather ctl $v is not in gather.1's CTL" >&2; fail=1; }
+	"$top_builddir/gather" ctl --help | grep -q "^  $v\|| $v " ||
+		{ echo "FAIL: gather ctl $v is not in gather ctl --help" >&2; fail=1; }
+done
 # gatherd
 "$top_builddir/gatherd" --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/dhelp"
 for o in $(cat "$tmp/dhelp"); do

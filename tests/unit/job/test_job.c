@@ -545,6 +545,74 @@ START_TEST(test_threads)
 }
 END_TEST
 
+/* gatherd's schedule keys (issue 14): kept for the daemon, checked here as
+ * gatherd's cron parser reads them, each fault at its line. */
+START_TEST(test_schedule)
+{
+	char p[512];
+	struct gather_jobfile jf;
+	put("s.conf",
+	    "defaults { timezone = \"America/New_York\" }\n"
+	    "job \"n\" {\n"
+	    "  seeds = {\"https://a.example/\"}\n"
+	    "  schedule = \"30 2 * * mon-fri\"\n"
+	    "  overlap = \"queue\"\n"
+	    "  persistent = true\n"
+	    "}\n"
+	    "job \"w\" {\n"
+	    "  seeds = {\"https://a.example/\"}\n"
+	    "  schedule = \"@weekly\"\n"
+	    "  timezone = \"Europe/Berlin\"\n"
+	    "}\n"
+	    "job \"once\" { seeds = {\"https://a.example/\"} }\n", p, sizeof p);
+	load_ok(p, &jf);
+	ck_assert_uint_eq(jf.n, 3);
+	ck_assert_str_eq(jf.jobs[0].schedule, "30 2 * * mon-fri");
+	ck_assert_uint_eq(jf.jobs[0].schedule_line, 4);
+	ck_assert_str_eq(jf.jobs[0].timezone, "America/New_York");
+	ck_assert(jf.jobs[0].overlap_queue && jf.jobs[0].persistent);
+	ck_assert_str_eq(jf.jobs[1].schedule, "@weekly");
+	ck_assert_str_eq(jf.jobs[1].timezone, "Europe/Berlin");
+	ck_assert(!jf.jobs[1].overlap_queue && !jf.jobs[1].persistent);
+	ck_assert_ptr_null(jf.jobs[2].schedule);
+	ck_assert_ptr_null(jf.jobs[2].timezone);
+	ck_assert_uint_eq(jf.jobs[2].schedule_line, 0);
+	gather_jobfile_free(&jf);
+
+	put("b.conf",
+	    "defaults { schedule = \"@daily\" }\n"
+	    "job \"a\" {\n"
+	    "  seeds = {\"https://a.example/\"}\n"
+	    "  schedule = \"0 9 * * 1 2\"\n"
+	    "  timezone = \"Europe/Nowhere\"\n"
+	    "  overlap = \"replace\"\n"
+	    "  persistent = \"sometimes\"\n"
+	    "}\n"
+	    "job \"b\" {\n"
+	    "  seeds = {\"https://a.example/\"}\n"
+	    "  schedule = \"0 0 30 2 *\"\n"
+	    "}\n"
+	    "job \"c\" {\n"
+	    "  seeds = {\"https://a.example/\"}\n"
+	    "  overlap = \"skip\"\n"
+	    "  timezone = \"../../etc/passwd\"\n"
+	    "}\n", p, sizeof p);
+	static const char *const want[] = {
+		"FILE:1: 'schedule' belongs in a job, not in defaults",
+		"FILE:4: bad schedule '0 9 * * 1 2': column 11: more than 5 fields (minute hour "
+		"day-of-month month day-of-week)",
+		"FILE:5: bad timezone: unknown time zone 'Europe/Nowhere' (No such file or directory)",
+		"FILE:6: invalid value 'replace' for overlap: expected skip or queue",
+		"FILE:7: invalid value 'sometimes' for persistent: expected true or false",
+		"FILE:11: bad schedule '0 0 30 2 *': day-of-month field at column 5: no month of the "
+		"month field has such a day: the schedule never fires",
+		"FILE:15: 'overlap' without a schedule in job 'c'",
+		"FILE:16: 'timezone' without a schedule in job 'c'",
+	};
+	load_bad(p, want, sizeof want / sizeof *want);
+}
+END_TEST
+
 static Suite *job_suite(void)
 {
 	Suite *s = suite_create("job");
@@ -561,6 +629,7 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_empty_and_nodiags);
 	tcase_add_test(tc, test_garbage);
 	tcase_add_test(tc, test_threads);
+	tcase_add_test(tc, test_schedule);
 	suite_add_tcase(s, tc);
 	return s;
 }
