@@ -228,10 +228,50 @@ static bool progress_default(const struct gather_opts *o)
 	return isatty(STDERR_FILENO) && !(records_to_stdout(o) && isatty(STDOUT_FILENO));
 }
 
-/* Records go to stdout (no --jsonl, or --jsonl -). */
+/* -o -: the body goes to stdout. */
+static bool body_to_stdout(const struct gather_opts *o)
+{
+	return o->output && strcmp(o->output, "-") == 0;
+}
+
+/* Records go to stdout (no --jsonl, or --jsonl -), or the body does: what
+ * stdout carries, for the progress line and a reader gone. */
 static bool records_to_stdout(const struct gather_opts *o)
 {
-	return !o->jsonl || strcmp(o->jsonl, "-") == 0;
+	return !o->jsonl || strcmp(o->jsonl, "-") == 0 || body_to_stdout(o);
+}
+
+/* -o FILE (curl's -o): the body of one URL given on the command line.
+ * With -o - the body is stdout's: the records go to --jsonl FILE, or
+ * nowhere (/dev/null) when none is named, never into the body.  0, or
+ * EXIT_USAGE after one message. */
+static int check_output(const char *cmdname, const struct gather_strv *pos,
+                        struct gather_opts *o)
+{
+	if (!o->output)
+		return 0;
+	if (pos->n != 1 || o->input.n) {
+		fprintf(stderr, "gather %s: -o FILE takes exactly one URL on the command line "
+		        "(%zu given%s); --output-dir DIR saves the bodies of several\n", cmdname,
+		        pos->n, o->input.n ? ", and -i" : "");
+		return EXIT_USAGE;
+	}
+	if (!*o->output) {
+		fprintf(stderr, "gather %s: -o needs a file name (- for stdout)\n", cmdname);
+		return EXIT_USAGE;
+	}
+	if (!body_to_stdout(o))
+		return 0;
+	if (o->jsonl && strcmp(o->jsonl, "-") == 0) {
+		fprintf(stderr, "gather %s: -o - and --jsonl - would both write to stdout: "
+		        "name a file for one of them\n", cmdname);
+		return EXIT_USAGE;
+	}
+	if (!o->jsonl && !(o->jsonl = strdup("/dev/null"))) {
+		fprintf(stderr, "gather %s: out of memory\n", cmdname);
+		return EXIT_USAGE;
+	}
+	return 0;
 }
 
 /* Refuse, before any output is opened (--jsonl truncates), two outputs
@@ -282,8 +322,9 @@ static void print_record(const struct gather_result *res, void *arg)
 		fprintf(stderr, "* %s %s: %s\n", gather_err_name(res->err), shown ? shown : u,
 		        res->message ? res->message : "");
 	else
-		fprintf(stderr, "* %d %s (%llu bytes, %llu ms)\n", res->status, shown ? shown : u,
-		        (unsigned long long)res->bytes, (unsigned long long)res->time_ms);
+		fprintf(stderr, "* %d %s (%llu bytes, %llu ms)%s%s\n", res->status, shown ? shown : u,
+		        (unsigned long long)res->bytes, (unsigned long long)res->time_ms,
+		        res->saved ? ", saved to " : "", res->saved ? res->saved : "");
 	free(shown);
 }
 
@@ -319,7 +360,8 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	if ((ret = check_files(argv[0], &o)) != 0)
+	/* the clash first: -o FILE on an input is the graver fault */
+	if ((ret = check_files(argv[0], &o)) != 0 || (ret = check_output(argv[0], &pos, &o)) != 0)
 		goto out;
 	base = new_reactor();
 	if (!base) {
@@ -347,6 +389,9 @@ static int fetch_main(int argc, char **argv, unsigned cmd)
 		fprintf(stderr, "gather %s: %s\n", argv[0], gather_runner_error(r));
 		broken = true;
 	}
+	/* -o - to a reader that went away: the end it asked for, quietly */
+	if (!sig && body_to_stdout(&o) && cli_stdout_gone())
+		sig = SIGPIPE;
 	if (gather_runner_free(r, err, sizeof err) < 0) {
 		/* records to a reader that went away (| head -1): the end it
 		 * asked for, not an error to report (wget dies of SIGPIPE) */

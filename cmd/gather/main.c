@@ -41,19 +41,27 @@ static void usage(FILE *f)
 }
 
 
-/* Command-line only spellings (curl's), not job-file keys: val 0x3000+i. */
+/* Command-line only spellings (curl's), not job-file keys: val 0x3000+i.
+ * cmds: the commands that take it (0: all). */
 static const struct cli_extra {
 	const char *name;
 	int short_name;
 	bool has_arg;
 	const char *arg, *help;
+	unsigned cmds;
 } extras[] = {
-	{ "head", 'I', false, NULL, "send HEAD requests (as -X HEAD)" },
-	{ "data-binary", 0, true, "DATA", "send DATA as is (@FILE: FILE's bytes, line ends kept)" },
-	{ "silent", 's', false, NULL, "no progress line" },
-	{ "verbose", 'v', false, NULL, "a line per finished fetch on stderr (status, URL, time)" },
-	{ NULL, 0, false, NULL, NULL }
+	{ "head", 'I', false, NULL, "send HEAD requests (as -X HEAD)", 0 },
+	{ "data-binary", 0, true, "DATA", "send DATA as is (@FILE: FILE's bytes, line ends kept)", 0 },
+	{ "output", 'o', true, "FILE", "write the body of the one URL to FILE, whole or not at all (-: stdout, records then only to --jsonl FILE), as curl -o", GATHER_CMD_GET },
+	{ "silent", 's', false, NULL, "no progress line", 0 },
+	{ "verbose", 'v', false, NULL, "a line per finished fetch on stderr (status, URL, time)", 0 },
+	{ NULL, 0, false, NULL, NULL, 0 }
 };
+
+static bool extra_for(const struct cli_extra *x, unsigned cmd)
+{
+	return !x->cmds || (x->cmds & cmd);
+}
 
 void cli_print_options(FILE *f, unsigned cmd)
 {
@@ -69,6 +77,8 @@ void cli_print_options(FILE *f, unsigned cmd)
 	}
 	for (const struct cli_extra *x = extras; x->name; x++) {
 		char left[64], sh[8] = "    ";
+		if (!extra_for(x, cmd))
+			continue;
 		if (x->short_name)
 			snprintf(sh, sizeof sh, "-%c, ", x->short_name);
 		snprintf(left, sizeof left, "%s--%s%s%s", sh, x->name, x->arg ? " " : "", x->arg ? x->arg : "");
@@ -177,6 +187,8 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 	}
 	for (size_t i = 0; extras[i].name; i++) {
 		const struct cli_extra *x = &extras[i];
+		if (!extra_for(x, cmd))
+			continue;
 		lo[k++] = (struct option){ x->name, x->has_arg ? required_argument : no_argument, NULL,
 		                           0x3000 + (int)i };
 		if (x->short_name && sl + 3 < sizeof shorts) {
@@ -221,6 +233,10 @@ int cli_parse(int argc, char **argv, unsigned cmd, struct gather_opts *o,
 				fl->silent = true;
 			} else if (x->short_name == 'v') {
 				fl->verbose = true;
+			} else if (x->short_name == 'o') {
+				free(o->output);
+				if (!(o->output = strdup(optarg)))
+					ret = EXIT_USAGE;
 			} else {
 				ret = data_from(argv[0], optarg, true, o);
 			}

@@ -95,7 +95,10 @@ struct gather_opts {
 	char *warc;
 	uint64_t warc_max_size;
 	char *mirror;
-	char *outdir;                 /* -o DIR: save bodies (get) */
+	char *outdir;                 /* --output-dir DIR: save bodies (get) */
+	char *output;                 /* -o FILE: the one URL's body to FILE, "-":
+	                               * stdout (get, command line only: not in
+	                               * gather_optdefs, no job key) */
 	char *state;                  /* --state DIR: crash-safe crawl state */
 	uint64_t queue_window;        /* --queue-window: URLs queued in memory
 	                               * with a state (0: the default) */

@@ -71,6 +71,8 @@ struct gather_result {
 	bool has_sha256;
 	bool noindex;          /* <meta name=robots content=noindex|none>, when the
 	                        * extractor obeys it (gather_extractor_obey_robots_meta) */
+	char *saved;           /* where the body was saved (get -o FILE: FILE, "-"
+	                        * for stdout), NULL when it was not */
 
 	/* the pipeline stream carrying it (lib/pipeline), NULL elsewhere */
 	void *owner;

@@ -328,7 +328,9 @@ static int parse_line(struct parser *p, const char *s, size_t n)
 		break;
 	}
 	case K_SITEMAP:
-		if (vl && p->r->nsitemap < GATHER_ROBOTS_MAX_SITEMAPS) {
+		/* a value with a NUL byte is no URL: kept, it would be cut
+		 * at the NUL, down to "" when NULs follow the colon */
+		if (vl && !memchr(v, '\0', vl) && p->r->nsitemap < GATHER_ROBOTS_MAX_SITEMAPS) {
 			char *u = strndup(v, vl);
 			if (!u)
 				return GATHER_E_NOMEM;

@@ -68,8 +68,13 @@ static int gunzip(const unsigned char *in, size_t len, size_t max, char **ret,
 	return 0;
 }
 
+/* Keeps u[0..n) trimmed, unless it holds a NUL byte: no URL does, and
+ * cutting it there would keep the spaces before the NUL.  0, 1 (the limit:
+ * stop) or GATHER_E_NOMEM. */
 static int push_url(struct gather_sitemap *s, size_t max_urls, const char *u, size_t n)
 {
+	if (memchr(u, '\0', n))
+		return 0;
 	while (n && isspace((unsigned char)*u))
 		u++, n--;
 	while (n && isspace((unsigned char)u[n - 1]))

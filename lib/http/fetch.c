@@ -562,6 +562,21 @@ static int redirect_auth(struct fetch *f, const struct gather_url *nu)
 	return 0;
 }
 
+/* When a URL is parsed for a request (the first, each redirect): f->cur
+ * becomes what the request asks for, so final_url shows what was sent (no
+ * dot segments, no fragment; issue 16), and the next Location resolves
+ * against it.  0 or GATHER_E_NOMEM (f->cur as it was). */
+static int set_cur(struct fetch *f, const struct gather_url *u)
+{
+	char *sent;
+	int rc = gather_url_compose(u, &sent);
+	if (rc < 0)
+		return rc;
+	free(f->cur);
+	f->cur = sent;
+	return 0;
+}
+
 static enum step step_redirect(struct fetch *f)
 {
 	char *next = NULL, m[300];
@@ -580,12 +595,12 @@ static enum step step_redirect(struct fetch *f)
 		fetch_finish(f, GATHER_E_BAD_URL, m);
 		return STEP_DONE;
 	}
-	if ((rc = redirect_auth(f, &nu)) < 0) {
+	if ((rc = redirect_auth(f, &nu)) < 0 || (rc = set_cur(f, &nu)) < 0) {
 		gather_url_clear(&nu);
 		fetch_finish(f, rc, NULL);
 		return STEP_DONE;
 	}
-	if (f->redirect && (rc = f->redirect(next, f->arg)) < 0) {
+	if (f->redirect && (rc = f->redirect(f->cur, f->arg)) < 0) {
 		gather_url_clear(&nu);
 		fetch_finish(f, rc, NULL);
 		return STEP_DONE;
@@ -731,8 +746,10 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	f->own_res = own;
 	/* Our own record never shows a password (the caller's redacts its own,
 	 * see gather_url_redact_result). */
-	if ((own && gather_url_redact_field(&res->url) < 0) || (!f->bad_url && initial_auth(f) < 0)) {
+	if ((own && gather_url_redact_field(&res->url) < 0) ||
+	    (!f->bad_url && (initial_auth(f) < 0 || set_cur(f, &f->url) < 0))) {
 		gather_url_clear(&f->url);
+		free(f->auth);
 		free(f->cur);
 		if (own)
 			gather_result_free(res);

@@ -40,9 +40,9 @@ static void collect_defaults(struct job_load *l, size_t fi, struct unit *u)
 	for (size_t i = 0; i < l->files[fi].nincl; i++)
 		if (l->files[fi].incl[i].file != SIZE_MAX)
 			collect_defaults(l, l->files[fi].incl[i].file, u);
-	cfg_t *cfg = l->files[fi].cfg;
-	for (unsigned k = 0; cfg && k < cfg_size(cfg, "defaults"); k++) {
-		cfg_t *d = cfg_getnsec(cfg, "defaults", k);
+	for (size_t c = 0; c < l->files[fi].ncfg; c++)
+	for (unsigned k = 0; k < cfg_size(l->files[fi].cfgs[c], "defaults"); k++) {
+		cfg_t *d = cfg_getnsec(l->files[fi].cfgs[c], "defaults", k);
 		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE, KEY_SCHEDULE };
 		for (size_t j = 0; j < sizeof job_only / sizeof *job_only; j++)
 			if (cfg_size(d, job_only[j]))
@@ -328,16 +328,24 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
  * include() stands. */
 static void emit(struct job_load *l, size_t fi, const struct unit *u)
 {
-	cfg_t *cfg = l->files[fi].cfg;
-	unsigned n = cfg ? cfg_size(cfg, "job") : 0;
-	for (unsigned k = 0; k <= n; k++) {
-		for (size_t i = 0; i < l->files[fi].nincl; i++) {
-			const struct job_incl *in = &l->files[fi].incl[i];
+	const struct job_file *f = &l->files[fi];
+	size_t n = 0, c = 0;
+	unsigned local = 0;   /* index of job k in chunk c */
+	for (size_t i = 0; i < f->ncfg; i++)
+		n += cfg_size(f->cfgs[i], "job");
+	for (size_t k = 0; k <= n; k++) {
+		for (size_t i = 0; i < f->nincl; i++) {
+			const struct job_incl *in = &f->incl[i];
 			if (in->file != SIZE_MAX && (in->pos == k || (k == n && in->pos > n)))
 				emit(l, in->file, u);
 		}
-		if (k < n && job_is_closed(&l->files[fi], cfg_getnsec(cfg, "job", k)))
-			build_job(l, fi, cfg_getnsec(cfg, "job", k), u);
+		if (k == n)
+			break;
+		while (local >= cfg_size(f->cfgs[c], "job"))
+			c++, local = 0;
+		cfg_t *js = cfg_getnsec(f->cfgs[c], "job", local++);
+		if (job_is_closed(f, js))
+			build_job(l, fi, js, u);
 	}
 }
 

@@ -23,6 +23,7 @@
 struct job_scan_mark {
 	char *name;     /* job title, or the variable's name */
 	unsigned line;
+	size_t off;     /* a job: where its `job` keyword is in text */
 };
 
 struct job_scan {
@@ -93,7 +94,12 @@ struct job_file {
 	char *path;       /* as given, or resolved against the includer */
 	char *real;       /* realpath, for cycles; NULL when unreadable */
 	char *dir;        /* directory for relative paths in this file */
-	cfg_t *cfg;       /* NULL when the file could not be read */
+	/* The file as parsed: libconfuse grows a section list by one element
+	 * at a time (a realloc and copy per section: quadratic), so a file is
+	 * parsed in chunks of at most JOB_CHUNK_JOBS jobs, each its own
+	 * cfg_t, in file order; lines and job indices are the file's. */
+	cfg_t **cfgs;
+	size_t ncfg;      /* 0 when the file could not be read */
 	struct job_scan scan;
 	struct job_incl *incl;
 	size_t nincl;
@@ -109,6 +115,9 @@ struct job_load {
 	struct job_file *files;
 	size_t nfiles;
 	size_t cur;                  /* the file libconfuse is parsing */
+	cfg_t *cur_cfg;              /* ... the chunk of it */
+	unsigned line_base;          /* ... lines before the chunk */
+	size_t job_base;             /* ... jobs before the chunk */
 	struct job_fault *diags;
 	size_t ndiags;
 	struct job_linerec *lines;
@@ -119,6 +128,9 @@ struct job_load {
 	uint64_t max_size;           /* most bytes read of one file */
 	int oom;
 };
+
+/* Jobs parsed by one libconfuse parse, at most (struct job_file). */
+#define JOB_CHUNK_JOBS 512
 
 /* Note a fault of file index file at line (0: the file as a whole); each
  * distinct fault once. */

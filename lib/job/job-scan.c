@@ -58,6 +58,7 @@ static int push_mark(struct job_scan_mark **v, size_t *n, const char *name, size
 	if (!nv[*n].name)
 		return GATHER_E_NOMEM;
 	nv[*n].line = line;
+	nv[*n].off = 0;
 	(*n)++;
 	return 0;
 }
@@ -125,6 +126,8 @@ static int retitle(struct job_scan *s, const size_t *range)
 	struct gather_strbuf b = { 0 };
 	size_t at = 0;
 	for (size_t k = 0; k < s->njobs; k++) {
+		/* the keyword is before the title: where it lands */
+		s->jobs[k].off = b.len + (s->jobs[k].off - at);
 		for (; at < range[2 * k]; at++)
 			gather_strbuf_addc(&b, s->text[at]);
 		for (; at < range[2 * k + 1]; at++)
@@ -266,6 +269,8 @@ int job_scan(const char *text, size_t len, struct job_scan *ret)
 					r[2 * s.njobs + 1] = t[1].end;
 					err = untitled ? push_mark(&s.jobs, &s.njobs, "", 0, t[1].line)
 					               : push_mark(&s.jobs, &s.njobs, t[1].s, strlen(t[1].s), t[0].line);
+					if (!err)  /* in text; retitle() moves it */
+						s.jobs[s.njobs - 1].off = untitled ? t[1].start : t[0].start;
 				}
 				depth++;
 			} else if (c == '}' && depth > 0) {

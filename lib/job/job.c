@@ -88,7 +88,7 @@ const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const 
 static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 {
 	struct job_load *l = current;
-	unsigned line = cfg ? (unsigned)cfg->line : 0;
+	unsigned line = cfg ? (unsigned)cfg->line + l->line_base : 0;
 	const char *where = cfg ? cfg->name : "root";
 	const struct job_scan_mark *m = NULL;
 	char buf[512];
@@ -103,10 +103,11 @@ static void on_cfg_error(cfg_t *cfg, const char *fmt, va_list ap)
 		m = job_mark(l, l->cur, cfg->title);
 	} else if (strcmp(where, "job") == 0) {
 		/* a job still open: the last of the file's job sections */
-		cfg_t *root = l->files[l->cur].cfg;
+		cfg_t *root = l->cur_cfg;
 		unsigned n = root ? cfg_size(root, "job") : 0;
-		if (n && cfg_getnsec(root, "job", n - 1) == cfg && n - 1 < l->files[l->cur].scan.njobs)
-			m = &l->files[l->cur].scan.jobs[n - 1];
+		if (n && cfg_getnsec(root, "job", n - 1) == cfg &&
+		    l->job_base + n - 1 < l->files[l->cur].scan.njobs)
+			m = &l->files[l->cur].scan.jobs[l->job_base + n - 1];
 	}
 	if (m)
 		job_diag(l, l->cur, line, "unknown key %s in job '%s'", buf + 15, m->name);
@@ -167,7 +168,8 @@ static int on_cfg_value(cfg_t *cfg, cfg_opt_t *opt)
 		l->lines = v;
 		l->caplines = cap;
 	}
-	l->lines[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx, (unsigned)cfg->line };
+	l->lines[l->nlines++] = (struct job_linerec){ cfg, opt->name, idx,
+	                                              (unsigned)cfg->line + l->line_base };
 	/* the latest record of (sec, name, idx) wins, as before */
 	if (gather_u64map_put(&l->line_index, line_key(cfg, opt->name, idx),
 	                      (void *)(uintptr_t)l->nlines) < 0)
@@ -212,9 +214,9 @@ static int on_job_closed(cfg_t *cfg, cfg_opt_t *opt)
 	if (opt->nvalues > f->nvalues_seen) {
 		cfg_t *s = opt->values[opt->nvalues - 1]->section;
 		f->nvalues_seen = opt->nvalues;
-		/* its title: "\001N", N its index, as job_mark reads it (the
-		 * text had its title taken out by job-scan.c) */
-		if (!s->title && asprintf(&s->title, "\001%u", opt->nvalues - 1) < 0) {
+		/* its title: "\001N", N its index in the file, as job_mark
+		 * reads it (the text had its title taken out by job-scan.c) */
+		if (!s->title && asprintf(&s->title, "\001%zu", l->job_base + opt->nvalues - 1) < 0) {
 			s->title = NULL;
 			l->oom = 1;
 		}
@@ -459,7 +461,7 @@ static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 	struct job_file *f = &l->files[l->cur];
 	(void)opt;
 	if (argc != 1) {
-		job_diag(l, l->cur, (unsigned)cfg->line, "include() takes one file name");
+		job_diag(l, l->cur, (unsigned)cfg->line + l->line_base, "include() takes one file name");
 		return 0;
 	}
 	struct job_incl *v = realloc(f->incl, (f->nincl + 1) * sizeof *v);
@@ -468,13 +470,101 @@ static int include_file(cfg_t *cfg, cfg_opt_t *opt, int argc, const char **argv)
 		return 0;
 	}
 	f->incl = v;
-	v[f->nincl] = (struct job_incl){ job_path_join(f->dir, argv[0]), (unsigned)cfg->line,
-	                             cfg_size(cfg, "job"), SIZE_MAX };
+	v[f->nincl] = (struct job_incl){ job_path_join(f->dir, argv[0]),
+	                                 (unsigned)cfg->line + l->line_base,
+	                                 (unsigned)l->job_base + cfg_size(cfg, "job"), SIZE_MAX };
 	if (!v[f->nincl].path)
 		l->oom = 1;
 	else
 		f->nincl++;
 	return 0;
+}
+
+/* Called by parse_chunks after a chunk is parsed: its sections were
+ * given lines counted from the chunk's start; make them the file's. */
+static void shift_lines(cfg_t *sec, unsigned base)
+{
+	sec->line += (int)base;
+	for (cfg_opt_t *o = sec->opts; o && o->name; o++)
+		if (o->type == CFGT_SEC)
+			for (unsigned i = 0; i < o->nvalues; i++)
+				shift_lines(o->values[i]->section, base);
+}
+
+/* Where the chunk after the one starting at job `from` of file f starts:
+ * at a job at least JOB_CHUNK_JOBS jobs on whose `job` keyword follows a
+ * closed statement ('}' or ')' before it; comments are blanks by now), so
+ * each chunk is whole statements.  Returns the job's index, or njobs (the
+ * rest is one chunk). */
+static size_t next_chunk(const struct job_scan *sc, size_t from)
+{
+	for (size_t k = from + JOB_CHUNK_JOBS; k < sc->njobs; k++) {
+		size_t i = sc->jobs[k].off;
+		while (i > 0 && (sc->text[i - 1] == ' ' || sc->text[i - 1] == '\t' ||
+		                 sc->text[i - 1] == '\n' || sc->text[i - 1] == '\r'))
+			i--;
+		if (i > 0 && (sc->text[i - 1] == '}' || sc->text[i - 1] == ')'))
+			return k;
+	}
+	return sc->njobs;
+}
+
+/* Parse the scanned text of file idx with libconfuse, chunk by chunk
+ * (struct job_file); the chunks after one with a syntax error are not
+ * parsed, as libconfuse stops a file there. */
+static void parse_chunks(struct job_load *l, const struct opt_tables *t, size_t idx)
+{
+	struct job_file *f = &l->files[idx];
+	const struct job_scan *sc = &f->scan;
+	size_t start = 0, from = 0;
+	unsigned lines = 0;
+
+	while (start < sc->len || (start == 0 && f->ncfg == 0)) {
+		size_t to = next_chunk(sc, from);
+		size_t end = to < sc->njobs ? sc->jobs[to].off : sc->len;
+		cfg_t **v = realloc(f->cfgs, (f->ncfg + 1) * sizeof *v);
+		cfg_t *cfg = v ? cfg_init(t->root, CFGF_KEYSTRVAL) : NULL;
+		if (v)
+			f->cfgs = v;
+		if (!cfg) {
+			l->oom = 1;
+			return;
+		}
+		f->cfgs[f->ncfg++] = cfg;
+		cfg_set_error_function(cfg, on_cfg_error);
+		set_callbacks(cfg, t, "job");
+		set_callbacks(cfg, t, "defaults");
+		cfg_set_validate_func(cfg, "job", on_job_closed);
+		free(cfg->filename);
+		cfg->filename = strdup(f->path); /* cfg_parse_fp keeps a name set before */
+		if (end == start)
+			return;
+		FILE *fp = fmemopen(sc->text + start, end - start, "r");
+		if (!fp) {
+			l->oom = 1;
+			return;
+		}
+		l->cur = idx;
+		l->cur_cfg = cfg;
+		l->line_base = lines;
+		l->job_base = from;
+		f->nvalues_seen = 0;
+		/* faults arrive through on_cfg_error */
+		int rc = cfg_parse_fp(cfg, fp);
+		fclose(fp);
+		l->line_base = 0;
+		l->job_base = 0;
+		l->cur_cfg = NULL;
+		for (const char *const *sec = (const char *const[]){ "job", "defaults", NULL }; *sec; sec++)
+			for (unsigned i = 0; lines && i < cfg_size(cfg, *sec); i++)
+				shift_lines(cfg_getnsec(cfg, *sec, i), lines);
+		if (rc == CFG_PARSE_ERROR)
+			return;
+		for (size_t i = start; i < end; i++)
+			lines += sc->text[i] == '\n';
+		start = end;
+		from = to;
+	}
 }
 
 /* Read, scan and parse one file, then the files it includes.  Returns the
@@ -563,28 +653,7 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 	if (v[idx].scan.unterminated)
 		job_diag(l, idx, v[idx].scan.unterminated, "unterminated string");
 
-	cfg_t *cfg = cfg_init(t->root, CFGF_KEYSTRVAL);
-	if (!cfg) {
-		l->oom = 1;
-		return idx;
-	}
-	v[idx].cfg = cfg;
-	cfg_set_error_function(cfg, on_cfg_error);
-	set_callbacks(cfg, t, "job");
-	set_callbacks(cfg, t, "defaults");
-	cfg_set_validate_func(cfg, "job", on_job_closed);
-	free(cfg->filename);
-	cfg->filename = strdup(path); /* cfg_parse_fp keeps a name set before */
-	if (v[idx].scan.len) {
-		FILE *fp = fmemopen(v[idx].scan.text, v[idx].scan.len, "r");
-		if (!fp) {
-			l->oom = 1;
-			return idx;
-		}
-		l->cur = idx;
-		cfg_parse_fp(cfg, fp); /* faults arrive through on_cfg_error */
-		fclose(fp);
-	}
+	parse_chunks(l, t, idx);
 	for (size_t i = 0; i < l->files[idx].nincl; i++) {
 		struct job_incl in = l->files[idx].incl[i];
 		size_t k = load_file(l, t, in.path, idx, depth + 1, in.line);
@@ -638,8 +707,8 @@ int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_j
 		job_build_all(&l);
 	}
 	for (size_t i = 0; i < l.nfiles; i++)
-		if (l.files[i].cfg)
-			cfg_free(l.files[i].cfg);
+		for (size_t k = 0; k < l.files[i].ncfg; k++)
+			cfg_free(l.files[i].cfgs[k]);
 	current = NULL;
 	pthread_mutex_unlock(&job_lock);
 	tables_free(&t);
@@ -675,6 +744,7 @@ int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_j
 			free(f->incl[k].path);
 		free(f->incl);
 		free(f->closed);
+		free(f->cfgs);
 		gather_u64map_clear(&f->closed_set);
 	}
 	free(l.files);

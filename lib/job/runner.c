@@ -20,6 +20,7 @@
 #include "gather/pipeline.h"
 #include "gather/runner.h"
 #include "html/html.h"
+#include "output/bodyfile.h"
 #include "pipeline/input.h"
 #include "url/url.h"
 #include "util/clock.h"
@@ -119,19 +120,37 @@ static void on_closed(int rc, const char *msg, void *arg)
 		r->done(r, r->done_arg);
 }
 
-/* Engine callback, reactor thread: a fetch ended. */
+/* Engine callback, reactor thread: a fetch ended.  A response whose body
+ * -o saves goes to a worker too (a file is written there, never here). */
 static void on_fetched(struct gather_result *res, void *arg)
 {
 	struct gather_runner *r = arg;
-	gather_stream_submit(r->stream, res, r->x && res->err == 0 && res->body.len > 0);
+	bool save = r->o->output && res->err == 0 && res->status > 0;
+	gather_stream_submit(r->stream, res, save || (r->x && res->err == 0 && res->body.len > 0));
 	kick(r);
+}
+
+/* Worker thread: -o FILE's body, as curl -o: any response that arrived
+ * whole, whatever its status; a failed save is the record's error (io). */
+static void save_body(struct gather_runner *r, struct gather_result *res)
+{
+	char err[600];
+	if (gather_bodyfile_save(r->o->output, res->body.data ? res->body.data : "", res->body.len,
+	                         err, sizeof err) < 0) {
+		gather_result_fail(res, GATHER_E_IO, err);
+		return;
+	}
+	res->saved = strdup(r->o->output); /* out of memory: not said, still saved */
 }
 
 /* Worker thread: the CPU-heavy part. */
 static void process(struct gather_result *res, void *arg)
 {
 	struct gather_runner *r = arg;
-	gather_extract(r->x, res);
+	if (r->x && res->body.len > 0)
+		gather_extract(r->x, res);
+	if (r->o->output && res->err == 0 && res->status > 0)
+		save_body(r, res);
 }
 
 /* Input callback: a pipe has lines again. */
@@ -255,7 +274,7 @@ static struct gather_runner *runner_new(struct gather_pipeline *pipe, bool own,
 		.o = o,
 		.cmd = cmd,
 		.engine = r->engine,
-		.work = r->x ? process : NULL,
+		.work = r->x || o->output ? process : NULL,
 		.record = on_record,
 		.written_count = on_written,
 		.wake = on_wake,
@@ -266,7 +285,7 @@ static struct gather_runner *runner_new(struct gather_pipeline *pipe, bool own,
 	if (!r->stream)
 		goto fail;
 	r->fetch_flags = gather_stream_fetch_flags(r->stream);
-	if (r->x)
+	if (r->x || o->output)
 		r->fetch_flags |= GATHER_FETCH_KEEP_BODY;
 	r->input = gather_input_new(r->base, urls, &o->input, 65536, on_input_ready, r);
 	r->kick = event_new(r->base, -1, 0, pump, r);

@@ -438,6 +438,30 @@ int url_compose_normal(const UriUriA *uri, int https, unsigned port, char **ret)
 	return 0;
 }
 
+int gather_url_compose(const struct gather_url *u, char **ret)
+{
+	struct gather_strbuf b = { 0 };
+	gather_strbuf_adds(&b, u->https ? "https://" : "http://");
+	if (u->userinfo) {
+		gather_strbuf_adds(&b, u->userinfo);
+		gather_strbuf_addc(&b, '@');
+	}
+	if (u->ipv6)
+		gather_strbuf_addc(&b, '[');
+	gather_strbuf_adds(&b, u->host);
+	if (u->ipv6)
+		gather_strbuf_addc(&b, ']');
+	if (u->port != (u->https ? 443u : 80u))
+		gather_strbuf_printf(&b, ":%u", (unsigned)u->port);
+	gather_strbuf_adds(&b, u->target);
+	if (b.oom || !b.p) {
+		free(b.p);
+		return GATHER_E_NOMEM;
+	}
+	*ret = b.p;
+	return 0;
+}
+
 int gather_url_normalize(const char *s, char **ret)
 {
 	UriUriA uri;

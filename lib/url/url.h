@@ -68,6 +68,15 @@ int gather_url_resolve_norm(const struct gather_url_base *base, const char *ref,
 int gather_url_resolve_pair(const struct gather_url_base *base, const char *ref, size_t n,
                             char **res, char **norm);
 
+/* The URL a request for u asks for, as one string (malloc):
+ * "scheme://[userinfo@]host[:port]target", the port only when not the
+ * scheme's default, an IPv6 host in brackets.  Since the parse normalizes,
+ * this is gather_url_normalize() of what u was parsed from (but an empty
+ * userinfo, "http://@h/", which sends nothing): what a record shows as
+ * final_url is what was sent (no dot segments, no fragment).
+ * 0 or GATHER_E_NOMEM. */
+int gather_url_compose(const struct gather_url *u, char **ret);
+
 /* Normalize per RFC 3986 §6: lower-case scheme and host, default port
  * dropped, dot segments removed, percent-encoding normalized (unreserved
  * decoded, hex upper-cased), fragment dropped, empty path → "/", IDN host to

@@ -88,10 +88,85 @@ void gather_fileid_clear(struct gather_fileid *id)
 	*id = (struct gather_fileid){ .fd = -1 };
 }
 
+/* One identity among the files added: for each kind of file a new one
+ * may clash with, the first of them, as an index into v plus one (0: none
+ * yet).  Kinds: input or output, and the descriptor: stdin, stdout, or
+ * none (a path). */
+struct files_seen {
+	size_t first[2][3];
+};
+
+static int fd_kind(int fd)
+{
+	return fd == STDIN_FILENO ? 0 : fd == STDOUT_FILENO ? 1 : 2;
+}
+
+static uint64_t mix(uint64_t h)
+{
+	/* splitmix64's finalizer; never 0 (u64map's empty key) */
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	h ^= h >> 31;
+	return h ? h : 1;
+}
+
+static uint64_t id_key(const struct gather_fileid *id)
+{
+	uint64_t h = 1469598103934665603ull; /* FNV-1a */
+	if (id->exists)
+		return mix((uint64_t)id->dev * 0x9e3779b97f4a7c15ull ^ (uint64_t)id->ino);
+	for (const char *p = id->path; p && *p; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211ull;
+	return mix(h);
+}
+
+/* A file recorded in s, to compare identities with. */
+static const struct gather_fileid *seen_id(const struct gather_files *fs,
+                                           const struct files_seen *s)
+{
+	for (int o = 0; o < 2; o++)
+		for (int k = 0; k < 3; k++)
+			if (s->first[o][k])
+				return &fs->v[s->first[o][k] - 1].id;
+	return NULL;
+}
+
+/* Called by gather_files_add for a file that counts: the record of id's
+ * identity, made empty when new; NULL on OOM. */
+static struct files_seen *seen_of(struct gather_files *fs, const struct gather_fileid *id)
+{
+	uint64_t key = id_key(id);
+	uintptr_t k;
+
+	/* another identity of the same hash (never seen) is told apart by
+	 * probing on */
+	while ((k = (uintptr_t)gather_u64map_get(&fs->index, key)) != 0) {
+		const struct gather_fileid *other = seen_id(fs, &fs->seen[k - 1]);
+		if (other && gather_fileid_same(other, id))
+			return &fs->seen[k - 1];
+		key = mix(key + 1);
+	}
+	if (fs->nseen == fs->capseen) {
+		size_t cap = fs->capseen ? 2 * fs->capseen : 16;
+		struct files_seen *v = realloc(fs->seen, cap * sizeof *v);
+		if (!v)
+			return NULL;
+		fs->seen = v;
+		fs->capseen = cap;
+	}
+	if (gather_u64map_put(&fs->index, key, (void *)(uintptr_t)(fs->nseen + 1)) < 0)
+		return NULL;
+	fs->seen[fs->nseen] = (struct files_seen){ 0 };
+	return &fs->seen[fs->nseen++];
+}
+
 int gather_files_add(struct gather_files *fs, const char *path, bool output,
                      const char *label, struct gather_strv *faults)
 {
 	struct gather_file f = { .output = output };
+	struct files_seen *s = NULL;
 	int rc = 0;
 
 	if (!path || strcmp(path, "-") == 0)
@@ -99,32 +174,50 @@ int gather_files_add(struct gather_files *fs, const char *path, bool output,
 	else if (gather_fileid_of_path(path, &f.id) < 0)
 		return GATHER_E_NOMEM;
 	f.label = strdup(label);
-	struct gather_file *v = f.label ? realloc(fs->v, (fs->n + 1) * sizeof *v) : NULL;
-	if (!v) {
+	if (f.label && fs->n == fs->cap) {
+		size_t cap = fs->cap ? 2 * fs->cap : 16;
+		struct gather_file *v = realloc(fs->v, cap * sizeof *v);
+		if (v) {
+			fs->v = v;
+			fs->cap = cap;
+		}
+	}
+	/* a device, pipe or socket is never the same file as another
+	 * (fileid.h): no record, no clash */
+	bool oom = !f.label || fs->n == fs->cap || (f.id.counts && !(s = seen_of(fs, &f.id)));
+	if (oom) {
 		gather_fileid_clear(&f.id);
 		free(f.label);
 		return GATHER_E_NOMEM;
 	}
-	fs->v = v;
-	for (size_t i = 0; i < fs->n; i++) {
-		const struct gather_file *o = &fs->v[i];
-		if (!output && !o->output)
-			continue; /* two readers of one file harm nobody */
-		if (f.id.fd >= 0 && f.id.fd == o->id.fd)
-			continue; /* one stream shared (every job's records on stdout) */
-		if (!gather_fileid_same(&f.id, &o->id))
-			continue;
+	fs->v[fs->n++] = f;
+	if (!s)
+		return 0;
+	/* The first earlier file it clashes with: an output, or any file
+	 * when this one is an output (two readers of one file harm nobody);
+	 * never one on the same descriptor (one stream shared: every job's
+	 * records on stdout).  One message per file, naming that one. */
+	size_t first = 0;
+	int mine = fd_kind(f.id.fd);
+	for (int o = output ? 0 : 1; o < 2; o++)
+		for (int k = 0; k < 3; k++) {
+			size_t at = s->first[o][k];
+			if (at && !(f.id.fd >= 0 && k == mine) && (!first || at < first))
+				first = at;
+		}
+	if (!s->first[output][mine])
+		s->first[output][mine] = fs->n;
+	if (first) {
+		const struct gather_file *o = &fs->v[first - 1];
 		char msg[1024];
 		snprintf(msg, sizeof msg, "%s and %s are the same file: %s", o->label, label,
 		         output && o->output ? "the outputs would overwrite each other"
 		                             : "the output would destroy the input");
 		if (faults && gather_strv_push(faults, msg) < 0)
 			rc = GATHER_E_NOMEM;
-		else if (rc == 0)
+		else
 			rc = GATHER_E_INVALID;
-		break; /* one message per file: the first it clashes with */
 	}
-	fs->v[fs->n++] = f;
 	return rc;
 }
 
@@ -166,6 +259,9 @@ int gather_files_add_opts(struct gather_files *fs, const struct gather_opts *o,
 		rc = worse(rc, add_one(fs, o->mirror, true, job, "mirror", o->mirror, faults));
 	if (o->outdir)
 		rc = worse(rc, add_one(fs, o->outdir, true, job, "output-dir", o->outdir, faults));
+	if (o->output)
+		rc = worse(rc, add_one(fs, o->output, true, job, "output",
+		                       strcmp(o->output, "-") == 0 ? "- (stdout)" : o->output, faults));
 	return rc;
 }
 
@@ -176,5 +272,7 @@ void gather_files_free(struct gather_files *fs)
 		free(fs->v[i].label);
 	}
 	free(fs->v);
+	free(fs->seen);
+	gather_u64map_clear(&fs->index);
 	*fs = (struct gather_files){ 0 };
 }

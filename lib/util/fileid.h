@@ -21,6 +21,7 @@
 #include <sys/types.h>
 
 #include "gather/options.h"
+#include "util/u64map.h"
 
 struct gather_fileid {
 	bool exists;      /* dev and ino are valid */
@@ -50,9 +51,16 @@ struct gather_file {
 	bool output;
 	char *label;      /* e.g. "--jsonl out.jsonl", "job 'a' urls-file 'l.txt'" */
 };
+struct files_seen;
 struct gather_files {
 	struct gather_file *v;
-	size_t n;
+	size_t n, cap;
+	/* identity -> index + 1 into seen: the first files of each identity,
+	 * so that adding the files of 100,000 jobs is not a walk over all
+	 * the files before each (fileid.c) */
+	struct gather_u64map index;
+	struct files_seen *seen;
+	size_t nseen, capseen;
 };
 
 /* Add one file; path "-" (or NULL for an output) means stdin for an input
@@ -66,7 +74,7 @@ int gather_files_add(struct gather_files *fs, const char *path, bool output,
                      const char *label, struct gather_strv *faults);
 
 /* Add every input and output of o: -i files, --jsonl, --warc, --mirror,
- * --output-dir.  job is NULL on the command line (labels "--jsonl FILE"),
+ * --output-dir, -o.  job is NULL on the command line (labels "--jsonl FILE"),
  * else the job's name (labels "job 'NAME' jsonl 'FILE'").  Same returns. */
 int gather_files_add_opts(struct gather_files *fs, const struct gather_opts *o,
                           const char *job, struct gather_strv *faults);

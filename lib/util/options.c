@@ -71,7 +71,7 @@ const struct gather_optdef gather_optdefs[] = {
 	{ "warc", 0, GATHER_OPT_STR, OFF(warc), A, "FILE", "write WARC/1.1 records to FILE (.gz: gzip per record)" },
 	{ "warc-max-size", 0, GATHER_OPT_SIZE, OFF(warc_max_size), A, "SIZE", "rotate WARC files at SIZE (default 1G; 0: never)" },
 	{ "mirror", 0, GATHER_OPT_STR, OFF(mirror), A, "DIR", "save pages under DIR/host/path like wget" },
-	{ "output-dir", 'o', GATHER_OPT_STR, OFF(outdir), G, "DIR", "save each body in DIR under a safe file name" },
+	{ "output-dir", 0, GATHER_OPT_STR, OFF(outdir), G, "DIR", "save each body in DIR under a safe file name" },
 	{ "progress", 0, GATHER_OPT_BOOL, OFF(progress), A, NULL, "progress line on stderr (default: on a terminal, unless the records go there too)" },
 	{ NULL, 0, 0, 0, 0, NULL, NULL }
 };
@@ -142,6 +142,7 @@ void gather_opts_free(struct gather_opts *o)
 			gather_strv_free(p);
 		}
 	}
+	free(o->output); /* not in the table (command line only) */
 	memset(o, 0, sizeof *o);
 }
 

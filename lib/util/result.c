@@ -27,6 +27,7 @@ void gather_result_free(struct gather_result *r)
 	free(r->resp_head.data);
 	free(r->raw_body.data);
 	free(r->parent);
+	free(r->saved);
 	free(r->title);
 	for (size_t i = 0; i < r->links.n; i++)
 		free(r->links.v[i]);

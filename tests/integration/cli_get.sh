@@ -135,8 +135,8 @@ G --retries 0 "http://127.0.0.1:1/" >"$tmp/o5" 2>/dev/null; rc=$?
 G "$b/slow/700" "$b/status/200" "$b/bytes/2" >"$tmp/o6" 2>/dev/null
 [ "$(tail -n 1 "$tmp/o6" | jq -r .url)" = "$b/slow/700" ] || bad "records not in completion order"
 
-# --- outputs: --jsonl, -o DIR, --extract / --regex ---------------------------
-G --jsonl "$tmp/out.jsonl" -o "$tmp/dir" "$b/bytes/100" "$b/status/200?f=../../etc/passwd" \
+# --- outputs: --jsonl, --output-dir DIR, --extract / --regex ---------------------------
+G --jsonl "$tmp/out.jsonl" --output-dir "$tmp/dir" "$b/bytes/100" "$b/status/200?f=../../etc/passwd" \
 	"$b/chunked" "$b/status/500" >"$tmp/o7" 2>"$tmp/e7"; rc=$?
 [ $rc -eq 1 ] || bad "outputs: exit $rc, want 1 (a 500)"
 [ -s "$tmp/o7" ] && bad "--jsonl FILE: records also went to stdout"

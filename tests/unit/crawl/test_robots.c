@@ -357,6 +357,26 @@ START_TEST(test_random)
 }
 END_TEST
 
+/* A Sitemap: value holding a NUL byte is no URL: neither an empty string
+ * (NULs right after the colon, found by the robots fuzzer) nor the part
+ * before the NUL is kept; the lines around it still count. */
+START_TEST(test_sitemap_nul)
+{
+	static const char body[] = "Sitemap:\0\0\n"
+		"Sitemap: http://h.example/a.xml\0junk\n"
+		"Sitemap: \0 \n"
+		"Sitemap: http://h.example/ok.xml\n"
+		"User-agent: *\nDisallow: /x\n";
+	struct gather_robots *r = gather_robots_parse(body, sizeof body - 1, "gather/1.0");
+	const char *const *sm;
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(gather_robots_sitemaps(r, &sm), 1);
+	ck_assert_str_eq(sm[0], "http://h.example/ok.xml");
+	ck_assert(!gather_robots_allowed(r, "/x"));
+	gather_robots_free(r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("robots");
@@ -364,6 +384,7 @@ int main(void)
 	tcase_set_timeout(tc, 60);
 	tcase_add_loop_test(tc, test_cases, 0, (int)(sizeof cases / sizeof cases[0]));
 	tcase_add_test(tc, test_delay_and_sitemaps);
+	tcase_add_test(tc, test_sitemap_nul);
 	tcase_add_test(tc, test_size_limit);
 	tcase_add_test(tc, test_hostile_patterns);
 	tcase_add_test(tc, test_policy);

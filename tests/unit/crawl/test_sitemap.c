@@ -106,6 +106,25 @@ START_TEST(test_text)
 }
 END_TEST
 
+/* A text-sitemap line with a NUL byte is no URL: not kept cut at the NUL
+ * with the spaces before it (found by the sitemap fuzzer); the other
+ * lines are. */
+START_TEST(test_text_nul)
+{
+	static const char t[] = "http://h.example/1 \0x\n"
+		"http://h.example/2\t\0\n"
+		"http://h.example/3 \n";
+	struct gather_sitemap s;
+	ck_assert_int_eq(gather_sitemap_parse(t, sizeof t - 1, 0, 0, &s), 0);
+	ck_assert_uint_eq(s.n, 1);
+	ck_assert_str_eq(s.urls[0], "http://h.example/3");
+	gather_sitemap_clear(&s);
+	/* nothing but such lines: not a sitemap */
+	static const char only[] = "http://h.example/1 \0x\nhttps://h.example/2 \0\n";
+	ck_assert_int_eq(gather_sitemap_parse(only, sizeof only - 1, 0, 0, &s), GATHER_E_BAD_RESPONSE);
+}
+END_TEST
+
 START_TEST(test_not_sitemap)
 {
 	struct gather_sitemap s;
@@ -216,6 +235,7 @@ int main(void)
 	tcase_add_test(tc, test_urlset);
 	tcase_add_test(tc, test_index);
 	tcase_add_test(tc, test_text);
+	tcase_add_test(tc, test_text_nul);
 	tcase_add_test(tc, test_not_sitemap);
 	tcase_add_test(tc, test_broken_xml);
 	tcase_add_test(tc, test_limits);

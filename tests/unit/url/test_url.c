@@ -216,6 +216,27 @@ static const struct norm_case norm_cases[] = {
 	{ "://example.com/", NULL },
 };
 
+/* What a request for in asks for (gather_url_compose, a get record's
+ * final_url) is in normalized: norm. */
+static void check_compose(const char *in, const char *norm)
+{
+	struct gather_url u;
+	char *sent = NULL;
+	if (gather_url_parse(in, &u) < 0)
+		return;
+	ck_assert_int_eq(gather_url_compose(&u, &sent), 0);
+	/* an empty userinfo sends nothing: "http://@h/" asks for http://h/ */
+	const char *at = strstr(norm, "://@");
+	if (at)
+		ck_assert_msg(strncmp(sent, norm, (size_t)(at - norm) + 3) == 0 &&
+		              strcmp(sent + (at - norm) + 3, at + 4) == 0,
+		              "compose(parse(%s)) = %s, normalize: %s", in, sent, norm);
+	else
+		ck_assert_msg(strcmp(sent, norm) == 0, "compose(parse(%s)) = %s, normalize: %s", in, sent, norm);
+	free(sent);
+	gather_url_clear(&u);
+}
+
 START_TEST(test_normalize_table)
 {
 	const struct norm_case *c = &norm_cases[_i];
@@ -230,6 +251,7 @@ START_TEST(test_normalize_table)
 		ck_assert_int_eq(gather_url_normalize(out, &again), 0);
 		ck_assert_str_eq(again, out);
 		free(again);
+		check_compose(c->in, out);
 		free(out);
 	} else {
 		ck_assert_msg(rc == GATHER_E_BAD_URL, "normalize(%s) = %d (%s)", c->in, rc,
@@ -412,6 +434,8 @@ START_TEST(test_random)
 			struct gather_url u;
 			ck_assert_int_eq(gather_url_parse(out, &u), 0);
 			gather_url_clear(&u);
+			check_compose(s, out);
+			check_compose(out, out);
 			free(again);
 			free(out);
 		}
