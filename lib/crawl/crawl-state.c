@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <sys/random.h>
 #include <time.h>
 
@@ -255,6 +256,16 @@ static int log_add(void *arg, const char *url, unsigned depth, const char *paren
 
 /* ---- the resume ---------------------------------------------------------- */
 
+#if UINTPTR_MAX > 0xffffffffu
+#define PTR_BITS 64
+#define OFF_BITS 38                                /* 256 GiB of URL text */
+#else   /* 32-bit pointers: 128 MiB of text, paths of 30 hops, else "no memory" */
+#define PTR_BITS 32
+#define OFF_BITS 27
+#endif
+#define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
+#define DIST_MAX ((UINT64_C(1) << (PTR_BITS - OFF_BITS)) - 2)   /* 67 million hops */
+
 struct rpage {
 	uint64_t id;
 	unsigned dist;            /* UINT_MAX: not reached */
@@ -266,12 +277,13 @@ struct replay {
 	struct crawl_state *cs;
 	struct gather_frontier *sf;   /* the state frontier ... */
 	struct gather_frontier *mem;  /* ... and the in-memory one in it */
-	struct gather_u64map urls;    /* id -> offset + 1 in text */
+	/* id -> (dist + 1) << OFF_BITS | (offset + 1 in text): one map, one
+	 * probe for both (0 in a part: no URL / not reached) */
+	struct gather_u64map urls;
 	struct gather_strbuf text;    /* every URL, NUL-terminated */
 	struct gather_u64map pidx;    /* page id -> index + 1 */
 	VEC(struct rpage) pages;
 	VEC(struct gather_state_add) adds;
-	struct gather_u64map dist;    /* id -> dist + 1 */
 	int rc;
 };
 
@@ -284,7 +296,8 @@ static int load_url(uint64_t id, const char *url, size_t len, void *arg)
 	 * mallocs */
 	size_t off = r->text.len;
 	gather_strbuf_add(&r->text, url, len + 1);
-	if (r->text.oom || gather_u64map_put(&r->urls, id, (void *)(uintptr_t)(off + 1)) < 0)
+	if (r->text.oom || off + 1 > OFF_MASK ||
+	    gather_u64map_put(&r->urls, id, (void *)(uintptr_t)(off + 1)) < 0)
 		return GATHER_E_NOMEM;
 	if (gather_seen_add(r->cs->known, id) < 0)
 		return GATHER_E_NOMEM;
@@ -328,14 +341,25 @@ static int load_mark(uint64_t key, void *arg)
 
 static const char *url_of(struct replay *r, uint64_t id)
 {
-	uintptr_t off = (uintptr_t)gather_u64map_get(&r->urls, id);
+	uint64_t off = (uintptr_t)gather_u64map_get(&r->urls, id) & OFF_MASK;
 	return off ? r->text.p + off - 1 : NULL;
 }
 
 static unsigned get_dist(struct replay *r, uint64_t id)
 {
-	uintptr_t d = (uintptr_t)gather_u64map_get(&r->dist, id);
+	uint64_t d = (uintptr_t)gather_u64map_get(&r->urls, id) >> OFF_BITS;
 	return d ? (unsigned)(d - 1) : UINT32_MAX;
+}
+
+/* dist of id := d (its URL offset kept).  0 or GATHER_E_NOMEM (also for
+ * a path longer than DIST_MAX: no crawl gets there). */
+static int set_dist(struct replay *r, uint64_t id, unsigned d)
+{
+	if (d > DIST_MAX)
+		return GATHER_E_NOMEM;
+	uint64_t v = (uintptr_t)gather_u64map_get(&r->urls, id);
+	v = (v & OFF_MASK) | ((uint64_t)d + 1) << OFF_BITS;
+	return gather_u64map_put(&r->urls, id, (void *)(uintptr_t)v);
 }
 
 static int by_dist(const void *a, const void *b)
@@ -356,8 +380,7 @@ static int compute_depths(struct replay *r)
 	/* sources: every add at its smallest depth */
 	for (size_t i = 0; i < r->adds.n; i++) {
 		const struct gather_state_add *a = &r->adds.v[i];
-		if (a->depth <= maxd && a->depth < get_dist(r, a->id) &&
-		    gather_u64map_put(&r->dist, a->id, (void *)(uintptr_t)(a->depth + 1)) < 0)
+		if (a->depth <= maxd && a->depth < get_dist(r, a->id) && set_dist(r, a->id, a->depth) < 0)
 			return GATHER_E_NOMEM;
 	}
 	for (unsigned d = 0; rc == 0; d++) {
@@ -390,7 +413,7 @@ static int compute_depths(struct replay *r)
 				uint64_t l;
 				memcpy(&l, p->links + j, 8);
 				if (d + 1 < get_dist(r, l)) {
-					if (gather_u64map_put(&r->dist, l, (void *)(uintptr_t)(d + 2)) < 0) {
+					if (set_dist(r, l, d + 1) < 0) {
 						rc = GATHER_E_NOMEM;
 						break;
 					}
@@ -482,7 +505,6 @@ static void replay_free(struct replay *r)
 	gather_u64map_clear(&r->urls);
 	free(r->text.p);
 	gather_u64map_clear(&r->pidx);
-	gather_u64map_clear(&r->dist);
 	for (size_t i = 0; i < r->pages.n; i++)
 		free(r->pages.v[i].links);
 	free(r->pages.v);
@@ -592,7 +614,11 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 			rc = GATHER_E_NOMEM;
 			goto fail;
 		}
+		/* queue.db: the SQLite queue of earlier versions, if one was
+		 * left by a kill */
 		snprintf(qp, pl, "%s/queue.db", o->state);
+		unlink(qp);
+		snprintf(qp, pl, "%s/queue", o->state);
 		sf = gather_frontier_state_new(fc, o->queue_window ? o->queue_window
 		                                                    : CRAWL_STATE_WINDOW,
 		                               qp, log_add, cs, err, errlen);

@@ -31,7 +31,7 @@ struct crawl_state;
 struct gather_strv;
 
 /* URLs queued in memory by default (--queue-window); the rest wait on
- * disk (DIR/queue.db), 12 bytes each in memory. */
+ * disk (files in DIR/queue/), 12 bytes each in memory. */
 #define CRAWL_STATE_WINDOW 200000u
 
 /* How often the writer commits while records come (ms). */

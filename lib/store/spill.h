@@ -1,12 +1,12 @@
 /* spill.h — an on-disk queue of URLs by depth, for a frontier too large
  * for memory (lib/crawl/crawl-state.c keeps a window of the queue in
- * memory and the rest here).  One SQLite file, made new at open and
- * removed at close: what it holds is derived from the crawl state, which
- * rebuilds it on a resume, so it is written without a journal or fsync.
+ * memory and the rest here).  A directory of flat files, made new at
+ * open and removed at close: what it holds is derived from the crawl
+ * state, which rebuilds it on a resume, so it is written without fsync.
  *
  * Rows are (depth, url, parent); take() reads those of one depth in the
- * order they were put, each once.  Puts are buffered in an open
- * transaction, made visible to take() first.
+ * order they were put, each once.  Puts are buffered in memory, made
+ * visible to take() first.
  *
  * Threads: one at a time (the reactor). */
 #ifndef GATHER_SPILL_H

@@ -432,11 +432,13 @@ static int count(struct gather_state *st, const char *sql, uint64_t *ret)
 
 int gather_state_counts(struct gather_state *st, uint64_t *pages, uint64_t *urls, uint64_t *adds)
 {
-	int rc = count(st, "SELECT count(*) FROM pages", pages);
+	/* the tables are appended to, never deleted from: the last seq is the
+	 * count, found in the b-tree's last page (count(*) reads every page) */
+	int rc = count(st, "SELECT coalesce(max(seq), 0) FROM pages", pages);
 	if (rc == 0)
-		rc = count(st, "SELECT count(*) FROM urls", urls);
+		rc = count(st, "SELECT coalesce(max(seq), 0) FROM urls", urls);
 	if (rc == 0)
-		rc = count(st, "SELECT count(*) FROM adds", adds);
+		rc = count(st, "SELECT coalesce(max(seq), 0) FROM adds", adds);
 	return rc;
 }
 
