@@ -213,7 +213,7 @@ static int check_signature(struct crawl_state *cs, const struct gather_opts *o,
 		if (cs->resumed) {
 			char *was = NULL;
 			if (gather_state_get(cs->db, keys[i], &was, NULL) < 0) {
-				snprintf(err, errlen, "%s: cannot read the crawl state", cs->dir);
+				gather_state_why(cs->db, err, errlen);
 				rc = GATHER_E_IO;
 			} else if (!was || strcmp(was, sig[i].value) != 0) {
 				snprintf(err, errlen,
@@ -558,7 +558,7 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 	char *key = NULL;
 	size_t klen = 0;
 	if ((rc = gather_state_get(cs->db, "key", &key, &klen)) < 0) {
-		snprintf(err, errlen, "%s: cannot read the crawl state", o->state);
+		gather_state_why(cs->db, err, errlen);
 		goto fail;
 	}
 	if (key && klen == 16) {
@@ -592,7 +592,7 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 	if ((rc = gather_state_outputs(cs->db, load_output, cs)) < 0 ||
 	    (rc = gather_state_get_u64(cs->db, "finished", &fin)) < 0 ||
 	    (rc = gather_state_each_mark(cs->db, load_mark, cs)) < 0) {
-		snprintf(err, errlen, "%s: cannot read the crawl state", o->state);
+		gather_state_why(cs->db, err, errlen);
 		goto fail;
 	}
 	cs->finished = fin != 0;
@@ -632,17 +632,23 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 	r.sf = sf;
 	r.mem = gather_frontier_state_mem(sf);
 	uint64_t npages = 0, nurls = 0, nadds = 0;
-	if ((rc = gather_state_counts(cs->db, &npages, &nurls, &nadds)) < 0 ||
-	    gather_u64map_reserve(&r.urls, nurls) < 0 || gather_seen_reserve(cs->known, nurls) < 0 ||
+	if ((rc = gather_state_counts(cs->db, &npages, &nurls, &nadds)) < 0) {
+		gather_state_why(cs->db, err, errlen);
+		goto fail;
+	}
+	if (gather_u64map_reserve(&r.urls, nurls) < 0 || gather_seen_reserve(cs->known, nurls) < 0 ||
 	    gather_u64map_reserve(&r.pidx, npages) < 0) {
-		snprintf(err, errlen, "%s: cannot read the crawl state", o->state);
+		snprintf(err, errlen, "out of memory");
+		rc = GATHER_E_NOMEM;
 		goto fail;
 	}
 	if ((rc = gather_state_each_url(cs->db, load_url, &r)) < 0 ||
 	    (rc = gather_state_each_page(cs->db, load_page, &r)) < 0 ||
 	    (rc = gather_state_each_add(cs->db, load_add, &r)) < 0) {
-		snprintf(err, errlen, rc == GATHER_E_NOMEM ? "out of memory"
-		         : "%s: cannot read the crawl state", o->state);
+		if (rc == GATHER_E_NOMEM)
+			snprintf(err, errlen, "out of memory");
+		else
+			gather_state_why(cs->db, err, errlen);
 		goto fail;
 	}
 	cs->pages = r.pages.n;

@@ -430,6 +430,11 @@ static int count(struct gather_state *st, const char *sql, uint64_t *ret)
 	return rc;
 }
 
+void gather_state_why(const struct gather_state *st, char *err, size_t errlen)
+{
+	snprintf(err, errlen, "%s: cannot read the crawl state: %s", st->path, sqlite3_errmsg(st->db));
+}
+
 int gather_state_counts(struct gather_state *st, uint64_t *pages, uint64_t *urls, uint64_t *adds)
 {
 	/* the tables are appended to, never deleted from: the last seq is the

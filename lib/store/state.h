@@ -82,6 +82,10 @@ int gather_state_each_meta(struct gather_state *st,
                            int (*fn)(const char *k, const char *v, size_t len, void *arg),
                            void *arg);
 
+/* err := "PATH: cannot read the crawl state: " and SQLite's word on the
+ * last failure (a damaged file says "database disk image is malformed"). */
+void gather_state_why(const struct gather_state *st, char *err, size_t errlen);
+
 /* Counts for gather state: rows of pages, urls, adds. */
 int gather_state_counts(struct gather_state *st, uint64_t *pages, uint64_t *urls, uint64_t *adds);
 

@@ -4,8 +4,8 @@
 # was committed stays good (the crawl resumes to the exact result after):
 #   a DIR made with other options or seeds; a DIR in use by a running crawl
 #   (the lock); an output cut since the last commit; a database that is not
-#   ours; a full disk (a small tmpfs, remounted bigger to resume; skipped
-#   where mounting is refused).  Also: `gather state` in text and JSON, a
+#   ours; a damaged database; a read-only DIR; a full disk (a small tmpfs,
+#   remounted bigger to resume; mounts skipped where refused).  Also: `gather state` in text and JSON, a
 #   bad seed line written once across a resume, --state as a job-file key.
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -108,6 +108,34 @@ mkdir -p "$tmp/x.st"; head -c 5000 /dev/urandom > "$tmp/x.st/state.db"
 rc=$?
 [ $rc -eq 2 ] && grep -q "x.st/state.db" "$tmp/x.e" || bad "a foreign state.db: exit $rc, $(cat "$tmp/x.e")"
 [ ! -s "$tmp/x.jsonl" ] || bad "a foreign state.db: the crawl ran"
+
+# --- a damaged state, a read-only DIR: refused, the outputs untouched -------------------
+D=(--state "$tmp/d.st" --jsonl "$tmp/d.jsonl")
+stopped d "${D[@]}"
+before=$(cksum < "$tmp/d.jsonl")
+cp "$tmp/d.st/state.db" "$tmp/d.good"
+# pages 2 and 3: the tables' roots, made first
+python3 -c 'import os, sys; f = open(sys.argv[1], "r+b"); f.seek(4096); f.write(os.urandom(8192))' "$tmp/d.st/state.db"
+"$gather" crawl --depth 5 --delay 0.005 "${D[@]}" "$B/p/0.html" 2>"$tmp/d.e"
+rc=$?
+[ $rc -eq 2 ] && grep -q "d.st/state.db: .*malformed" "$tmp/d.e" || bad "a damaged state.db: exit $rc, $(cat "$tmp/d.e")"
+[ "$(cksum < "$tmp/d.jsonl")" = "$before" ] || bad "a damaged state.db: the JSON lines changed"
+cp "$tmp/d.good" "$tmp/d.st/state.db"
+if mount --bind "$tmp/d.st" "$tmp/d.st" 2>/dev/null; then
+	if mount -o remount,ro,bind "$tmp/d.st" 2>/dev/null; then
+		"$gather" crawl --depth 5 --delay 0.005 "${D[@]}" "$B/p/0.html" 2>"$tmp/d.e2"
+		rc=$?
+		[ $rc -eq 2 ] && grep -q "d.st/.*Read-only file system" "$tmp/d.e2" ||
+			bad "a read-only DIR: exit $rc, $(cat "$tmp/d.e2")"
+		[ "$(cksum < "$tmp/d.jsonl")" = "$before" ] || bad "a read-only DIR: the JSON lines changed"
+	else
+		echo "cannot remount read-only here: the read-only part is skipped" >&2
+	fi
+	umount "$tmp/d.st"
+else
+	echo "cannot bind-mount here: the read-only part is skipped" >&2
+fi
+finish d "${D[@]}"
 
 # --- a bad seed line once, and the job-file key ----------------------------------------------
 printf '%s\nnot a url\n' "$B/p/0.html" > "$tmp/seeds.txt"
