@@ -223,11 +223,18 @@ static void follower_drop(struct follower *f)
 	free(f);
 }
 
-/* The client went: its request is gone with the connection. */
+/* The client went.  libevent frees a request with its connection only
+ * once the reply was ended; a chunked reply still going (ours) is taken
+ * off the connection instead and left to us (evhttp_connection_fail_ ->
+ * evhttp_connection_incoming_fail): free it, or every follower a client
+ * hangs up on leaks its request. */
 static void follower_closed(struct evhttp_connection *c, void *arg)
 {
+	struct follower *f = arg;
 	(void)c;
-	follower_drop(arg);
+	if (!evhttp_request_get_connection(f->req))
+		evhttp_request_free(f->req);
+	follower_drop(f);
 }
 
 static void follower_end(struct follower *f)
