@@ -38,497 +38,8 @@
 #include <string.h>
 
 #include "gather/error.h"
-#include "crawl/frontier.h"
+#include "crawl/frontier-internal.h"
 #include "url/url.h"
-#include "crawl/frontier-mem.h"
-#include "util/hostshare.h"
-#include "util/seen.h"
-#include "util/u64map.h"
-
-enum fe_state { FE_QUEUED, FE_INFLIGHT, FE_DONE };
-
-struct fhost;
-
-/* A URL that is not settled.  Owned by the map mem->entries. */
-struct fentry {
-	uint64_t fp;
-	char *url;               /* in the same allocation, after the struct */
-	char *parent;            /* NULL for seeds */
-	struct fhost *host;
-	unsigned depth;
-	enum fe_state state;
-	bool on_stack;
-	bool released;           /* INFLIGHT: fetched() gave its host slot back */
-	struct fentry *prev, *next; /* host queue (QUEUED) or kept list (DONE) */
-	char *links;             /* DONE: NUL-separated, nlinks of them */
-	size_t links_len, nlinks;
-};
-
-struct elist {
-	struct fentry *head, *tail;
-};
-
-struct hlist {
-	struct fhost *head, *tail;
-};
-
-/* A host's queued entries of one depth.  Owned by its host. */
-struct hq {
-	unsigned depth;
-	struct elist l;
-};
-
-/* A host (host[:port]).  Owned by mem->hosts; lives as long as the frontier. */
-struct fhost {
-	uint64_t fp;
-	unsigned inflight;
-	size_t queued;
-	uint64_t ready_at_ms;    /* no start before this */
-	uint64_t delay_ms;       /* between starts; >= the frontier's */
-	struct gather_hostslot *shared; /* counts of every crawl on the reactor
-	                          * (gather_frontier_conf.share), or NULL */
-	struct hq **q;           /* non-empty queues, by depth ascending */
-	unsigned nq, qcap;
-	enum { H_NONE, H_READY, H_WAITING } where;
-	struct level *bucket;        /* H_READY: in bucket->ready */
-	struct fhost *rprev, *rnext;
-	size_t heap_idx;             /* in waiting heap */
-};
-
-enum { LV_UNFIN, LV_KEPT, LV_READY, LV_N };
-#define LV_OUT SIZE_MAX
-
-/* One depth in use.  Owned by mem->levels; freed as soon as all three
- * parts are empty. */
-struct level {
-	unsigned depth;
-	uint64_t unfin;          /* queued + in flight */
-	struct elist kept;       /* fetched, unsettled, with links */
-	struct hlist ready;      /* hosts whose shallowest queued depth this is */
-	size_t pos[LV_N];        /* index in mem->lv[k], or LV_OUT */
-};
-
-/* A min-heap of levels by depth. */
-struct lheap {
-	struct level **v;
-	size_t n, cap;
-};
-
-struct mem {
-	struct gather_frontier base;
-	struct gather_frontier_conf c;
-	uint64_t now_ms;
-	struct gather_seen *seen;
-	struct gather_u64map entries; /* fp -> struct fentry */
-	struct gather_u64map hosts;   /* fp of host key -> struct fhost */
-	size_t nhosts;
-	struct gather_u64map levels;  /* depth + 1 -> struct level */
-	struct lheap lv[LV_N];        /* levels with that part non-empty */
-	uint64_t nhq;                 /* host queues held */
-	uint64_t touched;             /* test hook: slots looked at */
-	struct fhost **heap;
-	size_t nheap, heapcap;
-	/* A layer keeping part of the queue elsewhere (frontier-mem.h). */
-	gather_frontier_spill_fn spill;
-	void *spill_arg;
-	uint64_t floor;          /* its shallowest depth (UINT64_MAX: none) */
-	struct fentry **stack;   /* pages whose links are to be offered again */
-	size_t nstack, stackcap;
-	struct gather_frontier_stats st;
-};
-
-const char *gather_frontier_host_key(const char *url, size_t *len)
-{
-	return gather_url_host_port(url, len);
-}
-
-static uint64_t host_fp(const struct mem *m, const char *url)
-{
-	size_t n;
-	const char *h = gather_frontier_host_key(url, &n);
-	if (!h) {
-		h = "";
-		n = 0;
-	}
-	return gather_seen_fingerprint(m->c.key, h, n);
-}
-
-/* ---- lists --------------------------------------------------------------- */
-
-static void el_push(struct elist *l, struct fentry *e)
-{
-	e->next = NULL;
-	e->prev = l->tail;
-	if (l->tail)
-		l->tail->next = e;
-	else
-		l->head = e;
-	l->tail = e;
-}
-
-static void el_unlink(struct elist *l, struct fentry *e)
-{
-	if (e->prev)
-		e->prev->next = e->next;
-	else
-		l->head = e->next;
-	if (e->next)
-		e->next->prev = e->prev;
-	else
-		l->tail = e->prev;
-	e->prev = e->next = NULL;
-}
-
-/* ---- depth levels ---------------------------------------------------- */
-
-static void lh_swap(struct lheap *h, int k, size_t a, size_t b)
-{
-	struct level *t = h->v[a];
-	h->v[a] = h->v[b];
-	h->v[b] = t;
-	h->v[a]->pos[k] = a;
-	h->v[b]->pos[k] = b;
-}
-
-static void lh_fix(struct mem *m, int k, size_t i)
-{
-	struct lheap *h = &m->lv[k];
-	while (i > 0 && h->v[(i - 1) / 2]->depth > h->v[i]->depth) {
-		m->touched++;
-		lh_swap(h, k, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		m->touched++;
-		if (l < h->n && h->v[l]->depth < h->v[s]->depth)
-			s = l;
-		if (r < h->n && h->v[r]->depth < h->v[s]->depth)
-			s = r;
-		if (s == i)
-			return;
-		lh_swap(h, k, i, s);
-		i = s;
-	}
-}
-
-/* Puts L in or takes it out of heap k.  Room was reserved when L was
- * made (level_need), so this cannot fail. */
-static void lh_set(struct mem *m, int k, struct level *L, bool in)
-{
-	struct lheap *h = &m->lv[k];
-	if (in && L->pos[k] == LV_OUT) {
-		L->pos[k] = h->n;
-		h->v[h->n++] = L;
-		lh_fix(m, k, L->pos[k]);
-	} else if (!in && L->pos[k] != LV_OUT) {
-		size_t i = L->pos[k];
-		L->pos[k] = LV_OUT;
-		h->n--;
-		if (i != h->n) {
-			h->v[i] = h->v[h->n];
-			h->v[i]->pos[k] = i;
-			lh_fix(m, k, i);
-		}
-	}
-}
-
-static struct level *lh_min(struct mem *m, int k)
-{
-	m->touched++;
-	return m->lv[k].n ? m->lv[k].v[0] : NULL;
-}
-
-static struct level *level_get(struct mem *m, unsigned d)
-{
-	m->touched++;
-	return gather_u64map_get(&m->levels, (uint64_t)d + 1);
-}
-
-/* Called after any part of L changed: keeps its heap places right, and
- * frees it when all its parts are empty (L is invalid after that). */
-static void level_update(struct mem *m, struct level *L)
-{
-	lh_set(m, LV_UNFIN, L, L->unfin > 0);
-	lh_set(m, LV_KEPT, L, L->kept.head != NULL);
-	lh_set(m, LV_READY, L, L->ready.head != NULL);
-	if (!L->unfin && !L->kept.head && !L->ready.head) {
-		gather_u64map_del(&m->levels, (uint64_t)L->depth + 1);
-		free(L);
-	}
-}
-
-/* The level of depth d, made if need be; NULL on OOM.  A new level is
- * empty: the caller puts something in it and calls level_update. */
-static struct level *level_need(struct mem *m, unsigned d)
-{
-	struct level *L = level_get(m, d);
-	if (L)
-		return L;
-	size_t want = m->levels.count + 1;
-	for (int k = 0; k < LV_N; k++) {
-		struct lheap *h = &m->lv[k];
-		if (h->cap >= want)
-			continue;
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		struct level **v = realloc(h->v, cap * sizeof *v);
-		if (!v)
-			return NULL;
-		h->v = v;
-		h->cap = cap;
-	}
-	L = calloc(1, sizeof *L);
-	if (!L)
-		return NULL;
-	L->depth = d;
-	for (int k = 0; k < LV_N; k++)
-		L->pos[k] = LV_OUT;
-	if (gather_u64map_put(&m->levels, (uint64_t)d + 1, L)) {
-		free(L);
-		return NULL;
-	}
-	return L;
-}
-
-/* Smallest depth with an unfinished URL, or UINT64_MAX if none. */
-/* The smallest depth of an unfinished URL, here or (floor) kept outside
- * by a layer above: what settles kept pages. */
-static uint64_t unfin_min(struct mem *m)
-{
-	struct level *L = lh_min(m, LV_UNFIN);
-	uint64_t d = L ? L->depth : UINT64_MAX;
-	return m->floor < d ? m->floor : d;
-}
-
-/* L must exist (it holds an unfinished URL at depth d). */
-static void unfin_dec(struct mem *m, unsigned d)
-{
-	struct level *L = level_get(m, d);
-	L->unfin--;
-	level_update(m, L);
-}
-
-/* ---- host depth queues --------------------------------------------------- */
-
-/* Index of the first queue of h with depth >= d (binary search). */
-static unsigned hq_lower(struct mem *m, const struct fhost *h, unsigned d)
-{
-	unsigned lo = 0, hi = h->nq;
-	while (lo < hi) {
-		unsigned mid = lo + (hi - lo) / 2;
-		m->touched++;
-		if (h->q[mid]->depth < d)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-static struct hq *hq_get(struct mem *m, const struct fhost *h, unsigned d)
-{
-	unsigned i = hq_lower(m, h, d);
-	return i < h->nq && h->q[i]->depth == d ? h->q[i] : NULL;
-}
-
-/* h's queue of depth d, made if need be; NULL on OOM.  A queue made here
- * is empty: the caller puts an entry in it at once. */
-static struct hq *hq_need(struct mem *m, struct fhost *h, unsigned d)
-{
-	unsigned i = hq_lower(m, h, d);
-	if (i < h->nq && h->q[i]->depth == d)
-		return h->q[i];
-	if (h->nq == h->qcap) {
-		unsigned cap = h->qcap ? h->qcap * 2 : 2;
-		struct hq **q = realloc(h->q, cap * sizeof *q);
-		if (!q)
-			return NULL;
-		h->q = q;
-		h->qcap = cap;
-	}
-	struct hq *hq = calloc(1, sizeof *hq);
-	if (!hq)
-		return NULL;
-	hq->depth = d;
-	memmove(h->q + i + 1, h->q + i, (h->nq - i) * sizeof *h->q);
-	m->touched += h->nq - i;
-	h->q[i] = hq;
-	h->nq++;
-	m->nhq++;
-	return hq;
-}
-
-/* Frees hq if it is empty. */
-static void hq_trim(struct mem *m, struct fhost *h, struct hq *hq)
-{
-	if (hq->l.head)
-		return;
-	unsigned i = hq_lower(m, h, hq->depth);
-	memmove(h->q + i, h->q + i + 1, (h->nq - i - 1) * sizeof *h->q);
-	m->touched += h->nq - i - 1;
-	h->nq--;
-	m->nhq--;
-	free(hq);
-	if (!h->nq) {
-		/* A host between bursts holds no array at all. */
-		free(h->q);
-		h->q = NULL;
-		h->qcap = 0;
-	}
-}
-
-/* ---- waiting heap (min ready_at_ms) -------------------------------------- */
-
-static void heap_swap(struct mem *m, size_t a, size_t b)
-{
-	struct fhost *t = m->heap[a];
-	m->heap[a] = m->heap[b];
-	m->heap[b] = t;
-	m->heap[a]->heap_idx = a;
-	m->heap[b]->heap_idx = b;
-}
-
-static void heap_fix(struct mem *m, size_t i)
-{
-	while (i > 0 && m->heap[(i - 1) / 2]->ready_at_ms > m->heap[i]->ready_at_ms) {
-		heap_swap(m, i, (i - 1) / 2);
-		i = (i - 1) / 2;
-	}
-	for (;;) {
-		size_t l = 2 * i + 1, r = l + 1, s = i;
-		if (l < m->nheap && m->heap[l]->ready_at_ms < m->heap[s]->ready_at_ms)
-			s = l;
-		if (r < m->nheap && m->heap[r]->ready_at_ms < m->heap[s]->ready_at_ms)
-			s = r;
-		if (s == i)
-			return;
-		heap_swap(m, i, s);
-		i = s;
-	}
-}
-
-static void heap_remove(struct mem *m, struct fhost *h)
-{
-	size_t i = h->heap_idx;
-	m->nheap--;
-	if (i != m->nheap) {
-		m->heap[i] = m->heap[m->nheap];
-		m->heap[i]->heap_idx = i;
-		heap_fix(m, i);
-	}
-}
-
-/* ---- host placement ---------------------------------------------------- */
-
-static void host_unplace(struct mem *m, struct fhost *h)
-{
-	if (h->where == H_READY) {
-		struct level *L = h->bucket;
-		struct hlist *l = &L->ready;
-		if (h->rprev)
-			h->rprev->rnext = h->rnext;
-		else
-			l->head = h->rnext;
-		if (h->rnext)
-			h->rnext->rprev = h->rprev;
-		else
-			l->tail = h->rprev;
-		h->rprev = h->rnext = NULL;
-		h->bucket = NULL;
-		level_update(m, L);
-	} else if (h->where == H_WAITING) {
-		heap_remove(m, h);
-	}
-	h->where = H_NONE;
-}
-
-/* Called whenever something about h changed (queue, in-flight count,
- * ready time): puts h where it belongs.  The heap cannot fail to grow
- * because it was sized to hold every host when the host was made, and
- * the level of h's shallowest queued depth exists: it counts those URLs
- * as unfinished. */
-/* Other crawls hold h's shared budget: no start before a retry (they do
- * not tell this frontier when they end their fetches). */
-#define SHARE_RETRY_MS 20u
-
-/* True when the crawls sharing h's host leave it no start now; its ready
- * time then moves to when it may have one. */
-static bool shared_blocked(struct mem *m, struct fhost *h)
-{
-	struct gather_hostslot *s = h->shared;
-	if (!s)
-		return false;
-	uint64_t at = h->ready_at_ms;
-	if (s->next_ms > at)
-		at = s->next_ms;
-	if (s->out >= m->c.per_host && m->now_ms + SHARE_RETRY_MS > at)
-		at = m->now_ms + SHARE_RETRY_MS;
-	if (at <= m->now_ms)
-		return false;
-	h->ready_at_ms = at;
-	return true;
-}
-
-static void host_place(struct mem *m, struct fhost *h)
-{
-	host_unplace(m, h);
-	if (!h->queued || h->inflight >= m->c.per_host)
-		return;
-	shared_blocked(m, h);
-	if (h->ready_at_ms > m->now_ms) {
-		h->where = H_WAITING;
-		h->heap_idx = m->nheap;
-		m->heap[m->nheap++] = h;
-		heap_fix(m, h->heap_idx);
-		return;
-	}
-	struct level *L = level_get(m, h->q[0]->depth);
-	h->where = H_READY;
-	h->bucket = L;
-	struct hlist *l = &L->ready;
-	h->rnext = NULL;
-	h->rprev = l->tail;
-	if (l->tail)
-		l->tail->rnext = h;
-	else
-		l->head = h;
-	l->tail = h;
-	level_update(m, L);
-}
-
-static struct fhost *host_get(struct mem *m, const char *url)
-{
-	uint64_t fp = host_fp(m, url);
-	struct fhost *h = gather_u64map_get(&m->hosts, fp);
-	if (h)
-		return h;
-	if (m->nheap == m->heapcap || m->nhosts == m->heapcap) {
-		size_t cap = m->heapcap ? m->heapcap * 2 : 16;
-		struct fhost **heap = realloc(m->heap, cap * sizeof *heap);
-		if (!heap)
-			return NULL;
-		m->heap = heap;
-		m->heapcap = cap;
-	}
-	h = calloc(1, sizeof *h);
-	if (!h)
-		return NULL;
-	if (gather_u64map_put(&m->hosts, fp, h)) {
-		free(h);
-		return NULL;
-	}
-	h->fp = fp;
-	h->delay_ms = m->c.delay_ms;
-	if (m->c.share) {
-		size_t n;
-		const char *k = gather_frontier_host_key(url, &n);
-		/* on OOM the host is polite alone */
-		h->shared = gather_hostshare_get(m->c.share, k ? k : "", k ? n : 0);
-	}
-	m->nhosts++;
-	m->st.hosts = m->nhosts;
-	return h;
-}
 
 /* ---- entries ------------------------------------------------------------- */
 
@@ -554,10 +65,10 @@ static void queue_push(struct mem *m, struct fentry *e, struct hq *hq, bool firs
 			l->tail = e;
 		l->head = e;
 	} else {
-		el_push(l, e);
+		fr_el_push(l, e);
 	}
 	h->queued++;
-	host_place(m, h);
+	fr_host_place(m, h);
 }
 
 /* Called by offer for a known, unsettled entry reached by a shorter path:
@@ -565,23 +76,23 @@ static void queue_push(struct mem *m, struct fentry *e, struct hq *hq, bool firs
  * GATHER_E_NOMEM with nothing changed. */
 static int entry_lower(struct mem *m, struct fentry *e, unsigned d, const char *parent)
 {
-	struct level *L = level_need(m, d);
+	struct level *L = fr_level_need(m, d);
 	if (!L)
 		return GATHER_E_NOMEM;
 	if (e->state == FE_QUEUED) {
 		struct fhost *h = e->host;
-		struct hq *to = hq_need(m, h, d);
+		struct hq *to = fr_hq_need(m, h, d);
 		if (!to) {
-			level_update(m, L);   /* frees it if it was made for this */
+			fr_level_update(m, L);   /* frees it if it was made for this */
 			return GATHER_E_NOMEM;
 		}
-		struct hq *from = hq_get(m, h, e->depth);
-		el_unlink(&from->l, e);
-		hq_trim(m, h, from);
+		struct hq *from = fr_hq_get(m, h, e->depth);
+		fr_el_unlink(&from->l, e);
+		fr_hq_trim(m, h, from);
 		h->queued--;
 		L->unfin++;
-		level_update(m, L);
-		unfin_dec(m, e->depth);
+		fr_level_update(m, L);
+		fr_unfin_dec(m, e->depth);
 		e->depth = d;
 		/* The record names the parent on the path that counts. */
 		char *p = parent ? strdup(parent) : NULL;
@@ -592,16 +103,16 @@ static int entry_lower(struct mem *m, struct fentry *e, unsigned d, const char *
 		queue_push(m, e, to, false);
 	} else if (e->state == FE_INFLIGHT) {
 		L->unfin++;
-		level_update(m, L);
-		unfin_dec(m, e->depth);
+		fr_level_update(m, L);
+		fr_unfin_dec(m, e->depth);
 		e->depth = d;
 	} else {
-		struct level *old = level_get(m, e->depth);
-		el_unlink(&old->kept, e);
-		level_update(m, old);
+		struct level *old = fr_level_get(m, e->depth);
+		fr_el_unlink(&old->kept, e);
+		fr_level_update(m, old);
 		e->depth = d;
-		el_push(&L->kept, e);
-		level_update(m, L);
+		fr_el_push(&L->kept, e);
+		fr_level_update(m, L);
 		if (!e->on_stack) {
 			/* Room was reserved: stackcap > number of entries. */
 			e->on_stack = true;
@@ -637,13 +148,13 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 		m->stack = s;
 		m->stackcap = cap;
 	}
-	struct fhost *h = host_get(m, url);
+	struct fhost *h = fr_host_get(m, url);
 	if (!h)
 		return GATHER_E_NOMEM;
-	struct level *L = level_need(m, d);
+	struct level *L = fr_level_need(m, d);
 	if (!L)
 		return GATHER_E_NOMEM;
-	struct hq *hq = hq_need(m, h, d);
+	struct hq *hq = fr_hq_need(m, h, d);
 	/* one allocation for the entry and its URL: a large frontier is
 	 * mostly queued entries */
 	e = hq ? calloc(1, sizeof *e + ulen + 1) : NULL;
@@ -665,20 +176,20 @@ static int offer(struct mem *m, const char *url, uint64_t fp, unsigned d, const 
 		gather_u64map_del(&m->entries, fp);
 		entry_free(e);
 		if (hq)
-			hq_trim(m, h, hq);
-		level_update(m, L);
+			fr_hq_trim(m, h, hq);
+		fr_level_update(m, L);
 		return rc;
 	}
 	L->unfin++;
-	level_update(m, L);
+	fr_level_update(m, L);
 	m->st.queued++;
 	m->st.seen++;
 	queue_push(m, e, hq, false);
 	return 1;
 fail:
 	if (hq)
-		hq_trim(m, h, hq);
-	level_update(m, L);
+		fr_hq_trim(m, h, hq);
+	fr_level_update(m, L);
 	return GATHER_E_NOMEM;
 }
 
@@ -714,16 +225,16 @@ static void settle(struct mem *m, struct fentry *e)
  * <= m + 1 (all of them when nothing is unfinished). */
 static void sweep(struct mem *m)
 {
-	uint64_t mu = unfin_min(m);
+	uint64_t mu = fr_unfin_min(m);
 	uint64_t upto = mu == UINT64_MAX ? UINT64_MAX : mu + 2;
 	struct level *L;
-	while ((L = lh_min(m, LV_KEPT)) && L->depth < upto) {
+	while ((L = fr_lh_min(m, LV_KEPT)) && L->depth < upto) {
 		while (L->kept.head) {
 			struct fentry *e = L->kept.head;
-			el_unlink(&L->kept, e);
+			fr_el_unlink(&L->kept, e);
 			settle(m, e);
 		}
-		level_update(m, L);
+		fr_level_update(m, L);
 	}
 }
 
@@ -747,13 +258,13 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	if (now_ms > m->now_ms)
 		m->now_ms = now_ms;
 	while (m->nheap && m->heap[0]->ready_at_ms <= m->now_ms)
-		host_place(m, m->heap[0]);
-	struct level *L = lh_min(m, LV_READY);
+		fr_host_place(m, m->heap[0]);
+	struct level *L = fr_lh_min(m, LV_READY);
 	/* hosts whose shared budget another crawl took since they were
-	 * placed go to wait (each once: host_place leaves them waiting) */
-	while (L && shared_blocked(m, L->ready.head)) {
-		host_place(m, L->ready.head);
-		L = lh_min(m, LV_READY);
+	 * placed go to wait (each once: fr_host_place leaves them waiting) */
+	while (L && fr_shared_blocked(m, L->ready.head)) {
+		fr_host_place(m, L->ready.head);
+		L = fr_lh_min(m, LV_READY);
 	}
 	if (!L) {
 		if (m->nheap)
@@ -767,8 +278,8 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	struct fhost *h = L->ready.head;
 	struct hq *hq = h->q[0];
 	struct fentry *e = hq->l.head;
-	el_unlink(&hq->l, e);
-	hq_trim(m, h, hq);
+	fr_el_unlink(&hq->l, e);
+	fr_hq_trim(m, h, hq);
 	h->queued--;
 	h->inflight++;
 	h->ready_at_ms = m->now_ms + h->delay_ms;
@@ -780,7 +291,7 @@ static int mem_next(struct gather_frontier *f, uint64_t now_ms,
 	e->state = FE_INFLIGHT;
 	m->st.queued--;
 	m->st.inflight++;
-	host_place(m, h);
+	fr_host_place(m, h);
 	ret->id = e->fp;
 	ret->url = e->url;
 	ret->parent = e->parent;
@@ -798,7 +309,7 @@ static int mem_fetched(struct gather_frontier *f, uint64_t id)
 	e->host->inflight--;
 	if (e->host->shared)
 		e->host->shared->out--;
-	host_place(m, e->host);
+	fr_host_place(m, e->host);
 	return 0;
 }
 
@@ -830,15 +341,15 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 		e->host->inflight--;
 		if (e->host->shared)
 			e->host->shared->out--;
-		host_place(m, e->host);
+		fr_host_place(m, e->host);
 	}
 	/* e's level must live until e's links are on its kept list or e is
-	 * settled: fix its heap place by hand, level_update (which may free
+	 * settled: fix its heap place by hand, fr_level_update (which may free
 	 * it) comes after. */
-	struct level *L = level_get(m, e->depth);
+	struct level *L = fr_level_get(m, e->depth);
 	L->unfin--;
-	lh_set(m, LV_UNFIN, L, L->unfin > 0);
-	uint64_t mu = unfin_min(m);
+	fr_lh_set(m, LV_UNFIN, L, L->unfin > 0);
+	uint64_t mu = fr_unfin_min(m);
 	if (mu == UINT64_MAX || e->depth <= mu + 1) {
 		settle(m, e);
 	} else {
@@ -860,10 +371,10 @@ static int mem_done(struct gather_frontier *f, uint64_t id, uint64_t now_ms,
 			e->links_len = len;
 			e->nlinks = n;
 			m->st.link_bytes += len;
-			el_push(&L->kept, e);
+			fr_el_push(&L->kept, e);
 		}
 	}
-	level_update(m, L);
+	fr_level_update(m, L);
 	sweep(m);
 	return rc;
 }
@@ -874,7 +385,7 @@ static void mem_slow(struct gather_frontier *f, const char *url, uint64_t now_ms
 	struct mem *m = (struct mem *)f;
 	if (now_ms > m->now_ms)
 		m->now_ms = now_ms;
-	struct fhost *h = gather_u64map_get(&m->hosts, host_fp(m, url));
+	struct fhost *h = gather_u64map_get(&m->hosts, fr_host_fp(m, url));
 	if (!h)
 		return;
 	uint64_t cap = m->now_ms + m->c.max_wait_ms;
@@ -882,7 +393,7 @@ static void mem_slow(struct gather_frontier *f, const char *url, uint64_t now_ms
 		until_ms = cap;
 	if (until_ms > h->ready_at_ms) {
 		h->ready_at_ms = until_ms;
-		host_place(m, h);
+		fr_host_place(m, h);
 	}
 }
 
@@ -892,13 +403,13 @@ static void mem_host_delay(struct gather_frontier *f, const char *url, uint64_t 
 	struct mem *m = (struct mem *)f;
 	if (now_ms > m->now_ms)
 		m->now_ms = now_ms;
-	struct fhost *h = host_get(m, url);
+	struct fhost *h = fr_host_get(m, url);
 	if (!h)
 		return;
 	h->delay_ms = delay_ms > m->c.delay_ms ? delay_ms : m->c.delay_ms;
 	if (m->now_ms + h->delay_ms > h->ready_at_ms) {
 		h->ready_at_ms = m->now_ms + h->delay_ms;
-		host_place(m, h);
+		fr_host_place(m, h);
 	}
 }
 
@@ -910,7 +421,7 @@ static int mem_requeue(struct gather_frontier *f, uint64_t id)
 		return GATHER_E_INVALID;
 	struct fhost *h = e->host;
 	/* its queue went when it was taken out, if it was the last */
-	struct hq *hq = hq_need(m, h, e->depth);
+	struct hq *hq = fr_hq_need(m, h, e->depth);
 	if (!hq)
 		return GATHER_E_NOMEM;
 	e->state = FE_QUEUED;
@@ -962,15 +473,15 @@ int gather_frontier_mem_take(struct gather_frontier *f, uint64_t id)
 	if (!e || e->state != FE_QUEUED)
 		return GATHER_E_INVALID;
 	struct fhost *h = e->host;
-	struct hq *hq = hq_get(m, h, e->depth);
-	el_unlink(&hq->l, e);
-	hq_trim(m, h, hq);
+	struct hq *hq = fr_hq_get(m, h, e->depth);
+	fr_el_unlink(&hq->l, e);
+	fr_hq_trim(m, h, hq);
 	h->queued--;
 	e->state = FE_INFLIGHT;
 	e->released = true;   /* never fetched: holds no politeness slot */
 	m->st.queued--;
 	m->st.inflight++;
-	host_place(m, h);
+	fr_host_place(m, h);
 	return 0;
 }
 
