@@ -14,6 +14,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "crawl/crawl-replay.h"
 #include "crawl/crawl-state.h"
 #include "crawl/frontier-mem.h"
 #include "crawl/frontier.h"
@@ -25,23 +26,7 @@
 #include "util/seen.h"
 #include "util/strbuf.h"
 #include "util/u64map.h"
-
-/* A growable array of T (one per kind below). */
-#define VEC(T) struct { T *v; size_t n, cap; bool oom; }
-#define VEC_PUSH(a, x)                                                        \
-	do {                                                                  \
-		if ((a).n == (a).cap) {                                       \
-			size_t c_ = (a).cap ? 2 * (a).cap : 64;               \
-			void *p_ = realloc((a).v, c_ * sizeof *(a).v);        \
-			if (!p_) {                                            \
-				(a).oom = true;                               \
-				break;                                        \
-			}                                                     \
-			(a).v = p_;                                           \
-			(a).cap = c_;                                         \
-		}                                                             \
-		(a).v[(a).n++] = (x);                                         \
-	} while (0)
+#include "util/vec.h"
 
 /* One commit's facts, built between two syncs. */
 struct pending {
@@ -254,261 +239,10 @@ static int log_add(void *arg, const char *url, unsigned depth, const char *paren
 	return oom ? GATHER_E_NOMEM : 0;
 }
 
-/* ---- the resume ---------------------------------------------------------- */
-
-#if UINTPTR_MAX > 0xffffffffu
-#define PTR_BITS 64
-#define OFF_BITS 38                                /* 256 GiB of URL text */
-#else   /* 32-bit pointers: 128 MiB of text, paths of 30 hops, else "no memory" */
-#define PTR_BITS 32
-#define OFF_BITS 27
-#endif
-#define OFF_MASK ((UINT64_C(1) << OFF_BITS) - 1)
-#define DIST_MAX ((UINT64_C(1) << (PTR_BITS - OFF_BITS)) - 2)   /* 67 million hops */
-
-struct rpage {
-	uint64_t id;
-	unsigned dist;            /* UINT_MAX: not reached */
-	uint64_t *links;
-	size_t n;
-};
-
-struct replay {
-	struct crawl_state *cs;
-	struct gather_frontier *sf;   /* the state frontier ... */
-	struct gather_frontier *mem;  /* ... and the in-memory one in it */
-	/* id -> (dist + 1) << OFF_BITS | (offset + 1 in text): one map, one
-	 * probe for both (0 in a part: no URL / not reached) */
-	struct gather_u64map urls;
-	struct gather_strbuf text;    /* every URL, NUL-terminated */
-	struct gather_u64map pidx;    /* page id -> index + 1 */
-	VEC(struct rpage) pages;
-	VEC(struct gather_state_add) adds;
-	int rc;
-};
-
-static int load_url(uint64_t id, const char *url, size_t len, void *arg)
-{
-	struct replay *r = arg;
-	if (!id)
-		return 0;
-	/* one arena for the strings: a million URLs are not a million
-	 * mallocs */
-	size_t off = r->text.len;
-	gather_strbuf_add(&r->text, url, len + 1);
-	if (r->text.oom || off + 1 > OFF_MASK ||
-	    gather_u64map_put(&r->urls, id, (void *)(uintptr_t)(off + 1)) < 0)
-		return GATHER_E_NOMEM;
-	if (gather_seen_add(r->cs->known, id) < 0)
-		return GATHER_E_NOMEM;
-	return 0;
-}
-
-static int load_page(uint64_t id, unsigned depth, uint64_t parent, const unsigned char *links,
-                     size_t n, void *arg)
-{
-	struct replay *r = arg;
-	(void)depth;
-	(void)parent;
-	struct rpage p = { id, UINT32_MAX, n ? malloc(n * 8) : NULL, n };
-	if (n && !p.links)
-		return GATHER_E_NOMEM;
-	if (n)
-		memcpy(p.links, links, n * 8);
-	VEC_PUSH(r->pages, p);
-	if (r->pages.oom) {
-		free(p.links);
-		return GATHER_E_NOMEM;
-	}
-	if (gather_u64map_put(&r->pidx, id, (void *)(uintptr_t)r->pages.n) < 0)
-		return GATHER_E_NOMEM;
-	return 0;
-}
-
-static int load_add(uint64_t id, unsigned depth, uint64_t parent, void *arg)
-{
-	struct replay *r = arg;
-	struct gather_state_add a = { id, depth, parent };
-	VEC_PUSH(r->adds, a);
-	return r->adds.oom ? GATHER_E_NOMEM : 0;
-}
-
 static int load_mark(uint64_t key, void *arg)
 {
 	struct crawl_state *cs = arg;
 	return key ? gather_u64map_put(&cs->marks, key, (void *)1) : 0;
-}
-
-static const char *url_of(struct replay *r, uint64_t id)
-{
-	uint64_t off = (uintptr_t)gather_u64map_get(&r->urls, id) & OFF_MASK;
-	return off ? r->text.p + off - 1 : NULL;
-}
-
-static unsigned get_dist(struct replay *r, uint64_t id)
-{
-	uint64_t d = (uintptr_t)gather_u64map_get(&r->urls, id) >> OFF_BITS;
-	return d ? (unsigned)(d - 1) : UINT32_MAX;
-}
-
-/* dist of id := d (its URL offset kept).  0 or GATHER_E_NOMEM (also for
- * a path longer than DIST_MAX: no crawl gets there). */
-static int set_dist(struct replay *r, uint64_t id, unsigned d)
-{
-	if (d > DIST_MAX)
-		return GATHER_E_NOMEM;
-	uint64_t v = (uintptr_t)gather_u64map_get(&r->urls, id);
-	v = (v & OFF_MASK) | ((uint64_t)d + 1) << OFF_BITS;
-	return gather_u64map_put(&r->urls, id, (void *)(uintptr_t)v);
-}
-
-static int by_dist(const void *a, const void *b)
-{
-	const struct rpage *x = a, *y = b;
-	return x->dist < y->dist ? -1 : x->dist > y->dist;
-}
-
-/* Shortest paths (depths) over the committed pages' links, from the adds
- * at their depths: a breadth-first search by levels. */
-typedef VEC(uint64_t) idvec;
-
-static int compute_depths(struct replay *r)
-{
-	idvec cur = { 0 }, next = { 0 };
-	int rc = 0;
-	unsigned maxd = r->cs->max_depth;
-	/* sources: every add at its smallest depth */
-	for (size_t i = 0; i < r->adds.n; i++) {
-		const struct gather_state_add *a = &r->adds.v[i];
-		if (a->depth <= maxd && a->depth < get_dist(r, a->id) && set_dist(r, a->id, a->depth) < 0)
-			return GATHER_E_NOMEM;
-	}
-	for (unsigned d = 0; rc == 0; d++) {
-		/* this level: adds at d, and what the level before reached */
-		for (size_t i = 0; i < r->adds.n; i++)
-			if (r->adds.v[i].depth == d && get_dist(r, r->adds.v[i].id) == d)
-				VEC_PUSH(cur, r->adds.v[i].id);
-		if (!cur.n) {
-			/* nothing at d: go on only if adds lie deeper */
-			bool more = false;
-			for (size_t i = 0; i < r->adds.n && !more; i++)
-				more = r->adds.v[i].depth > d && r->adds.v[i].depth <= maxd;
-			if (!more || d >= maxd)
-				break;
-			continue;
-		}
-		next.n = 0;
-		for (size_t i = 0; i < cur.n; i++) {
-			uint64_t id = cur.v[i];
-			uintptr_t k = (uintptr_t)gather_u64map_get(&r->pidx, id);
-			if (!k || get_dist(r, id) != d)
-				continue;
-			struct rpage *p = &r->pages.v[k - 1];
-			if (p->dist != UINT32_MAX)
-				continue;   /* reached twice at d */
-			p->dist = d;
-			if (d >= maxd)
-				continue;
-			for (size_t j = 0; j < p->n; j++) {
-				uint64_t l;
-				memcpy(&l, p->links + j, 8);
-				if (d + 1 < get_dist(r, l)) {
-					if (set_dist(r, l, d + 1) < 0) {
-						rc = GATHER_E_NOMEM;
-						break;
-					}
-					VEC_PUSH(next, l);
-				}
-			}
-		}
-		if (cur.oom || next.oom)
-			rc = GATHER_E_NOMEM;
-		/* next level */
-		idvec t = cur;
-		cur = next;
-		next = t;
-		if (d >= maxd)
-			break;
-	}
-	free(cur.v);
-	free(next.v);
-	return rc;
-}
-
-/* Replay: the adds, then each committed page in order of depth taken out of
- * the frontier and done with its links, as the first run did (without the
- * fetches).  What stays queued is what the crawl has left to do. */
-static int replay(struct replay *r)
-{
-	struct gather_frontier *m = r->mem;
-	uint64_t now = gather_now_ms();
-	int rc = compute_depths(r);
-	if (rc < 0)
-		return rc;
-	for (size_t i = 0; i < r->adds.n; i++) {
-		const struct gather_state_add *a = &r->adds.v[i];
-		const char *u = url_of(r, a->id);
-		const char *par = a->parent ? url_of(r, a->parent) : NULL;
-		if (u && a->depth <= r->cs->max_depth && (rc = m->ops->add(m, u, a->depth, par)) < 0)
-			return rc;
-	}
-	if (r->pages.n)
-		qsort(r->pages.v, r->pages.n, sizeof *r->pages.v, by_dist);
-	const char **lv = NULL;
-	uint64_t *li = NULL;
-	size_t lcap = 0;
-	for (size_t i = 0; i < r->pages.n; i++) {
-		struct rpage *p = &r->pages.v[i];
-		if (p->dist == UINT32_MAX)
-			break;   /* sorted last: pages no committed path reaches */
-		if (gather_frontier_mem_take(m, p->id) < 0) {
-			gather_frontier_state_pull(r->sf, p->id, url_of(r, p->id));
-			if (gather_frontier_mem_take(m, p->id) < 0)
-				continue;
-		}
-		if (p->n > lcap) {
-			const char **t = realloc(lv, p->n * sizeof *lv);
-			if (t)
-				lv = t;
-			uint64_t *t2 = t ? realloc(li, p->n * sizeof *li) : NULL;
-			if (!t2) {
-				free(lv);
-				free(li);
-				return GATHER_E_NOMEM;
-			}
-			li = t2;
-			lcap = p->n;
-		}
-		size_t k = 0;
-		for (size_t j = 0; j < p->n; j++) {
-			uint64_t l;
-			memcpy(&l, p->links + j, 8);
-			const char *u = url_of(r, l);
-			if (u) {
-				li[k] = l;   /* the fingerprints are known: no hashing */
-				lv[k++] = u;
-			}
-		}
-		if ((rc = m->ops->done(m, p->id, now, lv, li, k)) < 0 && rc != GATHER_E_INVALID) {
-			free(lv);
-			free(li);
-			return rc;
-		}
-	}
-	free(lv);
-	free(li);
-	return 0;
-}
-
-static void replay_free(struct replay *r)
-{
-	gather_u64map_clear(&r->urls);
-	free(r->text.p);
-	gather_u64map_clear(&r->pidx);
-	for (size_t i = 0; i < r->pages.n; i++)
-		free(r->pages.v[i].links);
-	free(r->pages.v);
-	free(r->adds.v);
 }
 
 static int load_output(const struct gather_state_output *o, void *arg)
@@ -545,7 +279,6 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 	*frontier = NULL;
 	struct crawl_state *cs = calloc(1, sizeof *cs);
 	struct gather_frontier *sf = NULL;
-	struct replay r = { 0 };
 	int rc = GATHER_E_NOMEM;
 	if (!cs || !(cs->dir = strdup(o->state)) || !(cs->known = gather_seen_new())) {
 		snprintf(err, errlen, "out of memory");
@@ -628,40 +361,12 @@ int crawl_state_open(const struct gather_opts *o, const struct gather_strv *seed
 			goto fail;
 		}
 	}
-	r.cs = cs;
-	r.sf = sf;
-	r.mem = gather_frontier_state_mem(sf);
-	uint64_t npages = 0, nurls = 0, nadds = 0;
-	if ((rc = gather_state_counts(cs->db, &npages, &nurls, &nadds)) < 0) {
-		gather_state_why(cs->db, err, errlen);
+	if ((rc = crawl_replay(cs->db, cs->known, cs->max_depth, sf, &cs->pages, err, errlen)) < 0)
 		goto fail;
-	}
-	if (gather_u64map_reserve(&r.urls, nurls) < 0 || gather_seen_reserve(cs->known, nurls) < 0 ||
-	    gather_u64map_reserve(&r.pidx, npages) < 0) {
-		snprintf(err, errlen, "out of memory");
-		rc = GATHER_E_NOMEM;
-		goto fail;
-	}
-	if ((rc = gather_state_each_url(cs->db, load_url, &r)) < 0 ||
-	    (rc = gather_state_each_page(cs->db, load_page, &r)) < 0 ||
-	    (rc = gather_state_each_add(cs->db, load_add, &r)) < 0) {
-		if (rc == GATHER_E_NOMEM)
-			snprintf(err, errlen, "out of memory");
-		else
-			gather_state_why(cs->db, err, errlen);
-		goto fail;
-	}
-	cs->pages = r.pages.n;
-	if ((rc = replay(&r)) < 0) {
-		snprintf(err, errlen, "%s: out of memory resuming the crawl", o->state);
-		goto fail;
-	}
-	replay_free(&r);
 	*ret = cs;
 	*frontier = sf;
 	return 0;
 fail:
-	replay_free(&r);
 	gather_frontier_free(sf);
 fail_early:
 	crawl_state_free(cs);
