@@ -120,7 +120,15 @@ int gatherd_conf_defaults(struct gatherd_conf *c)
 		if ((c->socket_path = malloc(n)))
 			snprintf(c->socket_path, n, "%s/gatherd.sock", c->state_dir);
 	}
-	if (!c->state_dir || !c->socket_path) {
+	/* schedules: a configuration directory (systemd's
+	 * ConfigurationDirectory=, /etc/gather), else the user's; a missing
+	 * directory is no schedule (the spool's default, STATE/spool, is
+	 * made by the daemon: it follows a state-dir set in the file) */
+	if (!(c->job_dir = dup_env_path("CONFIGURATION_DIRECTORY", "/jobs")) &&
+	    !(c->job_dir = dup_env_path("XDG_CONFIG_HOME", "/gather/jobs")) &&
+	    !(c->job_dir = dup_env_path("HOME", "/.config/gather/jobs")))
+		c->job_dir = strdup(SYSCONFDIR "/gather/jobs");
+	if (!c->state_dir || !c->socket_path || !c->job_dir) {
 		gatherd_conf_free(c);
 		return GATHER_E_NOMEM;
 	}

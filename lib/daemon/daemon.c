@@ -109,6 +109,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	djobs_tick(d, dt);
+	dsched_tick(d);
 	gatherd_api_tick(d);
 }
 
@@ -147,6 +148,7 @@ void gatherd_shutdown(struct gatherd *d, void (*done)(void *), void *arg)
 	d->shutdown_arg = arg;
 	gatherd_logf(d, GATHERD_LOG_NOTICE, NULL, "stopping: %u jobs running are paused for the restart",
 	             d->running);
+	gatherd_spool_stop(d); /* files dropped from now wait for the next start */
 	djobs_stop_all(d);
 	gatherd_check_shutdown(d);
 }
@@ -224,6 +226,8 @@ struct gatherd *gatherd_new(struct event_base *base, const struct gatherd_conf *
 	}
 	if (djobs_recover(d, err, errlen) < 0)
 		goto fail;
+	if (gatherd_spool_start(d, err, errlen) < 0 || dsched_load(d, true, err, errlen) < 0)
+		goto fail;
 	if (gatherd_api_start(d, listen_fd, err, errlen) < 0)
 		goto fail;
 	struct timeval one = { 1, 0 };
@@ -256,6 +260,19 @@ int gatherd_reload(struct gatherd *d, const struct gatherd_conf *c)
 	o->max_header = c->max_header;
 	o->idle_timeout_ms = c->idle_timeout_ms;
 	gatherd_api_apply_limits(d);
+	/* job-dir may change: the schedules are read again from it */
+	if ((o->job_dir == NULL) != (c->job_dir == NULL) || (o->job_dir && strcmp(o->job_dir, c->job_dir) != 0)) {
+		char *j = c->job_dir ? strdup(c->job_dir) : NULL;
+		if (c->job_dir && !j)
+			return GATHER_E_NOMEM;
+		free(o->job_dir);
+		o->job_dir = j;
+	}
+	if ((o->spool_dir == NULL) != (c->spool_dir == NULL) ||
+	    (o->spool_dir && strcmp(o->spool_dir, c->spool_dir) != 0))
+		gatherd_logf(d, GATHERD_LOG_WARNING, NULL, "reload: spool-dir takes a restart");
+	char err[256];
+	dsched_load(d, false, err, sizeof err);
 	gatherd_logf(d, GATHERD_LOG_NOTICE, NULL, "reloaded %s: max-jobs %u, keep-jobs %u",
 	             c->file ? c->file : "(defaults)", o->max_jobs, o->keep_jobs);
 	djobs_schedule(d);
@@ -267,11 +284,13 @@ void gatherd_free(struct gatherd *d)
 	if (!d)
 		return;
 	gatherd_api_stop(d);
+	gatherd_spool_stop(d);
 	if (d->tick)
 		event_free(d->tick);
 	if (d->shutdown_ev)
 		event_free(d->shutdown_ev);
 	/* runners first (their streams), then the probe, then the pipeline */
+	dsched_free(d);
 	djobs_free(d);
 	gather_stream_free(d->probe);
 	gather_pipeline_free(d->pipe);
@@ -281,6 +300,7 @@ void gatherd_free(struct gatherd *d)
 	free(d->events);
 	free(d->jobs_dir);
 	free(d->hang_file);
+	free(d->spool_dir);
 	gatherd_conf_free(&d->conf);
 	free(d);
 }

@@ -2,8 +2,8 @@
  * liveness probe, on one reactor and one pipeline shared by every job.
  *
  *   API (POST /v1/jobs) ─┐
- *   spool (to come)  ────┼─► gatherd_submit ─► STATE/jobs/ID/ ─► queue ─► runner
- *   schedules (to come) ─┘                      job.conf, job.json         (max-jobs at once)
+ *   spool (intake.c) ────┼─► gatherd_submit ─► STATE/jobs/ID/ ─► queue ─► runner
+ *   schedules (sched.c) ┘                      job.conf, job.json         (max-jobs at once)
  *
  * cmd/gatherd owns the process: the config file, signals, sd_notify.  This
  * library does not print: every event goes to the log callback, once.
