@@ -53,7 +53,7 @@ struct dsched {
 	int64_t next;         /* next firing (schedule clock, s), 0: none */
 	int64_t from;         /* the time next was computed from */
 	int64_t base;         /* last firing, or when first seen: what a restart missed */
-	int64_t last_run;     /* 0: never */
+	int64_t last_run;     /* time of the last firing (its due time), 0: never */
 	char *last_job;       /* id of the last job it made, NULL */
 	char *outcome;        /* why the last firing made no job, NULL: ask last_job */
 	bool pending;         /* overlap queue: a firing waits for last_job */
@@ -208,7 +208,7 @@ static void fire(struct gatherd *d, struct dsched *s, int64_t at, const char *wh
 {
 	struct djob *j = unfinished(d, s);
 	s->base = at;
-	s->last_run = sched_now(d);
+	s->last_run = at;
 	if (j && s->overlap_queue) {
 		s->pending = true;
 		set_outcome(s, "waiting for job %s (overlap queue)", j->idstr);

@@ -26,6 +26,9 @@ import tempfile
 import threading
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gatherd_more  # noqa: E402  (the spool, schedules and ctl parts)
+
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 GATHERD = os.path.join(BUILD, "gatherd")
 failures = []
@@ -102,8 +105,11 @@ class Daemon:
         self.env = dict(os.environ)
         for k in ("LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC"):
             self.env.pop(k, None)
+        # CONFIGURATION_DIRECTORY: job-dir's default, here an empty place
+        # (never the schedules of whoever runs the tests)
         self.env.update({"STATE_DIRECTORY": self.state, "RUNTIME_DIRECTORY": os.path.dirname(self.sock),
-                         "NOTIFY_SOCKET": self.notify_path})
+                         "NOTIFY_SOCKET": self.notify_path,
+                         "CONFIGURATION_DIRECTORY": os.path.join(self.dir, "etc")})
         if watchdog_usec:
             self.env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.env.update(env or {})
@@ -645,7 +651,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gatherd_test.")
     npages = 30
     srv, base = serve_site(os.path.join(tmp, "www"), npages)
-    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang").split(",")
+    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang,spool,sched,ctl").split(",")
+    more = {"spool": gatherd_more.test_spool, "sched": gatherd_more.test_schedules, "ctl": gatherd_more.test_ctl}
     try:
         if "check" in only:
             test_check(tmp)
@@ -659,6 +666,9 @@ def main():
             test_keep_and_politeness(tmp, base)
         if "hang" in only:
             test_watchdog_hang(tmp)
+        for name, fn in more.items():
+            if name in only:
+                fn(sys.modules[__name__], tmp, base, npages)
     finally:
         for p in procs:
             if p.poll() is None:
