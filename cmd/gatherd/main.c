@@ -126,17 +126,15 @@ static void on_status(evutil_socket_t fd, short what, void *arg)
 	notify_status(arg);
 }
 
-/* Half of WATCHDOG_USEC: ping only while the worker pool answers (the
- * reactor answers by running this at all). */
+/* Half of WATCHDOG_USEC: ping only while every worker makes progress (the
+ * reactor answers by running this at all; gatherd_alive logs why not). */
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
 	struct main *m = arg;
 	(void)fd;
 	(void)what;
-	if (gatherd_alive(m->d))
+	if (gatherd_alive(m->d, m->watchdog_usec / 1000))
 		sd_notify(0, "WATCHDOG=1");
-	else
-		logf_main(m, GATHERD_LOG_ERR, "the worker pool has not answered a probe: no watchdog ping");
 }
 
 static void on_stopped(void *arg)
@@ -284,7 +282,7 @@ int main(int argc, char **argv)
 			cleanup(&m);
 			return 1;
 		}
-		gatherd_alive(m.d); /* the first probe goes out now */
+		gatherd_alive(m.d, m.watchdog_usec / 1000); /* the first probe goes out now */
 	}
 	sd_notify(0, "READY=1");
 	notify_status(&m);

@@ -102,6 +102,7 @@ struct gatherd {
 	struct gather_stream *probe;
 	struct gather_opts probe_opts;
 	bool probe_out;
+	bool hang_out;               /* the test hook's item is in a worker */
 	uint64_t probes;
 	char *hang_file;             /* GATHERD_TEST_HANG_WORKER */
 

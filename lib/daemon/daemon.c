@@ -16,6 +16,7 @@
 #include "daemon/daemon-internal.h"
 #include "gather/error.h"
 #include "gather/pipeline.h"
+#include "pipeline/share.h"
 #include "util/clock.h"
 
 int64_t gatherd_now_ms(void)
@@ -63,41 +64,72 @@ void gatherd_event(struct gatherd *d, const struct djob *j)
 
 /* --- liveness probe --------------------------------------------------- */
 
-/* Worker thread: nothing to do but be done; the test hook
- * GATHERD_TEST_HANG_WORKER=FILE makes the worker hang here while FILE
- * exists (at most 120 s), as a stuck parser would. */
+#define HANG_URL "gatherd:hang"
+
+/* Worker thread: a probe has nothing to do but be done.  The test hook
+ * GATHERD_TEST_HANG_WORKER=FILE: while FILE exists the daemon sends one
+ * item of its own (HANG_URL) that hangs the worker taking it (at most
+ * 120 s), as a stuck parser would, while the other workers go on (the
+ * probes too: so only the per-worker stamps can see it). */
 static void probe_work(struct gather_result *r, void *arg)
 {
 	const struct gatherd *d = arg; /* hang_file: set before the stream, read-only since */
 	const char *hang = d->hang_file;
-	(void)r;
-	for (int i = 0; hang && i < 2400 && access(hang, F_OK) == 0; i++)
+	if (!hang || strcmp(r->url, HANG_URL) != 0)
+		return;
+	for (int i = 0; i < 2400 && access(hang, F_OK) == 0; i++)
 		usleep(50 * 1000);
 }
 
 static void probe_written(struct gather_result *r, void *arg)
 {
 	struct gatherd *d = arg;
+	if (strcmp(r->url, HANG_URL) == 0) {
+		d->hang_out = false;
+	} else {
+		d->probe_out = false;
+		d->probes++;
+	}
 	gather_result_free(r);
-	d->probe_out = false;
-	d->probes++;
 }
 
-bool gatherd_alive(struct gatherd *d)
+static bool send_item(struct gatherd *d, const char *url)
 {
-	if (d->probe_out)
-		return false;
 	struct gather_result *r = gather_result_new();
-	if (r && !(r->url = strdup("gatherd:probe"))) {
+	if (r && !(r->url = strdup(url))) {
 		gather_result_free(r);
 		r = NULL;
 	}
-	if (r) {
-		r->err = GATHER_E_CANCELLED;
-		d->probe_out = true;
-		gather_stream_submit(d->probe, r, true);
-	}
+	if (!r)
+		return false;
+	r->err = GATHER_E_CANCELLED;
+	gather_stream_submit(d->probe, r, true);
 	return true;
+}
+
+bool gatherd_alive(struct gatherd *d, uint64_t period_ms)
+{
+	unsigned w = 0;
+	uint64_t stuck = gather_pipeline_stuck_ms(d->pipe, &w);
+	bool ok = true;
+	if (period_ms && stuck > period_ms) {
+		gatherd_logf(d, GATHERD_LOG_ERR, NULL, "worker %u has been busy on one item for %.1f s "
+		             "(more than the watchdog's %.1f s): no watchdog ping", w, (double)stuck / 1000,
+		             (double)period_ms / 1000);
+		ok = false;
+	}
+	if (d->probe_out) {
+		gatherd_logf(d, GATHERD_LOG_ERR, NULL, "the worker pool has not answered a probe: no watchdog ping");
+		return false;
+	}
+	if (d->hang_file && !d->hang_out && access(d->hang_file, F_OK) == 0) {
+		/* alone in the queue (no probe with it this time), so one
+		 * worker takes it and the others stay free */
+		d->hang_out = send_item(d, HANG_URL);
+		return ok;
+	}
+	d->probe_out = send_item(d, "gatherd:probe");
+	return ok;
 }
 
 /* --- the tick, shutdown --------------------------------------------- */

@@ -570,17 +570,28 @@ def test_keep_and_politeness(tmp, base):
     d.stop()
 
 
-def test_watchdog_hang(tmp):
+def test_watchdog_hang(tmp, base):
+    """ONE of two workers hangs on an item (the test-only hook
+    GATHERD_TEST_HANG_WORKER): the other goes on (a job finishes, probes
+    come back), and the pings stop all the same: each worker's own
+    progress stamp says it has been on one item for longer than
+    WATCHDOG_USEC."""
     hang = os.path.join(tmp, "hang.flag")
-    d = Daemon(tmp, "hang", "workers = 1\n", env={"GATHERD_TEST_HANG_WORKER": hang}, watchdog_usec=600000)
+    d = Daemon(tmp, "hang", "workers = 2\n", env={"GATHERD_TEST_HANG_WORKER": hang}, watchdog_usec=600000)
     d.start()
     check(wait_for(lambda: len(d.seen("WATCHDOG=1")) >= 3, 5), "no pings before the hang")
-    open(hang, "w").close()            # the worker hangs on the next probe
-    time.sleep(0.9)
+    probes0 = d.json("GET", "/v1/status")[1]["probes"]
+    open(hang, "w").close()            # one worker hangs on the hook's item
+    time.sleep(1.4)                    # sent within 0.3 s, stuck past 0.6 s
     t_hung = time.monotonic()
-    time.sleep(1.5)
-    check(not d.seen("WATCHDOG=1", t_hung), "WATCHDOG=1 sent while the worker hangs")
-    check("has not answered a probe" in d.log(), "no log line for the stuck worker")
+    jid = submit(d, job_text("during", base + "/p0.html", "  max-pages = 5\n"))["jobs"][0]["id"]
+    j = d.wait_state(jid, "done", 10)  # the other worker parses its pages
+    check(j and j["stats"]["pages"] == 5, "a job did not finish while one worker hangs: %s" % j)
+    time.sleep(max(0.0, 1.5 - (time.monotonic() - t_hung)))
+    check(not d.seen("WATCHDOG=1", t_hung), "WATCHDOG=1 sent while a worker hangs")
+    check(d.json("GET", "/v1/status")[1]["probes"] > probes0 + 2,
+          "the probes stopped too: the hook hung the whole pool, not one worker")
+    check("has been busy on one item" in d.log(), "no log line naming the stuck worker")
     check(d.json("GET", "/v1/status")[0] == 200, "the reactor stopped answering")
     os.unlink(hang)                    # the worker goes on: pings again
     t_back = time.monotonic()
@@ -665,7 +676,7 @@ def main():
         if "keep" in only:
             test_keep_and_politeness(tmp, base)
         if "hang" in only:
-            test_watchdog_hang(tmp)
+            test_watchdog_hang(tmp, base)
         for name, fn in more.items():
             if name in only:
                 fn(sys.modules[__name__], tmp, base, npages)
