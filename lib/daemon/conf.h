@@ -51,8 +51,9 @@ struct gatherd_conf {
  * $HOME/.local/state/gather; the socket under $RUNTIME_DIRECTORY, else
  * $XDG_RUNTIME_DIR/gather, else the state directory; job-dir
  * $CONFIGURATION_DIRECTORY/jobs, else $XDG_CONFIG_HOME/gather/jobs, else
- * $HOME/.config/gather/jobs, else SYSCONFDIR/gather/jobs; spool-dir NULL
- * (the daemon's STATE/spool).  0 or GATHER_E_NOMEM. */
+ * $HOME/.config/gather/jobs, else SYSCONFDIR/gather/jobs (a file loaded
+ * without job-dir: jobs/ beside it); spool-dir NULL (the daemon's
+ * STATE/spool).  0 or GATHER_E_NOMEM. */
 int gatherd_conf_defaults(struct gatherd_conf *c);
 
 /* Defaults, then the file at path.  Every fault is appended to diags as

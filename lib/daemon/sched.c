@@ -336,7 +336,7 @@ static void load_file(struct gatherd *d, const char *name, struct dsched ***v, s
 		char key[4200], err[256];
 		struct dsched *s;
 		if (!gj->schedule) {
-			gatherd_logf(d, GATHERD_LOG_NOTICE, NULL,
+			gatherd_logf(d, GATHERD_LOG_INFO, NULL,
 			             "%s:%u: job '%s' has no schedule: job-dir holds scheduled jobs; not run",
 			             path, gj->line, gj->name);
 			continue;

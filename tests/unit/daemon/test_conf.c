@@ -90,6 +90,22 @@ START_TEST(every_key)
 	ck_assert_str_eq(c.socket_path, "/r/g.sock");
 	ck_assert_str_eq(c.spool_dir, "/sp");
 	ck_assert_str_eq(c.job_dir, "/j");
+	gatherd_conf_free(&c);
+	/* without job-dir: jobs/ beside the file (/etc/gather/jobs for
+	 * /etc/gather/gatherd.conf, whatever $HOME says) */
+	write_conf("max-jobs = 2\n");
+	ck_assert_int_eq(gatherd_conf_load(path, &c, &diags), 0);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%.*s/jobs", (int)(strrchr(path, '/') - path), path);
+	ck_assert_str_eq(c.job_dir, want);
+	ck_assert_ptr_null(c.spool_dir);
+	gatherd_conf_free(&c);
+	unlink(path);
+	write_conf("state-dir = \"/s\"\nsocket = \"/r/g.sock\"\nspool-dir = \"/sp\"\njob-dir = \"/j\"\n"
+	           "listen = \"127.0.0.1:9000\"\ntoken-file = \"/t\"\nmax-jobs = 2\nworkers = 3\n"
+	           "keep-jobs = 10\nmax-connections = 5\nper-host = 2\ndelay = 250ms\nmax-body = 64K\n"
+	           "max-header = 4K\nidle-timeout = 1.5\nmax-events = 100\nsocket-mode = 0600\n");
+	ck_assert_int_eq(gatherd_conf_load(path, &c, &diags), 0);
 	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
 	ck_assert_uint_eq(c.max_jobs, 2);
 	ck_assert_uint_eq(c.workers, 3);
