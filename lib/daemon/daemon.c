@@ -304,7 +304,8 @@ int gatherd_reload(struct gatherd *d, const struct gatherd_conf *c)
 	    (o->spool_dir && strcmp(o->spool_dir, c->spool_dir) != 0))
 		gatherd_logf(d, GATHERD_LOG_WARNING, NULL, "reload: spool-dir takes a restart");
 	char err[256];
-	dsched_load(d, false, err, sizeof err);
+	if (!d->shutting_down) /* no new job while stopping: the next start reads them */
+		dsched_load(d, false, err, sizeof err);
 	gatherd_logf(d, GATHERD_LOG_NOTICE, NULL, "reloaded %s: max-jobs %u, keep-jobs %u",
 	             c->file ? c->file : "(defaults)", o->max_jobs, o->keep_jobs);
 	djobs_schedule(d);

@@ -101,16 +101,18 @@ static void state_path(const struct gatherd *d, char *buf, size_t len)
 }
 
 /* Write what every schedule has seen (those gone since are dropped: a
- * schedule removed and put back starts afresh).  Written whole, synced and
- * renamed, as job.json is. */
+ * schedule removed and put back starts afresh).  Written whole and
+ * renamed, never seen half-written; not synced: the reactor does not wait
+ * for the disk, and a record lost in a power cut costs at most one run of
+ * a persistent schedule more, or one missed. */
 static void state_save(struct gatherd *d)
 {
 	json_t *o = json_object();
 	char path[4200], tmp[4300];
 	for (size_t i = 0; o && i < d->nscheds; i++) {
 		struct dsched *s = d->scheds[i];
-		json_t *e = json_pack("{s:I, s:I}", "base", (json_int_t)s->base, "last_run",
-		                      (json_int_t)s->last_run);
+		json_t *e = json_pack("{s:I, s:I, s:b}", "base", (json_int_t)s->base, "last_run",
+		                      (json_int_t)s->last_run, "pending", s->pending);
 		if (e && s->last_job)
 			json_object_set_new(e, "last_job", json_string(s->last_job));
 		if (e && s->outcome)
@@ -132,7 +134,10 @@ static void state_save(struct gatherd *d)
 			break;
 		off += (size_t)k;
 	}
-	if (fd < 0 || off < n || fdatasync(fd) < 0 || close(fd) < 0 || rename(tmp, path) < 0) {
+	bool ok = fd >= 0 && off == n;
+	if (fd >= 0 && close(fd) < 0)
+		ok = false;
+	if (!ok || rename(tmp, path) < 0) {
 		gatherd_logf(d, GATHERD_LOG_ERR, NULL, "cannot save %s: %s", path,
 		             text ? strerror(errno) : "out of memory");
 		if (fd >= 0)
@@ -147,9 +152,11 @@ static void state_restore(struct gatherd *d, struct dsched *s)
 	json_t *e = d->sched_state ? json_object_get(d->sched_state, s->key) : NULL;
 	json_int_t base = 0, last = 0;
 	const char *job = NULL, *outcome = NULL;
-	if (!e || json_unpack(e, "{s:I, s:I, s?s, s?s}", "base", &base, "last_run", &last, "last_job",
-	                      &job, "outcome", &outcome) < 0)
+	int pending = 0;
+	if (!e || json_unpack(e, "{s:I, s:I, s?b, s?s, s?s}", "base", &base, "last_run", &last,
+	                      "pending", &pending, "last_job", &job, "outcome", &outcome) < 0)
 		return;
+	s->pending = pending; /* a queued firing waits across a restart too */
 	s->base = base;
 	s->last_run = last;
 	s->last_job = job ? strdup(job) : NULL;
