@@ -7,9 +7,10 @@ python3's http.server on 127.0.0.1; then checks the systemd notifications in
 order, every row of the control API with its error codes and limits, a crawl
 finishing, kill -9 mid-crawl and a restart finishing the job, SIGTERM (exit 0
 within 10 s, the job paused and resumed at the next start), confinement,
-the TCP listener's 401, the watchdog stopping while a worker hangs (the
-GATHERD_TEST_HANG_WORKER hook), socket activation (fd 3 passed as systemd
-does), keep-jobs pruning, the log's priority prefixes, and --check.
+the TCP listener's 401, the watchdog stopping while one of two workers hangs
+(the GATHERD_TEST_HANG_WORKER hook), socket activation (fd 3 passed as
+systemd does), keep-jobs pruning, the log's priority prefixes, and --check;
+then gatherd_more.py: the spool, schedules, and `gather ctl` end to end.
 Every wait is bounded.  Usage: gatherd_test.py BUILDDIR
 Exit 0 all passed, 1 a failure (each printed as FAIL: ...), 99 setup error.
 """
