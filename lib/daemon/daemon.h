@@ -70,6 +70,8 @@ void gatherd_submit_result_free(struct gatherd_submit_result *r); /* accepts zer
  * and the scheduler all call it.  job_text (len bytes, need not end in a
  * NUL) is a job file as `gather run` takes it, with these differences:
  *  - include() is refused (the text must stand alone);
+ *  - so is a ${VAR} reference where the loader would expand it (from the
+ *    daemon's environment, which the submitter must not read), by line;
  *  - every path in it (outputs, urls-file) is relative to the job's own
  *    directory STATE/jobs/ID/: an absolute path, "..", or a symlink out is
  *    a fault;

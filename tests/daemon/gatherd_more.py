@@ -47,6 +47,7 @@ def test_spool(h, tmp, base, npages):
     got = h.wait_for(lambda: os.path.exists(os.path.join(acc, "ok.conf")), 5, 0.02)
     took = time.monotonic() - t0
     h.check(got and took < 1.0, "spool: ok.conf not in accepted/ within a second (%.2f s)" % took)
+    print("spool: a file renamed in was accepted after %.3f s" % took, flush=True)
     h.check(not os.path.exists(os.path.join(spool, "ok.conf")), "spool: ok.conf left in the spool")
     st, doc = d.json("GET", "/v1/jobs", want=200)
     jobs = [j for j in (doc or {}).get("jobs", []) if j["name"] == "spooled"]
@@ -166,6 +167,14 @@ def test_schedules(h, tmp, base, npages):
                 and t.get("last_run") == rfc(boundary) and t.get("next_run") == rfc(boundary + 60),
                 "tick after its firing: %s" % t)
     h.check(not sched_jobs(d, "b.conf:hourly"), "hourly fired")
+    # gather ctl shows them as a table (the file and job id only in --json)
+    r = subprocess.run([os.path.join(h.BUILD, "gather"), "ctl", "--socket", d.sock, "--table", "schedules"],
+                       capture_output=True, text=True, timeout=30)
+    rows = r.stdout.splitlines()
+    h.check(r.returncode == 0 and rows and rows[0].split() == ["NAME", "SCHEDULE", "TIMEZONE", "OVERLAP", "NEXT",
+                                                               "LAST", "OUTCOME"], "ctl schedules: %r" % r.stdout)
+    h.check(any(l.split()[:1] == ["tick"] and l.split()[-2:] == [rfc(boundary), "done"] for l in rows[1:]),
+            "ctl schedules: no row for tick with its last run and outcome: %r" % r.stdout)
     # both slow ones fired too; stop them, they are for the restart below
     h.check(h.wait_for(lambda: len(sched_jobs(d, "slow.conf:skip")) == 1 and
                        len(sched_jobs(d, "slow.conf:queue")) == 1, 5), "the slow schedules did not fire")
