@@ -50,7 +50,7 @@ struct ctl {
 	uint64_t max_response;
 	uint64_t max_job_size;
 	const char *state;        /* jobs --state */
-	bool follow;              /* records --follow */
+	bool follow;              /* records --follow, events --follow */
 	bool timeout_given;       /* --timeout: streams wait no longer either */
 	const char *since;        /* events --since */
 	const char *verb;
