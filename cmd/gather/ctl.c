@@ -50,7 +50,7 @@ struct ctl {
 	uint64_t max_response;
 	uint64_t max_job_size;
 	const char *state;        /* jobs --state */
-	bool follow;              /* records --follow */
+	bool follow;              /* records --follow, events --follow */
 	bool timeout_given;       /* --timeout: streams wait no longer either */
 	const char *since;        /* events --since */
 	const char *verb;
@@ -75,14 +75,18 @@ static void ctl_usage(FILE *f)
 	"  pause ID | resume ID | cancel ID\n"
 	"  rm ID                  remove a job that is not running, with its files\n"
 	"  records ID [--follow]  its records (JSON lines); --follow: until the job ends\n"
-	"  events [--since N]     job state changes as they happen, from event N\n"
+	"  events [--since N] [--follow]\n"
+	"                         job state changes kept (from event N); --follow: and\n"
+	"                         then as they happen, until interrupted\n"
 	"  schedules              scheduled jobs, next run and last outcome\n"
 	"\n"
 	"Options:\n"
 	"  --socket PATH          the control socket (default: $GATHER_SOCKET, else\n"
 	"                         $RUNTIME_DIRECTORY/gatherd.sock, else for root\n"
 	"                         /run/gather/gatherd.sock, for others\n"
-	"                         $XDG_RUNTIME_DIR/gather/gatherd.sock then /run/gather/gatherd.sock)\n"
+	"                         $XDG_RUNTIME_DIR/gather/gatherd.sock (without it\n"
+	"                         gatherd's own default, its state directory's\n"
+	"                         gatherd.sock) then /run/gather/gatherd.sock)\n"
 	"  --json                 JSON (JSON lines for streams), not a table\n"
 	"  --table                a table even when standard output is no terminal\n"
 	"  --timeout SECS         longest wait for the daemon (default 30; streams wait\n"
@@ -134,7 +138,7 @@ static int connect_unix(const char *path, uint64_t deadline)
 /* The candidates, in order (the daemon binds the first of the same list
  * that applies to it; /run/gather is where the packaged service listens,
  * tried last for a user whose own daemon is not running). */
-static size_t default_paths(char paths[3][512])
+static size_t default_paths(char paths[4][512])
 {
 	const char *v;
 	size_t n = 0;
@@ -146,6 +150,12 @@ static size_t default_paths(char paths[3][512])
 		snprintf(paths[n++], 512, "%.*s/gatherd.sock", (int)strcspn(v, ":"), v);
 	if (geteuid() != 0 && (v = getenv("XDG_RUNTIME_DIR")) && *v)
 		snprintf(paths[n++], 512, "%s/gather/gatherd.sock", v);
+	else if (geteuid() != 0 && (v = getenv("XDG_STATE_HOME")) && *v)
+		/* gatherd with neither runtime directory binds in its state
+		 * directory (gatherd_conf_defaults) */
+		snprintf(paths[n++], 512, "%s/gather/gatherd.sock", v);
+	else if (geteuid() != 0 && (v = getenv("HOME")) && *v)
+		snprintf(paths[n++], 512, "%s/.local/state/gather/gatherd.sock", v);
 	snprintf(paths[n++], 512, "/run/gather/gatherd.sock");
 	return n;
 }
@@ -154,8 +164,8 @@ static size_t default_paths(char paths[3][512])
  * it looked, each path once, and return -1. */
 static int ctl_connect(struct ctl *c)
 {
-	char paths[3][512];
-	int errs[3];
+	char paths[4][512];
+	int errs[4];
 	size_t n;
 
 	if (c->socket) {
@@ -535,6 +545,14 @@ static void show(const struct ctl *c, const char *body, size_t len)
 		print_table(jobs, cols, heads, 3);
 	} else if (json_is_array(jobs)) {
 		print_table(jobs, job_cols, job_heads, NJOBCOLS);
+	} else if (json_is_array(sched) && json_array_size(sched) &&
+	           json_object_get(json_array_get(sched, 0), "next_run")) {
+		/* gatherd's shape (the file and job id are in --json) */
+		static const char *const cols[] = { "name", "schedule", "timezone", "overlap", "next_run",
+			                            "last_run", "last_outcome" },
+		                         *const heads[] = { "NAME", "SCHEDULE", "TIMEZONE", "OVERLAP", "NEXT",
+			                            "LAST", "OUTCOME" };
+		print_table(sched, cols, heads, 7);
 	} else if (json_is_array(sched)) {
 		const char *keys[12], *heads[12];
 		char up[12][64];
@@ -770,8 +788,8 @@ static int run_verb(struct ctl *c)
 		fprintf(stderr, "gather ctl %s: --state is an option of jobs\n", c->verb);
 		return EXIT_USAGE;
 	}
-	if (c->follow && strcmp(c->verb, "records") != 0) {
-		fprintf(stderr, "gather ctl %s: --follow is an option of records\n", c->verb);
+	if (c->follow && strcmp(c->verb, "records") != 0 && strcmp(c->verb, "events") != 0) {
+		fprintf(stderr, "gather ctl %s: --follow is an option of records and events\n", c->verb);
 		return EXIT_USAGE;
 	}
 	if (c->since && strcmp(c->verb, "events") != 0) {
@@ -820,11 +838,13 @@ static int run_verb(struct ctl *c)
 			fprintf(stderr, "gather ctl events: --since '%s': expected an event number\n", c->since);
 			return EXIT_USAGE;
 		}
-		snprintf(target, sizeof target, "/v1/events%s%llu", c->since ? "?since=" : "",
-		         c->since ? (unsigned long long)n : 0ull);
-		if (!c->since)
-			target[strlen("/v1/events")] = '\0';
-		return stream(c, target, true);
+		/* without follow=1 gatherd sends the events it keeps and ends */
+		if (c->since)
+			snprintf(target, sizeof target, "/v1/events?since=%llu%s", (unsigned long long)n,
+			         c->follow ? "&follow=1" : "");
+		else
+			snprintf(target, sizeof target, "/v1/events%s", c->follow ? "?follow=1" : "");
+		return stream(c, target, c->follow);
 	}
 	if (strcmp(c->verb, "schedules") == 0)
 		return simple(c, "GET", "/v1/schedules");

@@ -43,8 +43,9 @@ static void usage(FILE *f)
 	"Usage: gatherd [-c FILE] [--check]\n"
 	"\n"
 	"The gather service: runs crawl jobs submitted through a control API (HTTP\n"
-	"and JSON on a Unix socket; see gatherd(8) for the API), one reactor and\n"
-	"one worker pool for every job, max-jobs at once, the rest queued.\n"
+	"and JSON on a Unix socket; see gatherd(8) for the API), dropped into its\n"
+	"spool-dir, or scheduled in its job-dir; one reactor and one worker pool\n"
+	"for every job, max-jobs at once, the rest queued.\n"
 	"\n"
 	"Options:\n"
 	"  -c, --config FILE   configuration file (default " DEFAULT_CONF " when it\n"
@@ -53,8 +54,8 @@ static void usage(FILE *f)
 	"  -h, --help          show this help\n"
 	"  -V, --version       show the version\n"
 	"\n"
-	"Signals: SIGHUP reloads the configuration, SIGTERM or SIGINT pause the\n"
-	"running jobs (they resume at the next start) and stop.\n");
+	"Signals: SIGHUP reloads the configuration and the schedules, SIGTERM or\n"
+	"SIGINT pause the running jobs (they resume at the next start) and stop.\n");
 }
 
 /* $JOURNAL_STREAM is "DEV:INO" of the journal's stream: when it is our
@@ -126,17 +127,15 @@ static void on_status(evutil_socket_t fd, short what, void *arg)
 	notify_status(arg);
 }
 
-/* Half of WATCHDOG_USEC: ping only while the worker pool answers (the
- * reactor answers by running this at all). */
+/* Half of WATCHDOG_USEC: ping only while every worker makes progress (the
+ * reactor answers by running this at all; gatherd_alive logs why not). */
 static void on_watchdog(evutil_socket_t fd, short what, void *arg)
 {
 	struct main *m = arg;
 	(void)fd;
 	(void)what;
-	if (gatherd_alive(m->d))
+	if (gatherd_alive(m->d, m->watchdog_usec / 1000))
 		sd_notify(0, "WATCHDOG=1");
-	else
-		logf_main(m, GATHERD_LOG_ERR, "the worker pool has not answered a probe: no watchdog ping");
 }
 
 static void on_stopped(void *arg)
@@ -240,8 +239,9 @@ int main(int argc, char **argv)
 	if (load_conf(&m, &c) != 0)
 		return 2;
 	if (check) {
-		printf("%s: ok (state %s, socket %s)\n", c.file ? c.file : "defaults", c.state_dir,
-		       c.socket_path);
+		printf("%s: ok (state %s, socket %s, spool %s%s, job-dir %s)\n", c.file ? c.file : "defaults",
+		       c.state_dir, c.socket_path, c.spool_dir ? c.spool_dir : c.state_dir,
+		       c.spool_dir ? "" : "/spool", c.job_dir);
 		gatherd_conf_free(&c);
 		return 0;
 	}
@@ -284,7 +284,7 @@ int main(int argc, char **argv)
 			cleanup(&m);
 			return 1;
 		}
-		gatherd_alive(m.d); /* the first probe goes out now */
+		gatherd_alive(m.d, m.watchdog_usec / 1000); /* the first probe goes out now */
 	}
 	sd_notify(0, "READY=1");
 	notify_status(&m);

@@ -739,9 +739,8 @@ static void on_request(struct evhttp_request *req, void *arg)
 		else
 			method_not_allowed(d, req, "GET");
 	} else if (strcmp(path, "/v1/schedules") == 0) {
-		/* the scheduler is wired in later: no schedule yet */
 		if (m == EVHTTP_REQ_GET)
-			reply_json(d, req, 200, json_pack("{s:[]}", "schedules"));
+			reply_json(d, req, 200, dsched_json(d));
 		else
 			method_not_allowed(d, req, "GET");
 	} else if (strcmp(path, "/metrics") == 0) {

@@ -6,6 +6,7 @@
 
 #include <confuse.h>
 #include <errno.h>
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -120,7 +121,15 @@ int gatherd_conf_defaults(struct gatherd_conf *c)
 		if ((c->socket_path = malloc(n)))
 			snprintf(c->socket_path, n, "%s/gatherd.sock", c->state_dir);
 	}
-	if (!c->state_dir || !c->socket_path) {
+	/* schedules: a configuration directory (systemd's
+	 * ConfigurationDirectory=, /etc/gather), else the user's; a missing
+	 * directory is no schedule (the spool's default, STATE/spool, is
+	 * made by the daemon: it follows a state-dir set in the file) */
+	if (!(c->job_dir = dup_env_path("CONFIGURATION_DIRECTORY", "/jobs")) &&
+	    !(c->job_dir = dup_env_path("XDG_CONFIG_HOME", "/gather/jobs")) &&
+	    !(c->job_dir = dup_env_path("HOME", "/.config/gather/jobs")))
+		c->job_dir = strdup(SYSCONFDIR "/gather/jobs");
+	if (!c->state_dir || !c->socket_path || !c->job_dir) {
 		gatherd_conf_free(c);
 		return GATHER_E_NOMEM;
 	}
@@ -318,6 +327,29 @@ int gatherd_conf_load(const char *path, struct gatherd_conf *ret, struct gather_
 		}
 	} else if (l.faults == 0) {
 		diag(&l, 0, "cannot parse");
+	}
+	/* schedules beside the file read (/etc/gather/gatherd.conf:
+	 * /etc/gather/jobs) unless it names its own job-dir */
+	if (l.faults == 0 && !l.line[3]) {
+		/* absolute: "-c gatherd.conf" names the directory it was run in */
+		const char *slash = strrchr(path, '/');
+		char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+		char *abs = dir ? realpath(dir, NULL) : NULL;
+		const char *base = abs ? abs : dir;
+		size_t n = base ? strlen(base) + sizeof "/jobs" : 0;
+		char *j = base ? malloc(n) : NULL;
+		if (j)
+			snprintf(j, n, "%s/jobs", strcmp(base, "/") == 0 ? "" : base);
+		free(dir);
+		free(abs);
+		if (!j) {
+			current = NULL;
+			cfg_free(cfg);
+			gatherd_conf_free(&c);
+			return GATHER_E_NOMEM;
+		}
+		free(c.job_dir);
+		c.job_dir = j;
 	}
 	/* a token file without a listener is harmless; a listener without
 	 * one is refused: the TCP API is never open to anyone */

@@ -29,8 +29,8 @@ struct gatherd_conf {
 	char *file;               /* the file read, or NULL (defaults only) */
 	char *state_dir;          /* jobs/ID/... live here */
 	char *socket_path;        /* the control socket (unless systemd passes one) */
-	char *spool_dir;          /* for the spool watcher (not wired yet) */
-	char *job_dir;            /* for schedules (not wired yet) */
+	char *spool_dir;          /* the spool watcher's; NULL: STATE/spool */
+	char *job_dir;            /* scheduled job files (*.conf) */
 	char *listen;             /* "HOST:PORT" TCP listener, NULL: off */
 	char *token_file;         /* bearer token for the TCP listener */
 	unsigned max_jobs;        /* jobs running at once */
@@ -49,7 +49,11 @@ struct gatherd_conf {
 /* Fill c with the defaults; paths from the environment: state under
  * $STATE_DIRECTORY, else $XDG_STATE_HOME/gather, else
  * $HOME/.local/state/gather; the socket under $RUNTIME_DIRECTORY, else
- * $XDG_RUNTIME_DIR/gather, else the state directory.  0 or GATHER_E_NOMEM. */
+ * $XDG_RUNTIME_DIR/gather, else the state directory; job-dir
+ * $CONFIGURATION_DIRECTORY/jobs, else $XDG_CONFIG_HOME/gather/jobs, else
+ * $HOME/.config/gather/jobs, else SYSCONFDIR/gather/jobs (a file loaded
+ * without job-dir: jobs/ beside it); spool-dir NULL (the daemon's
+ * STATE/spool).  0 or GATHER_E_NOMEM. */
 int gatherd_conf_defaults(struct gatherd_conf *c);
 
 /* Defaults, then the file at path.  Every fault is appended to diags as

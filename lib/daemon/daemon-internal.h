@@ -102,8 +102,19 @@ struct gatherd {
 	struct gather_stream *probe;
 	struct gather_opts probe_opts;
 	bool probe_out;
+	bool hang_out;               /* the test hook's item is in a worker */
 	uint64_t probes;
 	char *hang_file;             /* GATHERD_TEST_HANG_WORKER */
+
+	/* spool (intake.c): job files dropped into spool-dir */
+	struct gather_spool *spool;
+	char *spool_dir;             /* conf.spool_dir, or STATE/spool */
+
+	/* schedules (sched.c): job files of job-dir with a schedule */
+	struct dsched **scheds;
+	size_t nscheds;
+	json_t *sched_state;         /* STATE/schedules.json as loaded and kept */
+	int64_t clock_offset_s;      /* GATHERD_TEST_CLOCK_OFFSET (tests only) */
 
 	bool shutting_down, shutdown_done_sent;
 	void (*shutdown_done)(void *);
@@ -138,6 +149,29 @@ void djobs_tick(struct gatherd *d, double dt_s);
 void djobs_free(struct gatherd *d);
 void djobs_stop_all(struct gatherd *d);
 bool djob_active(const struct djob *j); /* queued or running */
+
+/* gatherd_submit with two more: only, the name of the one job of the text
+ * to submit (a schedule's; NULL: all), and check: when not NULL, nothing
+ * is made: the text is loaded and checked as a submission would be, and
+ * its jobs are handed back in *check (free with gather_jobfile_free; their
+ * paths point into a directory that is gone). */
+int djobs_submit(struct gatherd *d, const char *text, size_t len, const char *source_name,
+                 int priority, const char *only, struct gather_jobfile *check,
+                 struct gatherd_submit_result *ret);
+
+/* intake.c: the spool */
+int gatherd_spool_start(struct gatherd *d, char *err, size_t errlen);
+void gatherd_spool_stop(struct gatherd *d);
+
+/* sched.c: schedules.  load reads job-dir (again, keeping what each
+ * schedule that stays has seen); at_start: STATE/schedules.json is read
+ * first and persistent schedules that missed a firing run once.  0, or
+ * negative (err says; only for the state file: a job file's faults are
+ * logged and the file skipped). */
+int dsched_load(struct gatherd *d, bool at_start, char *err, size_t errlen);
+void dsched_tick(struct gatherd *d);
+json_t *dsched_json(struct gatherd *d);
+void dsched_free(struct gatherd *d);
 
 /* api.c */
 int gatherd_api_start(struct gatherd *d, int listen_fd, char *err, size_t errlen);

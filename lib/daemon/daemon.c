@@ -16,6 +16,7 @@
 #include "daemon/daemon-internal.h"
 #include "gather/error.h"
 #include "gather/pipeline.h"
+#include "pipeline/share.h"
 #include "util/clock.h"
 
 int64_t gatherd_now_ms(void)
@@ -63,41 +64,72 @@ void gatherd_event(struct gatherd *d, const struct djob *j)
 
 /* --- liveness probe --------------------------------------------------- */
 
-/* Worker thread: nothing to do but be done; the test hook
- * GATHERD_TEST_HANG_WORKER=FILE makes the worker hang here while FILE
- * exists (at most 120 s), as a stuck parser would. */
+#define HANG_URL "gatherd:hang"
+
+/* Worker thread: a probe has nothing to do but be done.  The test hook
+ * GATHERD_TEST_HANG_WORKER=FILE: while FILE exists the daemon sends one
+ * item of its own (HANG_URL) that hangs the worker taking it (at most
+ * 120 s), as a stuck parser would, while the other workers go on (the
+ * probes too: so only the per-worker stamps can see it). */
 static void probe_work(struct gather_result *r, void *arg)
 {
 	const struct gatherd *d = arg; /* hang_file: set before the stream, read-only since */
 	const char *hang = d->hang_file;
-	(void)r;
-	for (int i = 0; hang && i < 2400 && access(hang, F_OK) == 0; i++)
+	if (!hang || strcmp(r->url, HANG_URL) != 0)
+		return;
+	for (int i = 0; i < 2400 && access(hang, F_OK) == 0; i++)
 		usleep(50 * 1000);
 }
 
 static void probe_written(struct gather_result *r, void *arg)
 {
 	struct gatherd *d = arg;
+	if (strcmp(r->url, HANG_URL) == 0) {
+		d->hang_out = false;
+	} else {
+		d->probe_out = false;
+		d->probes++;
+	}
 	gather_result_free(r);
-	d->probe_out = false;
-	d->probes++;
 }
 
-bool gatherd_alive(struct gatherd *d)
+static bool send_item(struct gatherd *d, const char *url)
 {
-	if (d->probe_out)
-		return false;
 	struct gather_result *r = gather_result_new();
-	if (r && !(r->url = strdup("gatherd:probe"))) {
+	if (r && !(r->url = strdup(url))) {
 		gather_result_free(r);
 		r = NULL;
 	}
-	if (r) {
-		r->err = GATHER_E_CANCELLED;
-		d->probe_out = true;
-		gather_stream_submit(d->probe, r, true);
-	}
+	if (!r)
+		return false;
+	r->err = GATHER_E_CANCELLED;
+	gather_stream_submit(d->probe, r, true);
 	return true;
+}
+
+bool gatherd_alive(struct gatherd *d, uint64_t period_ms)
+{
+	unsigned w = 0;
+	uint64_t stuck = gather_pipeline_stuck_ms(d->pipe, &w);
+	bool ok = true;
+	if (period_ms && stuck > period_ms) {
+		gatherd_logf(d, GATHERD_LOG_ERR, NULL, "worker %u has been busy on one item for %.1f s "
+		             "(more than the watchdog's %.1f s): no watchdog ping", w, (double)stuck / 1000,
+		             (double)period_ms / 1000);
+		ok = false;
+	}
+	if (d->probe_out) {
+		gatherd_logf(d, GATHERD_LOG_ERR, NULL, "the worker pool has not answered a probe: no watchdog ping");
+		return false;
+	}
+	if (d->hang_file && !d->hang_out && access(d->hang_file, F_OK) == 0) {
+		/* alone in the queue (no probe with it this time), so one
+		 * worker takes it and the others stay free */
+		d->hang_out = send_item(d, HANG_URL);
+		return ok;
+	}
+	d->probe_out = send_item(d, "gatherd:probe");
+	return ok;
 }
 
 /* --- the tick, shutdown --------------------------------------------- */
@@ -109,6 +141,7 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	djobs_tick(d, dt);
+	dsched_tick(d);
 	gatherd_api_tick(d);
 }
 
@@ -147,6 +180,7 @@ void gatherd_shutdown(struct gatherd *d, void (*done)(void *), void *arg)
 	d->shutdown_arg = arg;
 	gatherd_logf(d, GATHERD_LOG_NOTICE, NULL, "stopping: %u jobs running are paused for the restart",
 	             d->running);
+	gatherd_spool_stop(d); /* files dropped from now wait for the next start */
 	djobs_stop_all(d);
 	gatherd_check_shutdown(d);
 }
@@ -224,6 +258,8 @@ struct gatherd *gatherd_new(struct event_base *base, const struct gatherd_conf *
 	}
 	if (djobs_recover(d, err, errlen) < 0)
 		goto fail;
+	if (gatherd_spool_start(d, err, errlen) < 0 || dsched_load(d, true, err, errlen) < 0)
+		goto fail;
 	if (gatherd_api_start(d, listen_fd, err, errlen) < 0)
 		goto fail;
 	struct timeval one = { 1, 0 };
@@ -256,6 +292,20 @@ int gatherd_reload(struct gatherd *d, const struct gatherd_conf *c)
 	o->max_header = c->max_header;
 	o->idle_timeout_ms = c->idle_timeout_ms;
 	gatherd_api_apply_limits(d);
+	/* job-dir may change: the schedules are read again from it */
+	if ((o->job_dir == NULL) != (c->job_dir == NULL) || (o->job_dir && strcmp(o->job_dir, c->job_dir) != 0)) {
+		char *j = c->job_dir ? strdup(c->job_dir) : NULL;
+		if (c->job_dir && !j)
+			return GATHER_E_NOMEM;
+		free(o->job_dir);
+		o->job_dir = j;
+	}
+	if ((o->spool_dir == NULL) != (c->spool_dir == NULL) ||
+	    (o->spool_dir && strcmp(o->spool_dir, c->spool_dir) != 0))
+		gatherd_logf(d, GATHERD_LOG_WARNING, NULL, "reload: spool-dir takes a restart");
+	char err[256];
+	if (!d->shutting_down) /* no new job while stopping: the next start reads them */
+		dsched_load(d, false, err, sizeof err);
 	gatherd_logf(d, GATHERD_LOG_NOTICE, NULL, "reloaded %s: max-jobs %u, keep-jobs %u",
 	             c->file ? c->file : "(defaults)", o->max_jobs, o->keep_jobs);
 	djobs_schedule(d);
@@ -267,11 +317,13 @@ void gatherd_free(struct gatherd *d)
 	if (!d)
 		return;
 	gatherd_api_stop(d);
+	gatherd_spool_stop(d);
 	if (d->tick)
 		event_free(d->tick);
 	if (d->shutdown_ev)
 		event_free(d->shutdown_ev);
 	/* runners first (their streams), then the probe, then the pipeline */
+	dsched_free(d);
 	djobs_free(d);
 	gather_stream_free(d->probe);
 	gather_pipeline_free(d->pipe);
@@ -281,6 +333,7 @@ void gatherd_free(struct gatherd *d)
 	free(d->events);
 	free(d->jobs_dir);
 	free(d->hang_file);
+	free(d->spool_dir);
 	gatherd_conf_free(&d->conf);
 	free(d);
 }

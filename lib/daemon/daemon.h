@@ -2,8 +2,8 @@
  * liveness probe, on one reactor and one pipeline shared by every job.
  *
  *   API (POST /v1/jobs) ─┐
- *   spool (to come)  ────┼─► gatherd_submit ─► STATE/jobs/ID/ ─► queue ─► runner
- *   schedules (to come) ─┘                      job.conf, job.json         (max-jobs at once)
+ *   spool (intake.c) ────┼─► gatherd_submit ─► STATE/jobs/ID/ ─► queue ─► runner
+ *   schedules (sched.c) ┘                      job.conf, job.json         (max-jobs at once)
  *
  * cmd/gatherd owns the process: the config file, signals, sd_notify.  This
  * library does not print: every event goes to the log callback, once.
@@ -70,6 +70,8 @@ void gatherd_submit_result_free(struct gatherd_submit_result *r); /* accepts zer
  * and the scheduler all call it.  job_text (len bytes, need not end in a
  * NUL) is a job file as `gather run` takes it, with these differences:
  *  - include() is refused (the text must stand alone);
+ *  - so is a ${VAR} reference where the loader would expand it (from the
+ *    daemon's environment, which the submitter must not read), by line;
  *  - every path in it (outputs, urls-file) is relative to the job's own
  *    directory STATE/jobs/ID/: an absolute path, "..", or a symlink out is
  *    a fault;
@@ -90,11 +92,14 @@ int gatherd_submit(struct gatherd *d, const char *job_text, size_t len, const ch
 /* For sd_notify STATUS=: "N jobs running, M queued, P pages/s". */
 void gatherd_status_line(struct gatherd *d, char *buf, size_t len);
 
-/* The watchdog's question, asked every half WATCHDOG_USEC: true when the
- * reactor is here to ask and the worker pool processed the probe sent at
- * the previous call (a probe record goes through a worker and back); then
- * a new probe goes out.  False while a probe is out: the pool is stuck
- * (or busier than a watchdog period allows), so no ping. */
-bool gatherd_alive(struct gatherd *d);
+/* The watchdog's question, asked every half WATCHDOG_USEC (period_ms is
+ * WATCHDOG_USEC in ms): true when the reactor is here to ask, no worker
+ * has been busy on one item for longer than period_ms (each worker keeps
+ * a progress stamp: a single stuck worker is caught while the others go
+ * on; a worker waiting for work is not stuck), and the pool processed the
+ * probe sent at the previous call (a probe record goes through a worker
+ * and the writer and back: the queue and the way back work); then a new
+ * probe goes out.  Each false is logged once per call, saying why. */
+bool gatherd_alive(struct gatherd *d, uint64_t period_ms);
 
 #endif

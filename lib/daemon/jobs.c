@@ -518,8 +518,55 @@ static void refuse_includes(const char *text, size_t len, struct faults *f)
 	}
 }
 
+/* ${VAR} in a job file is expanded from the environment of the process
+ * that loads it (gather.conf(5)): in gatherd that would hand the daemon's
+ * environment (tokens, paths, credentials of the unit) to whoever may
+ * submit, and read it back in the records.  So a submitted text may not
+ * hold "${" where the loader expands it: in double-quoted strings and bare
+ * words.  Single-quoted strings and '#' comments are not expanded and stay
+ * allowed; "\${" is a literal "${" already.  Refused by line, before the
+ * loader sees the text. */
+static void refuse_vars(const char *text, size_t len, struct faults *f)
+{
+	unsigned line = 1, last = 0;
+	char quote = 0;
+	for (size_t i = 0; i < len; i++) {
+		char c = text[i];
+		if (c == '\n')
+			line++;
+		if (quote) {
+			if (c == '\\' && i + 1 < len) {
+				if (text[i + 1] == '\n')
+					line++;
+				i++;
+			} else if (c == quote) {
+				quote = 0;
+				continue;
+			}
+		} else if (c == '#') {
+			while (i + 1 < len && text[i + 1] != '\n')
+				i++;
+			continue;
+		} else if (c == '"' || c == '\'') {
+			quote = c;
+			continue;
+		}
+		if (c == '$' && quote != '\'' && i + 1 < len && text[i + 1] == '{' && line != last) {
+			fault(f, line, "${...} is not expanded in a submitted job (the daemon's environment "
+			      "is not the submitter's): write the value itself");
+			last = line;
+		}
+	}
+}
+
 int gatherd_submit(struct gatherd *d, const char *text, size_t len, const char *source_name,
                    int priority, struct gatherd_submit_result *ret)
+{
+	return djobs_submit(d, text, len, source_name, priority, NULL, NULL, ret);
+}
+
+int djobs_submit(struct gatherd *d, const char *text, size_t len, const char *source_name,
+                 int priority, const char *only, struct gather_jobfile *check, struct gatherd_submit_result *ret)
 {
 	struct faults f = { 0 };
 	struct gather_jobfile jf = { 0 };
@@ -540,6 +587,7 @@ int gatherd_submit(struct gatherd *d, const char *text, size_t len, const char *
 		goto out;
 	}
 	refuse_includes(text, len, &f);
+	refuse_vars(text, len, &f);
 	if (f.n) {
 		rc = GATHER_E_INVALID;
 		goto out;
@@ -578,8 +626,22 @@ int gatherd_submit(struct gatherd *d, const char *text, size_t len, const char *
 			fault_from_diag(&f, path, diags.v[k]);
 		gather_strv_free(&diags);
 	}
+	if (only) {
+		size_t k = 0;
+		for (size_t i = 0; i < jf.n; i++)
+			k += strcmp(jf.jobs[i].name, only) == 0;
+		if (k == 0)
+			fault(&f, 0, "no job '%s' in the text", only);
+	}
 	if (f.n) {
 		rc = GATHER_E_INVALID;
+		goto out_tmp;
+	}
+	if (check) {
+		/* a check: nothing made; the loaded jobs go to the caller (their
+		 * paths point into a directory that is gone: read, never open) */
+		*check = jf;
+		memset(&jf, 0, sizeof jf);
 		goto out_tmp;
 	}
 	if (!(ret->ids = calloc(jf.n, sizeof *ret->ids))) {
@@ -587,6 +649,8 @@ int gatherd_submit(struct gatherd *d, const char *text, size_t len, const char *
 		goto out_tmp;
 	}
 	for (size_t i = 0; i < jf.n; i++) {
+		if (only && strcmp(jf.jobs[i].name, only) != 0)
+			continue;
 		struct djob *j = djob_new(d, d->next_id++);
 		if (!j || mkdir(j->dir, 0700) < 0) {
 			fault(&f, 0, "%s: %s", j ? j->dir : "job", j ? strerror(errno) : "out of memory");

@@ -335,6 +335,11 @@ struct gather_hostshare *gather_pipeline_hosts(struct gather_pipeline *p)
 	return p->hosts;
 }
 
+uint64_t gather_pipeline_stuck_ms(const struct gather_pipeline *p, unsigned *ret_worker)
+{
+	return gather_workq_stuck_ms(p->workq, ret_worker);
+}
+
 struct gather_stream *gather_stream_new(struct gather_pipeline *p,
                                         const struct gather_stream_conf *c,
                                         char *err, size_t errlen)

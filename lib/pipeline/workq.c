@@ -37,6 +37,7 @@
 
 #include "gather/error.h"
 #include "pipeline/workq.h"
+#include "util/clock.h"
 
 /* Period of the keep-alive timer; firing is harmless (an empty drain). */
 #define WORKQ_KEEPALIVE_S 3600
@@ -57,6 +58,17 @@ struct workq_ring {
 	size_t n;     /* items held */
 };
 
+/* One worker's progress stamp, for a watchdog (gather_workq_stuck_ms).
+ * Written by its worker only, read by any thread: atomics, no lock (a
+ * stamp is one word; a reader seeing the previous one is harmless). */
+struct workq_worker {
+	struct gather_workq *q;
+	/* gather_now_ms() + 1 when it started its current item; 0 while it
+	 * is between items or waiting for work (idle is never stuck) */
+	_Atomic uint64_t busy_since;
+	_Atomic uint64_t items;    /* items finished */
+};
+
 struct gather_workq {
 	/* Set in gather_workq_new, read-only afterwards: any thread. */
 	struct event_base *base;   /* the reactor's; used by the reactor only */
@@ -67,6 +79,7 @@ struct gather_workq {
 	unsigned nworkers;         /* threads started (and to join); set before
 	                            * they start (they divide the queue by it) */
 	pthread_t *threads;
+	struct workq_worker *workers; /* nworkers, each its thread's */
 	struct event *notify;      /* reactor owns it; workers only event_active() it */
 	struct event *keepalive;   /* added/deleted under mu (see keepalive_locked) */
 
@@ -141,7 +154,8 @@ static struct gather_result *ring_take(struct workq_ring *rg)
  * queued for gather_workq_free to hand back unprocessed. */
 static void *workq_thread(void *p)
 {
-	struct gather_workq *q = p;
+	struct workq_worker *w = p;
+	struct gather_workq *q = w->q;
 	struct gather_result *batch[WORKQ_TAKE];
 
 	/* Processing is throughput work: as SCHED_BATCH a worker woken by
@@ -174,8 +188,12 @@ static void *workq_thread(void *p)
 		size_t k = 0;
 		/* A stop between two items of a batch gives the rest back
 		 * unprocessed, as if they had not been taken. */
-		while (k < n && !atomic_load_explicit(&q->halt, memory_order_relaxed))
+		while (k < n && !atomic_load_explicit(&q->halt, memory_order_relaxed)) {
+			atomic_store_explicit(&w->busy_since, gather_now_ms() + 1, memory_order_relaxed);
 			q->work(batch[k++], q->arg);
+			atomic_fetch_add_explicit(&w->items, 1, memory_order_relaxed);
+		}
+		atomic_store_explicit(&w->busy_since, 0, memory_order_relaxed);
 
 		pthread_mutex_lock(&q->mu);
 		for (size_t i = 0; i < k; i++)
@@ -264,6 +282,7 @@ static void workq_release(struct gather_workq *q)
 	free(q->todo.v);
 	free(q->done_q.v);
 	free(q->threads);
+	free(q->workers);
 	pthread_cond_destroy(&q->cv_todo);
 	pthread_mutex_destroy(&q->mu);
 	free(q);
@@ -320,7 +339,8 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 	pthread_mutexattr_destroy(&ma);
 	pthread_cond_init(&q->cv_todo, NULL);
 	q->threads = calloc(nworkers, sizeof(*q->threads));
-	if (!q->threads || ring_init(&q->todo, capacity) < 0 ||
+	q->workers = calloc(nworkers, sizeof(*q->workers));
+	if (!q->threads || !q->workers || ring_init(&q->todo, capacity) < 0 ||
 	    ring_init(&q->done_q, capacity) < 0) {
 		set_err(err, errlen, "work queue: out of memory");
 		workq_release(q);
@@ -340,7 +360,8 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 	sigfillset(&all);
 	pthread_sigmask(SIG_SETMASK, &all, &old);
 	for (; started < nworkers; started++) {
-		rc = pthread_create(&q->threads[started], NULL, workq_thread, q);
+		q->workers[started].q = q;
+		rc = pthread_create(&q->threads[started], NULL, workq_thread, &q->workers[started]);
 		if (rc != 0)
 			break;
 		/* for top -H, ps -L and perf --comm; best effort */
@@ -404,6 +425,20 @@ size_t gather_workq_pending(const struct gather_workq *q)
 	n = q->pending;
 	pthread_mutex_unlock(workq_mu(q));
 	return n;
+}
+
+uint64_t gather_workq_stuck_ms(const struct gather_workq *q, unsigned *ret_worker)
+{
+	uint64_t now = gather_now_ms(), worst = 0;
+	for (unsigned i = 0; i < q->nworkers; i++) {
+		uint64_t since = atomic_load_explicit(&q->workers[i].busy_since, memory_order_relaxed);
+		if (since && now + 1 > since && now + 1 - since > worst) {
+			worst = now + 1 - since;
+			if (ret_worker)
+				*ret_worker = i;
+		}
+	}
+	return worst;
 }
 
 void gather_workq_free(struct gather_workq *q)

@@ -43,6 +43,13 @@ bool gather_workq_full(const struct gather_workq *q);
 /* Items pushed whose done() has not run yet. */
 size_t gather_workq_pending(const struct gather_workq *q);
 
+/* How long the worker busiest on one item has been on it, in ms (0: every
+ * worker is idle or between items); *ret_worker (when not NULL and the
+ * answer is not 0) gets its index.  A watchdog's question: a worker busy
+ * on one item for longer than any item should take is stuck, whatever
+ * the others do.  Any thread; lock-free. */
+uint64_t gather_workq_stuck_ms(const struct gather_workq *q, unsigned *ret_worker);
+
 /* Stop the workers and join them.  Items not yet processed are handed to
  * done() unprocessed (r->processed false) before this returns, so nothing is
  * lost or leaked.  Accepts NULL.  Reactor thread only. */

@@ -136,8 +136,10 @@ class Handler(BaseHTTPRequestHandler):
                                   {"Location": "/v1/jobs/j3"})
         if m == "GET" and path == "/v1/schedules":
             return self.send_json(200, {"schedules": [
-                {"job": "nightly", "schedule": "30 2 * * *", "timezone": "Europe/Berlin",
-                 "next": "2026-12-03T01:30:00Z", "last": "done"}]})
+                {"name": "nightly", "file": "/etc/gather/jobs/n.conf", "schedule": "30 2 * * *",
+                 "timezone": "Europe/Berlin", "overlap": "skip", "persistent": True,
+                 "next_run": "2026-12-03T01:30:00Z", "last_run": "2026-12-02T01:30:00Z",
+                 "last_job": "j1", "last_outcome": "done"}]})
         if m == "GET" and path == "/v1/events":
             if query == "since=0":
                 return self.send_json(410, {"error": "event 0 is too old: the oldest kept is 5"})

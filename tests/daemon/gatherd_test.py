@@ -7,9 +7,10 @@ python3's http.server on 127.0.0.1; then checks the systemd notifications in
 order, every row of the control API with its error codes and limits, a crawl
 finishing, kill -9 mid-crawl and a restart finishing the job, SIGTERM (exit 0
 within 10 s, the job paused and resumed at the next start), confinement,
-the TCP listener's 401, the watchdog stopping while a worker hangs (the
-GATHERD_TEST_HANG_WORKER hook), socket activation (fd 3 passed as systemd
-does), keep-jobs pruning, the log's priority prefixes, and --check.
+the TCP listener's 401, the watchdog stopping while one of two workers hangs
+(the GATHERD_TEST_HANG_WORKER hook), socket activation (fd 3 passed as
+systemd does), keep-jobs pruning, the log's priority prefixes, and --check;
+then gatherd_more.py: the spool, schedules, and `gather ctl` end to end.
 Every wait is bounded.  Usage: gatherd_test.py BUILDDIR
 Exit 0 all passed, 1 a failure (each printed as FAIL: ...), 99 setup error.
 """
@@ -25,6 +26,9 @@ import sys
 import tempfile
 import threading
 import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gatherd_more  # noqa: E402  (the spool, schedules and ctl parts)
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else ".")
 GATHERD = os.path.join(BUILD, "gatherd")
@@ -102,8 +106,11 @@ class Daemon:
         self.env = dict(os.environ)
         for k in ("LISTEN_FDS", "LISTEN_PID", "JOURNAL_STREAM", "WATCHDOG_PID", "WATCHDOG_USEC"):
             self.env.pop(k, None)
+        # CONFIGURATION_DIRECTORY: job-dir's default, here an empty place
+        # (never the schedules of whoever runs the tests)
         self.env.update({"STATE_DIRECTORY": self.state, "RUNTIME_DIRECTORY": os.path.dirname(self.sock),
-                         "NOTIFY_SOCKET": self.notify_path})
+                         "NOTIFY_SOCKET": self.notify_path,
+                         "CONFIGURATION_DIRECTORY": os.path.join(self.dir, "etc")})
         if watchdog_usec:
             self.env["WATCHDOG_USEC"] = str(watchdog_usec)
         self.env.update(env or {})
@@ -564,17 +571,28 @@ def test_keep_and_politeness(tmp, base):
     d.stop()
 
 
-def test_watchdog_hang(tmp):
+def test_watchdog_hang(tmp, base):
+    """ONE of two workers hangs on an item (the test-only hook
+    GATHERD_TEST_HANG_WORKER): the other goes on (a job finishes, probes
+    come back), and the pings stop all the same: each worker's own
+    progress stamp says it has been on one item for longer than
+    WATCHDOG_USEC."""
     hang = os.path.join(tmp, "hang.flag")
-    d = Daemon(tmp, "hang", "workers = 1\n", env={"GATHERD_TEST_HANG_WORKER": hang}, watchdog_usec=600000)
+    d = Daemon(tmp, "hang", "workers = 2\n", env={"GATHERD_TEST_HANG_WORKER": hang}, watchdog_usec=600000)
     d.start()
     check(wait_for(lambda: len(d.seen("WATCHDOG=1")) >= 3, 5), "no pings before the hang")
-    open(hang, "w").close()            # the worker hangs on the next probe
-    time.sleep(0.9)
+    probes0 = d.json("GET", "/v1/status")[1]["probes"]
+    open(hang, "w").close()            # one worker hangs on the hook's item
+    time.sleep(1.4)                    # sent within 0.3 s, stuck past 0.6 s
     t_hung = time.monotonic()
-    time.sleep(1.5)
-    check(not d.seen("WATCHDOG=1", t_hung), "WATCHDOG=1 sent while the worker hangs")
-    check("has not answered a probe" in d.log(), "no log line for the stuck worker")
+    jid = submit(d, job_text("during", base + "/p0.html", "  max-pages = 5\n"))["jobs"][0]["id"]
+    j = d.wait_state(jid, "done", 10)  # the other worker parses its pages
+    check(j and j["stats"]["pages"] == 5, "a job did not finish while one worker hangs: %s" % j)
+    time.sleep(max(0.0, 1.5 - (time.monotonic() - t_hung)))
+    check(not d.seen("WATCHDOG=1", t_hung), "WATCHDOG=1 sent while a worker hangs")
+    check(d.json("GET", "/v1/status")[1]["probes"] > probes0 + 2,
+          "the probes stopped too: the hook hung the whole pool, not one worker")
+    check("has been busy on one item" in d.log(), "no log line naming the stuck worker")
     check(d.json("GET", "/v1/status")[0] == 200, "the reactor stopped answering")
     os.unlink(hang)                    # the worker goes on: pings again
     t_back = time.monotonic()
@@ -645,7 +663,8 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gatherd_test.")
     npages = 30
     srv, base = serve_site(os.path.join(tmp, "www"), npages)
-    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang").split(",")
+    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang,spool,sched,ctl").split(",")
+    more = {"spool": gatherd_more.test_spool, "sched": gatherd_more.test_schedules, "ctl": gatherd_more.test_ctl}
     try:
         if "check" in only:
             test_check(tmp)
@@ -658,7 +677,10 @@ def main():
         if "keep" in only:
             test_keep_and_politeness(tmp, base)
         if "hang" in only:
-            test_watchdog_hang(tmp)
+            test_watchdog_hang(tmp, base)
+        for name, fn in more.items():
+            if name in only:
+                fn(sys.modules[__name__], tmp, base, npages)
     finally:
         for p in procs:
             if p.poll() is None:

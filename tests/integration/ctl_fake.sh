@@ -158,6 +158,10 @@ req_is GET "/v1/events?since=5"
 out=$(C --table events); rc=$?
 req_is GET /v1/events
 [ "$(printf '%s\n' "$out" | head -n 1)" = "id=6 job=j1 state=running" ] || bad "events table: '$out'"
+out=$(C events --follow --since 5); rc=$?
+req_is GET "/v1/events?since=5&follow=1"
+[ $rc -eq 0 ] || bad "events --follow: exit $rc"
+C show j1 --follow >/dev/null 2>&1; [ $? -eq 2 ] || bad "show --follow: not a usage error"
 C events --since 0 >/dev/null 2>"$tmp/err"; rc=$?
 [ $rc -eq 1 ] || bad "events 410: exit $rc"
 grep -qx "gather ctl: event 0 is too old: the oldest kept is 5 (HTTP 410)" "$tmp/err" || bad "410: $(cat "$tmp/err")"
@@ -167,8 +171,8 @@ C events --since -1 >/dev/null 2>&1; [ $? -eq 2 ] || bad "events --since -1: not
 out=$(C --table schedules); rc=$?
 [ $rc -eq 0 ] || bad "schedules: exit $rc"
 req_is GET /v1/schedules
-printf '%s\n' "$out" | head -n 1 | grep -Eq '^JOB +SCHEDULE +TIMEZONE +NEXT +LAST$' || bad "schedules head: '$out'"
-printf '%s\n' "$out" | tail -n 1 | grep -Eq '^nightly +30 2 \* \* \* +Europe/Berlin +2026-12-03T01:30:00Z +done$' || bad "schedules row: '$out'"
+printf '%s\n' "$out" | head -n 1 | grep -Eq '^NAME +SCHEDULE +TIMEZONE +OVERLAP +NEXT +LAST +OUTCOME$' || bad "schedules head: '$out'"
+printf '%s\n' "$out" | tail -n 1 | grep -Eq '^nightly +30 2 \* \* \* +Europe/Berlin +skip +2026-12-03T01:30:00Z +2026-12-02T01:30:00Z +done$' || bad "schedules row: '$out'"
 
 # --- usage errors: exit 2, nothing sent
 n=$(nreq)

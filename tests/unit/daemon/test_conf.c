@@ -30,6 +30,8 @@ static void clear_env(void)
 	unsetenv("RUNTIME_DIRECTORY");
 	unsetenv("XDG_STATE_HOME");
 	unsetenv("XDG_RUNTIME_DIR");
+	unsetenv("CONFIGURATION_DIRECTORY");
+	unsetenv("XDG_CONFIG_HOME");
 	setenv("HOME", "/home/u", 1);
 }
 
@@ -40,6 +42,8 @@ START_TEST(defaults_from_env)
 	ck_assert_int_eq(gatherd_conf_defaults(&c), 0);
 	ck_assert_str_eq(c.state_dir, "/home/u/.local/state/gather");
 	ck_assert_str_eq(c.socket_path, "/home/u/.local/state/gather/gatherd.sock");
+	ck_assert_str_eq(c.job_dir, "/home/u/.config/gather/jobs");
+	ck_assert_ptr_null(c.spool_dir);
 	ck_assert_uint_eq(c.max_jobs, GATHERD_MAX_JOBS);
 	ck_assert_uint_eq(c.keep_jobs, GATHERD_KEEP_JOBS);
 	ck_assert_uint_eq(c.max_body, GATHERD_MAX_BODY);
@@ -52,6 +56,10 @@ START_TEST(defaults_from_env)
 	ck_assert_str_eq(c.state_dir, "/x/state/gather");
 	ck_assert_str_eq(c.socket_path, "/run/user/7/gather/gatherd.sock");
 	gatherd_conf_free(&c);
+	setenv("XDG_CONFIG_HOME", "/x/conf", 1);
+	ck_assert_int_eq(gatherd_conf_defaults(&c), 0);
+	ck_assert_str_eq(c.job_dir, "/x/conf/gather/jobs");
+	gatherd_conf_free(&c);
 
 	/* systemd's, first of a list */
 	setenv("STATE_DIRECTORY", "/var/lib/gather:/var/lib/other", 1);
@@ -59,6 +67,10 @@ START_TEST(defaults_from_env)
 	ck_assert_int_eq(gatherd_conf_defaults(&c), 0);
 	ck_assert_str_eq(c.state_dir, "/var/lib/gather");
 	ck_assert_str_eq(c.socket_path, "/run/gather/gatherd.sock");
+	gatherd_conf_free(&c);
+	setenv("CONFIGURATION_DIRECTORY", "/etc/gather", 1);
+	ck_assert_int_eq(gatherd_conf_defaults(&c), 0);
+	ck_assert_str_eq(c.job_dir, "/etc/gather/jobs");
 	gatherd_conf_free(&c);
 	clear_env();
 }
@@ -76,6 +88,24 @@ START_TEST(every_key)
 	ck_assert_uint_eq(diags.n, 0);
 	ck_assert_str_eq(c.state_dir, "/s");
 	ck_assert_str_eq(c.socket_path, "/r/g.sock");
+	ck_assert_str_eq(c.spool_dir, "/sp");
+	ck_assert_str_eq(c.job_dir, "/j");
+	gatherd_conf_free(&c);
+	/* without job-dir: jobs/ beside the file (/etc/gather/jobs for
+	 * /etc/gather/gatherd.conf, whatever $HOME says) */
+	write_conf("max-jobs = 2\n");
+	ck_assert_int_eq(gatherd_conf_load(path, &c, &diags), 0);
+	char want[PATH_MAX];
+	snprintf(want, sizeof want, "%.*s/jobs", (int)(strrchr(path, '/') - path), path);
+	ck_assert_str_eq(c.job_dir, want);
+	ck_assert_ptr_null(c.spool_dir);
+	gatherd_conf_free(&c);
+	unlink(path);
+	write_conf("state-dir = \"/s\"\nsocket = \"/r/g.sock\"\nspool-dir = \"/sp\"\njob-dir = \"/j\"\n"
+	           "listen = \"127.0.0.1:9000\"\ntoken-file = \"/t\"\nmax-jobs = 2\nworkers = 3\n"
+	           "keep-jobs = 10\nmax-connections = 5\nper-host = 2\ndelay = 250ms\nmax-body = 64K\n"
+	           "max-header = 4K\nidle-timeout = 1.5\nmax-events = 100\nsocket-mode = 0600\n");
+	ck_assert_int_eq(gatherd_conf_load(path, &c, &diags), 0);
 	ck_assert_str_eq(c.listen, "127.0.0.1:9000");
 	ck_assert_uint_eq(c.max_jobs, 2);
 	ck_assert_uint_eq(c.workers, 3);

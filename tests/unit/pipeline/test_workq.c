@@ -286,6 +286,45 @@ START_TEST(test_backpressure)
 }
 END_TEST
 
+/* gather_workq_stuck_ms: 0 while the workers idle; one worker held on one
+ * item (the gate) for 300 ms shows at least that long and is named, while
+ * the other worker goes on with the rest; 0 again once it is let go. */
+START_TEST(test_stuck_one_worker)
+{
+	struct ctx c;
+	char err[200];
+	unsigned w = 99;
+
+	ctx_init(&c, 11);
+	c.use_gate = true;
+	c.gate_id = 0;
+	c.q = gather_workq_new(c.base, 2, 16, work, done, &c, err, sizeof(err));
+	ck_assert_msg(c.q != NULL, "%s", err);
+	sleep_ms(20);
+	ck_assert_uint_eq(gather_workq_stuck_ms(c.q, &w), 0);
+	ck_assert_uint_eq(w, 99);
+	ck_assert_int_eq(gather_workq_push(c.q, item(0)), 0);
+	for (int i = 0; i < 1000 && !gate_entered(&c); i++)
+		sleep_ms(2);
+	ck_assert(gate_entered(&c));
+	/* the other worker takes the rest, one or a few at a time */
+	for (unsigned i = 1; i < 11; i++)
+		ck_assert_int_eq(gather_workq_push(c.q, item(i)), 0);
+	wait_worked(&c, 10);
+	sleep_ms(300);
+	uint64_t stuck = gather_workq_stuck_ms(c.q, &w);
+	ck_assert_msg(stuck >= 300 && stuck < 10000, "stuck %llu ms", (unsigned long long)stuck);
+	ck_assert_uint_lt(w, 2);
+	gate_open(&c);
+	run_until_all(&c, 10000);
+	ck_assert_uint_eq(c.n_done, 11);
+	assert_each_once(&c);
+	ck_assert_uint_eq(gather_workq_stuck_ms(c.q, NULL), 0);
+	gather_workq_free(c.q);
+	ctx_fini(&c);
+}
+END_TEST
+
 /* Helper for shutdown: opens the gate only once free() has begun (push
  * answers CANCELLED), so exactly the gated item is processed. */
 static void *open_gate_on_stop(void *p)
@@ -482,6 +521,7 @@ int main(void)
 	tcase_add_test(tc, test_dispatch_waits_for_workers);
 	tcase_add_test(tc, test_default_workers_and_bad_args);
 	tcase_add_test(tc, test_backpressure);
+	tcase_add_test(tc, test_stuck_one_worker);
 	tcase_add_test(tc, test_shutdown_with_items_queued);
 	tcase_add_test(tc, test_shutdown_push_refused);
 	tcase_add_test(tc, test_stress);
