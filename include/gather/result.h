@@ -72,7 +72,8 @@ struct gather_result {
 	bool noindex;          /* <meta name=robots content=noindex|none>, when the
 	                        * extractor obeys it (gather_extractor_obey_robots_meta) */
 	char *saved;           /* where the body was saved (get -o FILE: FILE, "-"
-	                        * for stdout), NULL when it was not */
+	                        * for stdout; --output-dir and --mirror: DIR/name,
+	                        * set by the sink's writer), NULL when it was not */
 
 	/* the pipeline stream carrying it (lib/pipeline), NULL elsewhere */
 	void *owner;
