@@ -22,6 +22,9 @@ struct gather_result {
 	/* identity */
 	char *url;             /* as given (get) or normalized (crawl) */
 	char *final_url;       /* after redirects; NULL when no request was made */
+	char *sent_url;        /* the URL the final response answered, when that
+	                        * is not final_url (a redirect not followed:
+	                        * final_url is its target); else NULL */
 
 	/* outcome: status > 0 when a response head arrived; err is 0 or a
 	 * negative enum gather_err, message the human text (NULL on success) */
