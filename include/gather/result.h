@@ -65,6 +65,9 @@ struct gather_result {
 	size_t n_links_found;  /* before --max-links cut the list */
 	uint64_t frontier_id;  /* crawl: the frontier's id of url, from next();
 	                        * 0 for a record the frontier did not hand out */
+	bool warc_only;        /* crawl: a fetch kept in the WARC alone (robots.txt,
+	                        * RFC 9309 policy the crawl obeyed): no JSON line,
+	                        * no mirror file, not a page in any count */
 	bool redirect_target;  /* crawl: a redirect in scope was not followed:
 	                        * final_url (normalized) goes to the frontier */
 	uint64_t *link_ids;    /* crawl: links.n frontier ids (fingerprints) of

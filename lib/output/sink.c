@@ -186,6 +186,8 @@ void gather_sink_write_record(struct gather_sink *s, struct gather_result *r)
 
 	if (s->warc && gather_warc_write(s->warc, r, err, sizeof err) < 0)
 		sink_fail(s, GATHER_E_IO, err);
+	if (r->warc_only)
+		return;
 	if (s->mirror)
 		save_body(s, s->mirror, r);
 	if (s->outdir)

@@ -1,5 +1,6 @@
 #!/bin/bash
-# crawl_warc.sh — what a crawl's WARC holds (issue 15, items 5 and 8): each
+# crawl_warc.sh — what a crawl's WARC holds (issue 15, items 5 and 8): the
+# robots.txt responses the crawl obeyed (no JSON line for them); each
 # request and response record is filed under the URL it was sent to
 # (WARC-Target-URI), also for a redirect the fetch does not follow (the
 # crawl queues its target as a link; get stops at a target that is not
@@ -59,8 +60,8 @@ PY
 }
 
 # --- a crawl through a redirect -------------------------------------------------
-timeout 30 "$gather" crawl --no-progress "$p/" --warc c.warc --jsonl c.jsonl 2>err.txt; rc=$?
-[ $rc -eq 0 ] || bad "crawl: exit $rc: $(cat err.txt)"
+timeout 30 "$gather" crawl --no-progress "$p/" --warc c.warc --jsonl c.jsonl 2>cerr.txt; rc=$?
+[ $rc -eq 0 ] || bad "crawl: exit $rc: $(cat cerr.txt)"
 python3 "$check_py" c.warc >/dev/null 2>err.txt || bad "warc_check: $(cat err.txt)"
 warc_list c.warc > list.txt || bad "cannot read c.warc"
 # every request record's URI is the URL its request line asks for
@@ -74,6 +75,21 @@ grep -q "^response $p/sub HTTP/1.0 301" list.txt || bad "no 301 response under $
 	bad "$p/sub/ not captured exactly once: $(cat list.txt)"
 [ "$(grep '^response ' list.txt | awk '{print $2}' | sort | uniq -d)" = "" ] ||
 	bad "a URL captured twice: $(cat list.txt)"
+# robots.txt, the rules the crawl obeyed, is in the WARC once (request and
+# response), and is no page: no JSON line, not in the summary's count
+[ "$(grep -c "^response $p/robots.txt HTTP/1.0 200" list.txt)" = 1 ] ||
+	bad "robots.txt not captured once: $(cat list.txt)"
+grep -q "^request $p/robots.txt GET /robots.txt " list.txt || bad "no robots.txt request record"
+jq -e 'select(.url | endswith("/robots.txt"))' c.jsonl >/dev/null && bad "robots.txt has a JSON line: $(cat c.jsonl)"
+[ "$(wc -l < c.jsonl)" = 5 ] || bad "crawl: $(wc -l < c.jsonl) records, want 5: $(cat c.jsonl)"
+grep -q "^gather crawl: 5 pages," cerr.txt || bad "crawl summary: $(cat cerr.txt)"
+# without a WARC, or with --no-robots, nothing of robots.txt anywhere
+timeout 30 "$gather" crawl --no-progress "$p/" --jsonl n.jsonl --mirror m 2>err.txt
+[ -e m/127.0.0.1:$pyport/robots.txt ] && bad "robots.txt saved in the mirror"
+jq -e 'select(.url | endswith("/robots.txt"))' n.jsonl >/dev/null && bad "robots.txt has a JSON line without --warc"
+timeout 30 "$gather" crawl --no-progress --no-robots "$p/" --warc nr.warc --jsonl /dev/null 2>err.txt
+warc_list nr.warc | grep -q robots.txt && bad "robots.txt in the WARC of a --no-robots crawl"
+
 # the records agree: /sub is the 301 whose final_url is /sub/
 [ "$(jq -r 'select(.url == "'"$p"'/sub") | "\(.status) \(.final_url)"' c.jsonl)" = "301 $p/sub/" ] ||
 	bad "the record of /sub: $(cat c.jsonl)"
