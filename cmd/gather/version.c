@@ -19,6 +19,7 @@
 #include <zstd.h>
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <sqlite3.h>
 
 #include "cli.h"
 
@@ -29,12 +30,13 @@ void cli_print_version(FILE *f)
 	pcre2_config(PCRE2_CONFIG_VERSION, pcre);
 	fprintf(f, "gather %s\n", PACKAGE_VERSION);
 	fprintf(f, "libevent %s, %s, llhttp %d.%d.%d, libxml2 %s, zlib %s, brotli %u.%u.%u, "
-	        "zstd %s, pcre2 %s, uriparser %d.%d.%d, libpsl %s, jansson %s, libconfuse %s\n",
+	        "zstd %s, pcre2 %s, uriparser %d.%d.%d, libpsl %s, jansson %s, libconfuse %s, "
+	        "SQLite %s\n",
 	        event_get_version(), OpenSSL_version(OPENSSL_VERSION),
 	        LLHTTP_VERSION_MAJOR, LLHTTP_VERSION_MINOR, LLHTTP_VERSION_PATCH,
 	        LIBXML_DOTTED_VERSION, zlibVersion(), br >> 24, (br >> 12) & 0xfff, br & 0xfff,
 	        ZSTD_versionString(), pcre, URI_VER_MAJOR, URI_VER_MINOR, URI_VER_RELEASE,
-	        psl_get_version(), JANSSON_VERSION, confuse_version);
+	        psl_get_version(), JANSSON_VERSION, confuse_version, sqlite3_libversion());
 	fprintf(f, "Protocols: http https\n");
 	fprintf(f, "Features: HTTP/1.1 gzip deflate br zstd TLS-SNI robots.txt sitemaps WARC/1.1 XPath PCRE2\n");
 }

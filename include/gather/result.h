@@ -22,6 +22,9 @@ struct gather_result {
 	/* identity */
 	char *url;             /* as given (get) or normalized (crawl) */
 	char *final_url;       /* after redirects; NULL when no request was made */
+	char *sent_url;        /* the URL the final response answered, when that
+	                        * is not final_url (a redirect not followed:
+	                        * final_url is its target); else NULL */
 
 	/* outcome: status > 0 when a response head arrived; err is 0 or a
 	 * negative enum gather_err, message the human text (NULL on success) */
@@ -62,6 +65,9 @@ struct gather_result {
 	size_t n_links_found;  /* before --max-links cut the list */
 	uint64_t frontier_id;  /* crawl: the frontier's id of url, from next();
 	                        * 0 for a record the frontier did not hand out */
+	bool warc_only;        /* crawl: a fetch kept in the WARC alone (robots.txt,
+	                        * RFC 9309 policy the crawl obeyed): no JSON line,
+	                        * no mirror file, not a page in any count */
 	bool redirect_target;  /* crawl: a redirect in scope was not followed:
 	                        * final_url (normalized) goes to the frontier */
 	uint64_t *link_ids;    /* crawl: links.n frontier ids (fingerprints) of
@@ -72,7 +78,8 @@ struct gather_result {
 	bool noindex;          /* <meta name=robots content=noindex|none>, when the
 	                        * extractor obeys it (gather_extractor_obey_robots_meta) */
 	char *saved;           /* where the body was saved (get -o FILE: FILE, "-"
-	                        * for stdout), NULL when it was not */
+	                        * for stdout; --output-dir and --mirror: DIR/name,
+	                        * set by the sink's writer), NULL when it was not */
 
 	/* the pipeline stream carrying it (lib/pipeline), NULL elsewhere */
 	void *owner;

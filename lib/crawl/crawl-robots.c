@@ -11,6 +11,7 @@
 #include "crawl/crawl-internal.h"
 #include "gather/engine.h"
 #include "gather/error.h"
+#include "gather/pipeline.h"
 #include "crawl/robots.h"
 #include "crawl/scope.h"
 #include "crawl/sitemap.h"
@@ -161,6 +162,22 @@ int crawl_add_seed(struct gather_crawl *c, const char *url)
 
 /* ---- robots.txt ---------------------------------------------------------- */
 
+/* When robots.txt's fetch ended (on_robots): a response that came goes to
+ * the WARC, when there is one, so the archive shows the rules the crawl
+ * obeyed (as wget and Heritrix keep it); it makes no JSON line and is no
+ * page.  Takes res (freed when there is nothing to keep). */
+static void keep_in_warc(struct gather_crawl *c, struct gather_result *res)
+{
+	if (!(c->fetch_flags & GATHER_FETCH_KEEP_RAW) || res->status <= 0) {
+		gather_result_free(res);
+		return;
+	}
+	res->warc_only = true;
+	if (gather_url_redact_result(res) < 0) /* as a page's record: no password */
+		crawl_note_err(c, "out of memory hiding a password");
+	gather_stream_submit(c->stream, res, false);
+}
+
 /* Engine callback: robots.txt of an origin came (or failed). */
 static void on_robots(struct gather_result *res, void *arg)
 {
@@ -186,6 +203,7 @@ static void on_robots(struct gather_result *res, void *arg)
 	}
 	if (!rules)
 		crawl_note_err(c, "out of memory keeping robots.txt");
+	keep_in_warc(c, res);
 	/* The first waiting item starts now; the others go back to the
 	 * frontier, to come out under the host's (maybe new) Crawl-delay.
 	 * Dispatch does not add to w (it only fetches or refuses). */
@@ -194,7 +212,6 @@ static void on_robots(struct gather_result *res, void *arg)
 			crawl_dispatch(c, &w->items[i], rules);
 	}
 	origin_unlink(c, w);
-	gather_result_free(res);
 	crawl_kick(c);
 }
 
@@ -236,7 +253,8 @@ void crawl_robots_route(struct gather_crawl *c, const struct gather_frontier_ite
 			free(url);
 		/* Redirects are followed (RFC 9309 §2.3.1.2), up to
 		 * --max-redirs; then "unavailable". */
-		if (!url || !res || gather_engine_fetch(c->engine, url, GATHER_FETCH_KEEP_BODY,
+		/* c->fetch_flags: the body, and what the WARC keeps */
+		if (!url || !res || gather_engine_fetch(c->engine, url, c->fetch_flags,
 		                                        res, on_robots, NULL, c) < 0) {
 			if (!url)
 				gather_result_free(res);

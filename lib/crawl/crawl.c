@@ -87,6 +87,8 @@ static void random_key(uint8_t key[16])
 static void on_record(struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
+	if (res->warc_only)
+		return;   /* robots.txt for the WARC: no page */
 	c->st.done++;
 	if (res->err == 0 && res->status > 0 && res->status < 400)
 		c->st.ok++;
@@ -147,7 +149,8 @@ static void on_written(struct gather_result *res, void *arg)
 static void on_durable(const struct gather_result *res, void *arg)
 {
 	struct gather_crawl *c = arg;
-	crawl_state_durable(c->state, res);
+	if (!res->warc_only)   /* robots.txt for the WARC: no page to commit */
+		crawl_state_durable(c->state, res);
 }
 
 /* Stream (writer thread): the outputs are on disk up to m: commit. */

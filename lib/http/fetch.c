@@ -577,6 +577,18 @@ static int set_cur(struct fetch *f, const struct gather_url *u)
 	return 0;
 }
 
+/* A redirect that is not followed (its target is not http(s), or the
+ * redirect hook refused it) ends the fetch with final_url = the target, as
+ * documented; the 3xx response came from sent, which the result keeps as
+ * sent_url so the WARC records it under the URL it answered (takes sent). */
+static enum step redirect_stop(struct fetch *f, char *sent, int err, const char *msg)
+{
+	free(f->res->sent_url);
+	f->res->sent_url = sent;
+	fetch_finish(f, err, msg);
+	return STEP_DONE;
+}
+
 static enum step step_redirect(struct fetch *f)
 {
 	char *next = NULL, m[300];
@@ -586,25 +598,25 @@ static enum step step_redirect(struct fetch *f)
 		fetch_finish(f, GATHER_E_NOMEM, NULL);
 		return STEP_DONE;
 	}
-	free(f->cur);
+	char *sent = f->cur;
 	f->cur = next;
 	if (rc < 0 || gather_url_parse(next, &nu) < 0) {
 		/* documented: a non-http(s) target ends the fetch with bad_url,
 		 * the 3xx status, and final_url = the target */
 		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
-		fetch_finish(f, GATHER_E_BAD_URL, m);
-		return STEP_DONE;
+		return redirect_stop(f, sent, GATHER_E_BAD_URL, m);
 	}
 	if ((rc = redirect_auth(f, &nu)) < 0 || (rc = set_cur(f, &nu)) < 0) {
 		gather_url_clear(&nu);
+		free(sent);
 		fetch_finish(f, rc, NULL);
 		return STEP_DONE;
 	}
 	if (f->redirect && (rc = f->redirect(f->cur, f->arg)) < 0) {
 		gather_url_clear(&nu);
-		fetch_finish(f, rc, NULL);
-		return STEP_DONE;
+		return redirect_stop(f, sent, rc, NULL);
 	}
+	free(sent);
 	f->res->redirects++;
 	int s = f->resp.status;
 	/* RFC 9110 §15.4.4: 303 → GET; 301/302 after POST → GET, as browsers do */

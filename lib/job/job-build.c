@@ -41,7 +41,7 @@ static void collect_defaults(struct job_load *l, size_t fi, struct unit *u)
 		if (l->files[fi].incl[i].file != SIZE_MAX)
 			collect_defaults(l, l->files[fi].incl[i].file, u);
 	for (size_t c = 0; c < l->files[fi].ncfg; c++)
-	for (unsigned k = 0; k < cfg_size(l->files[fi].cfgs[c], "defaults"); k++) {
+	for (unsigned k = 0; l->files[fi].cfgs[c] && k < cfg_size(l->files[fi].cfgs[c], "defaults"); k++) {
 		cfg_t *d = cfg_getnsec(l->files[fi].cfgs[c], "defaults", k);
 		static const char *const job_only[] = { KEY_SEEDS, KEY_URLS_FILE, KEY_SCHEDULE };
 		for (size_t j = 0; j < sizeof job_only / sizeof *job_only; j++)
@@ -259,8 +259,10 @@ static void apply_schedule(struct job_load *l, struct gather_job *j, cfg_t *js, 
 	}
 }
 
-/* Build one job from section js of file fi; faults go to diags. */
-static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct unit *u)
+/* Build one job from section js of file fi into *ret; faults go to
+ * diags.  0, or -1 when out of memory (l->oom set, nothing in *ret). */
+static int build_job(struct job_load *l, size_t fi, cfg_t *js, const struct unit *u,
+                     struct gather_job *ret)
 {
 	struct gather_job j = { 0 };
 	struct src s;
@@ -305,23 +307,58 @@ static void build_job(struct job_load *l, size_t fi, cfg_t *js, const struct uni
 	if (!cfg_size(js, KEY_SEEDS) && !j.opts.input.n)
 		job_diag(l, fi, jline, "job '%s' has no seeds and no urls-file", j.name);
 
+	if (!j.name || !j.file) {
+		l->oom = 1;
+		job_free_one(&j);
+		return -1;
+	}
+	*ret = j;
+	return 0;
+}
+
+/* Append j to l->jobs (which takes it over), or free it. */
+static void push_job(struct job_load *l, struct gather_job *j)
+{
 	/* the array doubles when its count reaches a power of two */
 	struct gather_job *v = (l->njobs & (l->njobs - 1)) == 0 ?
 		realloc(l->jobs, (l->njobs ? 2 * l->njobs : 1) * sizeof *v) : l->jobs;
-	if (!v || !j.name || !j.file) {
+	if (!v) {
 		l->oom = 1;
-		if (v)
-			l->jobs = v;
-		free(j.name);
-		free(j.file);
-		free(j.schedule);
-		free(j.timezone);
-		gather_opts_free(&j.opts);
-		gather_strv_free(&j.seeds);
+		job_free_one(j);
 		return;
 	}
 	l->jobs = v;
-	v[l->njobs++] = j;
+	v[l->njobs++] = *j;
+}
+
+void job_build_chunk(struct job_load *l, size_t fi, cfg_t *cfg)
+{
+	struct unit u = { 0 };
+	unsigned n = cfg_size(cfg, "job");
+	struct job_file *f = &l->files[fi];
+
+	if (n == 0)
+		return;
+	if (f->nsec + n > f->cappre) {
+		size_t cap = f->cappre ? f->cappre : 64;
+		while (cap < f->nsec + n)
+			cap *= 2;
+		struct job_pre *v = realloc(f->pre, cap * sizeof *v);
+		if (!v) {
+			l->oom = 1;
+			return;
+		}
+		f->pre = v;
+		f->cappre = cap;
+	}
+	collect_defaults(l, 0, &u);
+	l->built_any = true;
+	for (unsigned i = 0; i < n; i++) {
+		cfg_t *js = cfg_getnsec(cfg, "job", i);
+		struct job_pre *p = &f->pre[f->nsec++];
+		p->built = job_is_closed(f, js) && build_job(l, fi, js, &u, &p->job) == 0;
+	}
+	free(u.defaults);
 }
 
 /* Jobs of file fi in file order, each included file's jobs where its
@@ -344,8 +381,30 @@ static void emit(struct job_load *l, size_t fi, const struct unit *u)
 		while (local >= cfg_size(f->cfgs[c], "job"))
 			c++, local = 0;
 		cfg_t *js = cfg_getnsec(f->cfgs[c], "job", local++);
-		if (job_is_closed(f, js))
-			build_job(l, fi, js, u);
+		struct gather_job j;
+		if (job_is_closed(f, js) && build_job(l, fi, js, u, &j) == 0)
+			push_job(l, &j);
+	}
+}
+
+/* emit() for an eager load: the jobs were built chunk by chunk (moved from
+ * pre to l->jobs here). */
+static void emit_pre(struct job_load *l, size_t fi)
+{
+	struct job_file *f = &l->files[fi];
+	size_t n = f->nsec;
+	for (size_t k = 0; k <= n; k++) {
+		for (size_t i = 0; i < f->nincl; i++) {
+			const struct job_incl *in = &f->incl[i];
+			if (in->file != SIZE_MAX && (in->pos == k || (k == n && in->pos > n)))
+				emit_pre(l, in->file);
+		}
+		if (k == n)
+			break;
+		if (f->pre[k].built) {
+			f->pre[k].built = false;
+			push_job(l, &f->pre[k].job);
+		}
 	}
 }
 
@@ -396,6 +455,9 @@ void job_build_all(struct job_load *l)
 	struct unit u = { 0 };
 	check_duplicates(l);
 	collect_defaults(l, 0, &u);
-	emit(l, 0, &u);
+	if (l->eager)
+		emit_pre(l, 0);
+	else
+		emit(l, 0, &u);
 	free(u.defaults);
 }

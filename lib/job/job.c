@@ -509,6 +509,42 @@ static size_t next_chunk(const struct job_scan *sc, size_t from)
 	return sc->njobs;
 }
 
+/* An eager load, after the last chunk of file fi was parsed (its records
+ * of lines from l->lines[lines_start] on): build its jobs now, then free it
+ * unless it holds defaults (every job built later needs them).  Its lines
+ * and closed sections go too: a section made later may get the address of
+ * one freed here.  -1 when a defaults block came after a job was built. */
+static int eager_chunk(struct job_load *l, size_t fi, size_t lines_start)
+{
+	struct job_file *f = &l->files[fi];
+	cfg_t *cfg = f->cfgs[f->ncfg - 1];
+	unsigned ndef = cfg_size(cfg, "defaults");
+
+	if (ndef && l->built_any) {
+		l->late = true;
+		return -1;
+	}
+	job_build_chunk(l, fi, cfg);
+	if (ndef)
+		return 0;
+	for (size_t i = lines_start; i < l->nlines; i++) {
+		const struct job_linerec *r = &l->lines[i];
+		uint64_t k = line_key(r->sec, r->name, r->idx);
+		if ((uintptr_t)gather_u64map_get(&l->line_index, k) == i + 1)
+			gather_u64map_del(&l->line_index, k);
+	}
+	l->nlines = lines_start;
+	for (unsigned i = 0; i < cfg_size(cfg, "job"); i++) {
+		cfg_t *js = cfg_getnsec(cfg, "job", i);
+		if (gather_u64map_get(&f->closed_set, job_ptr_key(js)) == js)
+			gather_u64map_del(&f->closed_set, job_ptr_key(js));
+	}
+	f->nclosed = 0;   /* the list is only appended to; the set is what is read */
+	cfg_free(cfg);
+	f->cfgs[f->ncfg - 1] = NULL;
+	return 0;
+}
+
 /* Parse the scanned text of file idx with libconfuse, chunk by chunk
  * (struct job_file); the chunks after one with a syntax error are not
  * parsed, as libconfuse stops a file there. */
@@ -549,6 +585,7 @@ static void parse_chunks(struct job_load *l, const struct opt_tables *t, size_t 
 		l->line_base = lines;
 		l->job_base = from;
 		f->nvalues_seen = 0;
+		size_t lines_start = l->nlines;
 		/* faults arrive through on_cfg_error */
 		int rc = cfg_parse_fp(cfg, fp);
 		fclose(fp);
@@ -558,6 +595,8 @@ static void parse_chunks(struct job_load *l, const struct opt_tables *t, size_t 
 		for (const char *const *sec = (const char *const[]){ "job", "defaults", NULL }; *sec; sec++)
 			for (unsigned i = 0; lines && i < cfg_size(cfg, *sec); i++)
 				shift_lines(cfg_getnsec(cfg, *sec, i), lines);
+		if (l->eager && eager_chunk(l, idx, lines_start) < 0)
+			return;   /* late: the load is done again */
 		if (rc == CFG_PARSE_ERROR)
 			return;
 		for (size_t i = start; i < end; i++)
@@ -654,8 +693,12 @@ static size_t load_file(struct job_load *l, const struct opt_tables *t, const ch
 		job_diag(l, idx, v[idx].scan.unterminated, "unterminated string");
 
 	parse_chunks(l, t, idx);
-	for (size_t i = 0; i < l->files[idx].nincl; i++) {
+	for (size_t i = 0; i < l->files[idx].nincl && !l->late; i++) {
 		struct job_incl in = l->files[idx].incl[i];
+		/* the index the file gets if it is loaded: an eager load
+		 * collects the defaults of the files included so far, this
+		 * one among them, while it is parsed */
+		l->files[idx].incl[i].file = l->nfiles;
 		size_t k = load_file(l, t, in.path, idx, depth + 1, in.line);
 		l->files[idx].incl[i].file = k; /* l->files may have moved */
 	}
@@ -672,16 +715,20 @@ static int cmp_diag(const void *a, const void *b)
 	return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+void job_free_one(struct gather_job *j)
+{
+	free(j->name);
+	free(j->file);
+	free(j->schedule);
+	free(j->timezone);
+	gather_opts_free(&j->opts);
+	gather_strv_free(&j->seeds);
+}
+
 static void free_jobs(struct gather_job *jobs, size_t n)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(jobs[i].name);
-		free(jobs[i].file);
-		free(jobs[i].schedule);
-		free(jobs[i].timezone);
-		gather_opts_free(&jobs[i].opts);
-		gather_strv_free(&jobs[i].seeds);
-	}
+	for (size_t i = 0; i < n; i++)
+		job_free_one(&jobs[i]);
 	free(jobs);
 }
 
@@ -691,10 +738,14 @@ int gather_jobfile_load(const char *path, struct gather_jobfile *ret,
 	return gather_jobfile_load_max(path, 0, ret, diags);
 }
 
-int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_jobfile *ret,
-                            struct gather_strv *diags)
+/* One load of path (see gather_jobfile_load_max), eager or not.  An eager
+ * load that meets a defaults block after it built a job sets *late and
+ * gives nothing (no jobs, no diagnostics): load again without eager. */
+static int load_once(const char *path, uint64_t max_size, bool eager,
+                     struct gather_jobfile *ret, struct gather_strv *diags, bool *late)
 {
-	struct job_load l = { .max_size = max_size ? max_size : GATHER_JOB_MAX_SIZE };
+	struct job_load l = { .max_size = max_size ? max_size : GATHER_JOB_MAX_SIZE,
+	                      .eager = eager };
 	struct opt_tables t;
 	int r;
 
@@ -703,15 +754,19 @@ int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_j
 		return GATHER_E_NOMEM;
 	pthread_mutex_lock(&job_lock);
 	current = &l;
-	if (load_file(&l, &t, path, SIZE_MAX, 0, 0) != SIZE_MAX) {
+	if (load_file(&l, &t, path, SIZE_MAX, 0, 0) != SIZE_MAX && !l.late) {
 		job_build_all(&l);
 	}
 	for (size_t i = 0; i < l.nfiles; i++)
 		for (size_t k = 0; k < l.files[i].ncfg; k++)
-			cfg_free(l.files[i].cfgs[k]);
+			if (l.files[i].cfgs[k])
+				cfg_free(l.files[i].cfgs[k]);
 	current = NULL;
 	pthread_mutex_unlock(&job_lock);
 	tables_free(&t);
+	*late = l.late;
+	if (l.late)
+		diags = NULL;   /* the load again says them */
 
 	/* Stable order for the reader: by file (as loaded), then line. */
 	if (l.ndiags > 1)
@@ -728,7 +783,7 @@ int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_j
 		free(l.diags[i].msg);
 	}
 	r = l.oom ? GATHER_E_NOMEM : l.ndiags ? GATHER_E_INVALID : 0;
-	if (r == 0) {
+	if (r == 0 && !l.late) {
 		ret->jobs = l.jobs;
 		ret->n = l.njobs;
 	} else {
@@ -746,11 +801,27 @@ int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_j
 		free(f->closed);
 		free(f->cfgs);
 		gather_u64map_clear(&f->closed_set);
+		for (size_t k = 0; k < f->nsec; k++)
+			if (f->pre[k].built)   /* not emitted: a fault or a late load */
+				job_free_one(&f->pre[k].job);
+		free(f->pre);
 	}
 	free(l.files);
 	free(l.diags);
 	free(l.lines);
 	gather_u64map_clear(&l.line_index);
+	return r;
+}
+
+int gather_jobfile_load_max(const char *path, uint64_t max_size, struct gather_jobfile *ret,
+                            struct gather_strv *diags)
+{
+	/* Eagerly (memory for one chunk of jobs, not all), unless a defaults
+	 * block stands after a job: then as a whole. */
+	bool late = false;
+	int r = load_once(path, max_size, true, ret, diags, &late);
+	if (late)
+		r = load_once(path, max_size, false, ret, diags, &late);
 	return r;
 }
 

@@ -138,6 +138,16 @@ static void put_common_head(struct gather_jsonw *w, const struct gather_result *
 		gather_jsonw_string_or_null(w, r->err ? gather_err_text(r->err) : NULL);
 }
 
+/* "saved": where the body was saved (-o FILE, --output-dir, --mirror),
+ * only when it was: a record without a saved body keeps its old shape. */
+static void put_saved(struct gather_jsonw *w, const struct gather_result *r)
+{
+	if (!r->saved)
+		return;
+	gather_jsonw_keyz(w, "saved");
+	gather_jsonw_string_or_null(w, r->saved);
+}
+
 static void get_record(struct gather_jsonw *w, const struct gather_result *r)
 {
 	gather_jsonw_begin_object(w);
@@ -156,6 +166,7 @@ static void get_record(struct gather_jsonw *w, const struct gather_result *r)
 	gather_jsonw_uint(w, r->attempts);
 	gather_jsonw_keyz(w, "time_ms");
 	gather_jsonw_uint(w, r->time_ms);
+	put_saved(w, r);
 	if (r->processed) {
 		gather_jsonw_keyz(w, "title");
 		gather_jsonw_string_or_null(w, r->title);
@@ -204,6 +215,7 @@ static void crawl_record(struct gather_jsonw *w, const struct gather_result *r)
 	put_sha256(w, r);
 	gather_jsonw_keyz(w, "time_ms");
 	gather_jsonw_uint(w, r->time_ms);
+	put_saved(w, r);
 	gather_jsonw_end_object(w);
 }
 

@@ -540,8 +540,27 @@ static int save_path(struct gather_mirror *m, char *rel, const struct gather_buf
 	return rc;
 }
 
-int gather_mirror_save(struct gather_mirror *m, const struct gather_result *r,
-                       char *err, size_t errlen)
+/* The path a user opens to read rel: DIR/rel as DIR was given (one '/'
+ * between them), malloc'ed; NULL on OOM. */
+static char *user_path(const struct gather_mirror *m, const char *rel)
+{
+	size_t dl = strlen(m->dir);
+	while (dl > 1 && m->dir[dl - 1] == '/')
+		dl--;
+	struct gather_strbuf b = { 0 };
+	gather_strbuf_add(&b, m->dir, dl);
+	if (!(dl == 1 && m->dir[0] == '/'))
+		gather_strbuf_addc(&b, '/');
+	gather_strbuf_adds(&b, rel);
+	if (b.oom) {
+		free(b.p);
+		return NULL;
+	}
+	return b.p;
+}
+
+int gather_mirror_save_as(struct gather_mirror *m, const struct gather_result *r,
+                          char **ret_path, char *err, size_t errlen)
 {
 	if (r->err != 0 || r->status < 200 || r->status > 299)
 		return 0;
@@ -558,6 +577,14 @@ int gather_mirror_save(struct gather_mirror *m, const struct gather_result *r,
 	if (rc < 0)
 		snprintf(err, errlen, "%s/%.*s: %s", m->dir, (int)where, rel,
 		         rc == -ELOOP ? "a symbolic link, not followed" : strerror(-rc));
+	else if (ret_path)
+		*ret_path = user_path(m, rel); /* save_path restored every '/' */
 	free(rel);
 	return rc < 0 ? GATHER_E_IO : 1;
+}
+
+int gather_mirror_save(struct gather_mirror *m, const struct gather_result *r,
+                       char *err, size_t errlen)
+{
+	return gather_mirror_save_as(m, r, NULL, err, errlen);
 }

@@ -39,6 +39,13 @@ struct gather_mirror *gather_mirror_open(const char *dir, bool flat,
 int gather_mirror_save(struct gather_mirror *m, const struct gather_result *r,
                        char *err, size_t errlen);
 
+/* The same; when it returns 1 and ret_path is not NULL, *ret_path is the
+ * file's path as a user opens it (DIR as given to gather_mirror_open, '/',
+ * the relative name), malloc'ed, the caller's to free; NULL when out of
+ * memory (the file is saved all the same). */
+int gather_mirror_save_as(struct gather_mirror *m, const struct gather_result *r,
+                          char **ret_path, char *err, size_t errlen);
+
 /* Flush the file system (syncfs), close, free.  0 or GATHER_E_IO with err.
  * Accepts NULL. */
 /* Flush every file saved so far to disk (syncfs of the directory's file

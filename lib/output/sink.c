@@ -160,6 +160,24 @@ void gather_sink_sync_now(struct gather_sink *s)
 	s->sync(&m, s->sync_arg);
 }
 
+/* Save r's body in the directory m (writer thread, before r's line is
+ * made).  The record says where (its "saved" key), so a reader of the
+ * records finds the file without knowing the layout; a path set before
+ * (get -o FILE, on a worker) stays: that is the file the user named.  A
+ * body that could not be saved is said in its record too (not "status 200,
+ * error null"): error "io", the message naming the file. */
+static void save_body(struct gather_sink *s, struct gather_mirror *m, struct gather_result *r)
+{
+	char err[512];
+	char **where = r->saved ? NULL : &r->saved;
+
+	if (gather_mirror_save_as(m, r, where, err, sizeof err) < 0) {
+		sink_fail(s, GATHER_E_IO, err);
+		if (r->err == 0)
+			gather_result_fail(r, GATHER_E_IO, err);
+	}
+}
+
 /* Write one record to the WARC and directories and queue its line
  * (writer thread). */
 void gather_sink_write_record(struct gather_sink *s, struct gather_result *r)
@@ -168,18 +186,12 @@ void gather_sink_write_record(struct gather_sink *s, struct gather_result *r)
 
 	if (s->warc && gather_warc_write(s->warc, r, err, sizeof err) < 0)
 		sink_fail(s, GATHER_E_IO, err);
-	/* A body that could not be saved is said in its record too (not
-	 * "status 200, error null"): error "io", the message naming the file. */
-	if (s->mirror && gather_mirror_save(s->mirror, r, err, sizeof err) < 0) {
-		sink_fail(s, GATHER_E_IO, err);
-		if (r->err == 0)
-			gather_result_fail(r, GATHER_E_IO, err);
-	}
-	if (s->outdir && gather_mirror_save(s->outdir, r, err, sizeof err) < 0) {
-		sink_fail(s, GATHER_E_IO, err);
-		if (r->err == 0)
-			gather_result_fail(r, GATHER_E_IO, err);
-	}
+	if (r->warc_only)
+		return;
+	if (s->mirror)
+		save_body(s, s->mirror, r);
+	if (s->outdir)
+		save_body(s, s->outdir, r);
 	add_line(s, r);
 }
 

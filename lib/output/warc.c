@@ -702,9 +702,12 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 	warc_date(r->start_unix_ms, date);
 
 	/* fields shared by both records */
-	/* The target without its password (the record's own fields may come
-	 * from a caller that has not redacted them yet). */
-	const char *target = r->final_url ? r->final_url : r->url ? r->url : "";
+	/* The URL the response answered (a redirect not followed has its
+	 * target in final_url, not the URL that gave the 3xx), without its
+	 * password (the record's own fields may come from a caller that has
+	 * not redacted them yet). */
+	const char *target = r->sent_url ? r->sent_url : r->final_url ? r->final_url :
+	                     r->url ? r->url : "";
 	char *shown = NULL;
 	if (gather_url_redact(target, &shown) < 0)
 		fields.oom = true;

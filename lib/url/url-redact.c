@@ -92,7 +92,7 @@ int gather_url_redact_result(struct gather_result *r)
 	int rc = 0;
 	if (!r)
 		return 0;
-	char **fields[] = { &r->url, &r->final_url, &r->parent, &r->message };
+	char **fields[] = { &r->url, &r->final_url, &r->sent_url, &r->parent, &r->message };
 	for (size_t i = 0; i < sizeof fields / sizeof *fields; i++)
 		if (gather_url_redact_field(fields[i]) < 0)
 			rc = GATHER_E_NOMEM;

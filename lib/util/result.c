@@ -20,6 +20,7 @@ void gather_result_free(struct gather_result *r)
 		return;
 	free(r->url);
 	free(r->final_url);
+	free(r->sent_url);
 	free(r->message);
 	free(r->content_type);
 	free(r->body.data);

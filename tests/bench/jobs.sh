@@ -1,6 +1,8 @@
 #!/bin/sh
 # jobs.sh — how long `gather check` takes over one job file of N jobs
 # (issue 16: checking was cubic in the number of jobs; 8,000 took 43 s).
+# Its memory: tests/integration/jobs_memory.sh (100,000 jobs: 1.46 GB peak
+# RSS before chunks were built and freed as parsed, 150 MB after).
 #
 # Usage: tests/bench/jobs.sh [N] [GATHER]   (default 100000, ./gather)
 # Prints "N jobs checked in S s".  Exit 1 when the check fails.

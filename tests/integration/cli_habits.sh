@@ -86,7 +86,7 @@ usage2 "unknown option '--assets'" get --assets "$b/echo"  # what get does not u
 grep -Eq -- '--(assets|max-links|depth|delay)\b' "$tmp/gh" && bad "get --help lists crawl options: $(grep -E -- '--(assets|max-links|depth|delay)' "$tmp/gh")"
 grep -q -- '--timeout S .*0: no limit' "$tmp/gh" || bad "get --help does not say --timeout 0 is no limit"
 "$gather" --version > "$tmp/v" || bad "--version: exit $?"
-for lib in libevent OpenSSL llhttp libxml2 zlib brotli zstd pcre2; do
+for lib in libevent OpenSSL llhttp libxml2 zlib brotli zstd pcre2 uriparser libpsl jansson libconfuse SQLite; do
 	grep -q "$lib [0-9]" "$tmp/v" || bad "--version does not name $lib"
 done
 # --delay takes seconds like every time option: 3 pages, 0.3 s apart

@@ -64,6 +64,11 @@ killed() {
 	[ $kills -ge 3 ] || bad "$name: only $kills kills landed: the crawl was too quick to test"
 	python3 "$side" check "$tmp/$name.jsonl" "$tmp/exp" >&2 || bad "$name: the JSON lines (above)"
 	responses=$(jq -s '[.[] | select(.status != null and .status > 0)] | length' "$tmp/$name.jsonl")
+	# and robots.txt, which every run fetches again and the WARC keeps (a
+	# request and a response record each, no JSON line)
+	robots=$(gzip -dc "$tmp/$name".warc.gz "$tmp/$name"-*.warc.gz 2>/dev/null |
+		grep -ac "^WARC-Target-URI: $B/robots.txt")
+	responses=$((responses + robots / 2))
 	python3 "$top_srcdir/tests/lib/warc_check.py" --expect-responses "$responses" \
 		"$tmp/$name".warc.gz "$tmp/$name"-*.warc.gz > "$tmp/$name.wc" 2>&1 || bad "$name: WARC: $(tail -n 3 "$tmp/$name.wc")"
 	ok=$(jq -r 'select(.status == 200) | .url' "$tmp/$name.jsonl" | sed "s|^$B||" | sort)

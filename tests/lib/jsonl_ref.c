@@ -121,6 +121,8 @@ static json_t *get_record(const struct gather_result *r, bool *ok)
 	put(o, "redirects", json_integer(r->redirects), ok);
 	put(o, "attempts", json_integer(r->attempts), ok);
 	put(o, "time_ms", u64(r->time_ms), ok);
+	if (r->saved)
+		put(o, "saved", gather_jsonl_string_or_null(r->saved), ok);
 	if (r->processed) {
 		put(o, "title", gather_jsonl_string_or_null(r->title), ok);
 		put(o, "links", u64(r->n_links_found), ok);
@@ -154,6 +156,8 @@ static json_t *crawl_record(const struct gather_result *r, bool *ok)
 	put(o, "fields", r->processed && r->fields ? copy_sanitized(r->fields, 0) : json_null(), ok);
 	put(o, "sha256", sha256_hex(r), ok);
 	put(o, "time_ms", u64(r->time_ms), ok);
+	if (r->saved)
+		put(o, "saved", gather_jsonl_string_or_null(r->saved), ok);
 	return o;
 }
 

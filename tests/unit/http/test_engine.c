@@ -709,6 +709,38 @@ START_TEST(test_redirect_hook)
 	ck_assert_int_eq(fr.res[0]->status, 302);
 	ck_assert_uint_eq(fr.res[0]->redirects, 1);
 	ck_assert_ptr_nonnull(strstr(fr.res[0]->final_url, "/redirect/1"));
+	/* the refused 302 came from /redirect/2: the WARC files it there */
+	ck_assert_ptr_nonnull(fr.res[0]->sent_url);
+	ck_assert_ptr_nonnull(strstr(fr.res[0]->sent_url, "/redirect/2"));
+	fr_free(&fr);
+}
+END_TEST
+
+/* A redirect followed to its end, or not followed because of the limit:
+ * the last response answered final_url, and sent_url stays NULL. */
+START_TEST(test_sent_url_only_when_not_followed)
+{
+	struct fetchrun fr;
+	char err[256];
+	fr_init(&fr, NULL);
+	fr.o.max_redirs = 1;
+	ck_assert_ptr_nonnull(fr_engine(&fr, err, sizeof(err)));
+	fr_add(&fr, "/redirect/1", 0);
+	fr_add(&fr, "/redirect/3", 0);
+	fr_add(&fr, "/redirect-to?url=ftp%3A%2F%2Fexample.com%2Fx", 0);
+	ck_assert_uint_eq(fr_run(&fr, 3000), 3);
+	for (int i = 0; i < 3; i++) {
+		const struct gather_result *r = fr.res[i];
+		if (strstr(r->url, "/redirect-to")) {
+			ck_assert_int_eq(r->err, GATHER_E_BAD_URL);
+			ck_assert_str_eq(r->final_url, "ftp://example.com/x");
+			ck_assert_ptr_nonnull(r->sent_url);
+			ck_assert_ptr_nonnull(strstr(r->sent_url, "/redirect-to?url=ftp"));
+		} else {
+			ck_assert_ptr_null(r->sent_url);
+			ck_assert_ptr_nonnull(r->final_url);
+		}
+	}
 	fr_free(&fr);
 }
 END_TEST
@@ -875,6 +907,7 @@ static Suite *engine_suite(void)
 	tcase_add_test(tc, test_redirect_post_to_get);
 	tcase_add_test(tc, test_head_request);
 	tcase_add_test(tc, test_redirect_hook);
+	tcase_add_test(tc, test_sent_url_only_when_not_followed);
 	tcase_add_test(tc, test_bad_header_option);
 	tcase_add_test(tc, test_not_compressed);
 	tcase_add_test(tc, test_pause_reads);

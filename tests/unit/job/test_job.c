@@ -15,6 +15,7 @@
 #include "gather/error.h"
 #include "gather/job.h"
 #include "gather/options.h"
+#include "util/strbuf.h"
 
 static char tmpdir[64];
 
@@ -613,6 +614,74 @@ START_TEST(test_schedule)
 }
 END_TEST
 
+/* A file of many chunks (JOB_CHUNK_JOBS jobs each) built chunk by chunk as
+ * it is parsed, each chunk freed once built: the defaults at the top apply
+ * to every job, a job's own key wins, an include in the middle keeps its
+ * place, a fault in a late chunk keeps its line. */
+static void big_file(const char *name, unsigned n, const char *head, const char *tail,
+                     unsigned special, const char *special_body, char *path, size_t len)
+{
+	struct gather_strbuf b = { 0 };
+	gather_strbuf_adds(&b, head);
+	for (unsigned i = 0; i < n; i++) {
+		if (i == special && special_body)
+			gather_strbuf_printf(&b, "job \"j%u\" { seeds = {\"http://h%u.example/\"} %s }\n",
+			                     i, i, special_body);
+		else
+			gather_strbuf_printf(&b, "job \"j%u\" { seeds = {\"http://h%u.example/\"} }\n", i, i);
+		if (i == n / 2)
+			gather_strbuf_adds(&b, "include(\"mid.conf\")\n");
+	}
+	gather_strbuf_adds(&b, tail);
+	ck_assert(!b.oom);
+	put(name, b.p, path, len);
+	free(b.p);
+}
+
+START_TEST(test_big_file_chunks)
+{
+	char p[512], q[512];
+	struct gather_jobfile jf;
+	const unsigned n = 1700; /* four chunks */
+	put("mid.conf", "job \"mid\" { seeds = {\"http://mid.example/\"} }\n", q, sizeof q);
+
+	/* defaults first: every chunk built as parsed */
+	big_file("a.conf", n, "defaults {\n  retries = 7\n}\n", "", 1300, "retries = 2", p, sizeof p);
+	load_ok(p, &jf);
+	ck_assert_uint_eq(jf.n, n + 1);
+	for (unsigned i = 0, k = 0; i < jf.n; i++) {
+		char want[32];
+		if (i == n / 2 + 1) {
+			ck_assert_str_eq(jf.jobs[i].name, "mid");  /* where include() stands */
+			ck_assert_uint_eq(jf.jobs[i].opts.retries, 7);
+			continue;
+		}
+		snprintf(want, sizeof want, "j%u", k);
+		ck_assert_str_eq(jf.jobs[i].name, want);
+		ck_assert_uint_eq(jf.jobs[i].line, k + 4 + (k > n / 2));
+		ck_assert_uint_eq(jf.jobs[i].opts.retries, k == 1300 ? 2 : 7);
+		k++;
+	}
+	gather_jobfile_free(&jf);
+
+	/* a defaults block in the last chunk applies to the first job too */
+	big_file("b.conf", n, "", "defaults { retries = 9 }\n", 5, "retries = 1", p, sizeof p);
+	load_ok(p, &jf);
+	ck_assert_uint_eq(jf.n, n + 1);
+	ck_assert_uint_eq(jf.jobs[0].opts.retries, 9);
+	ck_assert_uint_eq(jf.jobs[5].opts.retries, 1);
+	ck_assert_uint_eq(jf.jobs[n].opts.retries, 9);
+	ck_assert_str_eq(jf.jobs[n / 2 + 1].name, "mid");
+	ck_assert_uint_eq(jf.jobs[n / 2 + 1].opts.retries, 9);
+	gather_jobfile_free(&jf);
+
+	/* a fault in the fourth chunk: its line, once */
+	big_file("c.conf", n, "defaults {\n  retries = 7\n}\n", "", 1600, "retries = \"x\"", p, sizeof p);
+	const char *want[] = { "FILE:1605: invalid value 'x' for retries: expected a whole number" };
+	load_bad(p, want, 1);
+}
+END_TEST
+
 static Suite *job_suite(void)
 {
 	Suite *s = suite_create("job");
@@ -622,6 +691,7 @@ static Suite *job_suite(void)
 	tcase_add_test(tc, test_modes);
 	tcase_add_test(tc, test_defaults);
 	tcase_add_test(tc, test_include);
+	tcase_add_test(tc, test_big_file_chunks);
 	tcase_add_test(tc, test_env);
 	tcase_add_test(tc, test_every_option);
 	tcase_add_loop_test(tc, test_faults, 0, sizeof bad / sizeof *bad);

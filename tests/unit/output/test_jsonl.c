@@ -562,6 +562,7 @@ static struct gather_result *rand_result(struct rng *g, struct gather_strbuf *tm
 	r->processed = below(g, 4) != 0;
 	r->title = rand_cstr(g, tmp, 16);
 	r->n_links_found = (size_t)rand_u64(g);
+	r->saved = below(g, 3) == 0 ? rand_cstr(g, tmp, 12) : NULL;
 	r->has_sha256 = below(g, 2);
 	for (size_t i = 0; i < sizeof r->sha256; i++)
 		r->sha256[i] = (unsigned char)rnd(g);
