@@ -205,8 +205,38 @@ static void conn_sweep(struct gatherd *d, bool all)
 		}
 	}
 	d->nconn_bevs = k;
-	if (!d->api_stopping && d->conns < d->conf.max_connections)
+	if (!d->api_stopping && d->conns < d->conf.max_connections &&
+	    gather_now_ms() >= d->accept_paused_until)
 		listeners_enable(d, true);
+}
+
+/* accept() failed.  Out of descriptors (or kernel memory) the listening
+ * socket stays readable, and libevent would call again at once for ever: a
+ * busy loop that starves every job.  Stop accepting for a second instead
+ * (the sweep above starts again), and say so once per episode. */
+static struct gatherd *accept_owner;   /* the process's one control API:
+                                        * evhttp_bind_listener makes the
+                                        * listener's argument its evhttp */
+
+static void on_accept_error(struct evconnlistener *l, void *arg)
+{
+	struct gatherd *d = accept_owner;
+	int e = EVUTIL_SOCKET_ERROR();
+	(void)arg;
+	if (!d) {
+		evconnlistener_disable(l);
+		return;
+	}
+	if (e == EMFILE || e == ENFILE || e == ENOBUFS || e == ENOMEM) {
+		if (gather_now_ms() >= d->accept_paused_until + 1000)
+			gatherd_logf(d, GATHERD_LOG_WARNING, NULL,
+			             "control API: cannot accept a connection: %s; trying again in 1 s",
+			             strerror(e));
+		d->accept_paused_until = gather_now_ms() + 1000;
+		listeners_enable(d, false);
+	} else {
+		gatherd_logf(d, GATHERD_LOG_WARNING, NULL, "control API: accept: %s", strerror(e));
+	}
 }
 
 /* --- followers -------------------------------------------------------- */
@@ -904,6 +934,8 @@ static struct evconnlistener *listener_on(struct gatherd *d, struct evhttp *h, i
 			close(fd);
 		return NULL;
 	}
+	accept_owner = d;
+	evconnlistener_set_error_cb(l, on_accept_error);
 	return l;
 }
 
@@ -958,6 +990,8 @@ void gatherd_api_stop(struct gatherd *d)
 		evhttp_free(d->http_unix);
 	d->http_tcp = d->http_unix = NULL;
 	d->lis_unix = d->lis_tcp = NULL;
+	if (accept_owner == d)
+		accept_owner = NULL;
 	conn_sweep(d, true);
 	free(d->conn_bevs);
 	d->conn_bevs = NULL;

@@ -94,6 +94,7 @@ struct gatherd {
 	struct bufferevent **conn_bevs; /* theirs, each with our reference */
 	size_t nconn_bevs, capconn_bevs;
 	bool api_stopping;
+	uint64_t accept_paused_until; /* no accept before (ms, monotonic): out of descriptors */
 	struct event *feed;          /* every 200 ms: followers of records */
 	struct follower *followers;
 	uint64_t api_requests[6];    /* by status class 1xx..5xx, [0] other */

@@ -146,7 +146,7 @@ class Daemon:
             st = os.fstat(self.err.fileno())
             env["JOURNAL_STREAM"] = "%d:%d" % (st.st_dev, st.st_ino)
         self.proc = subprocess.Popen([GATHERD, "-c", self.conf], env=env, stdout=subprocess.DEVNULL,
-                                     stderr=self.err)
+                                     stderr=self.err, preexec_fn=getattr(self, "preexec", None))
         procs.append(self.proc)
         if wait_ready and not wait_for(lambda: self.seen("READY=1") or self.proc.poll() is not None, 15):
             raise SystemExit("gatherd did not say READY=1: " + self.log())
@@ -601,6 +601,46 @@ def test_watchdog_hang(tmp, base):
     check(rc == 0, "exit %s" % rc)
 
 
+def test_fd_exhaustion(tmp):
+    """Out of descriptors (a hard limit of 64, clients holding more
+    connections than that): gatherd stops accepting for a second at a time
+    instead of spinning on a readable listening socket (libevent calls
+    again at once after a failed accept), says so once, and answers again
+    once the clients let go."""
+    import resource
+    d = Daemon(tmp, "fds", "max-connections = 1000\nidle-timeout = 60\n")
+    d.preexec = lambda: resource.setrlimit(resource.RLIMIT_NOFILE, (64, 64))
+    d.start()
+    held = []
+    for _ in range(100):
+        s = socket.socket(socket.AF_UNIX)
+        s.settimeout(2)
+        try:
+            s.connect(d.sock)      # the backlog takes them when accept cannot
+        except OSError:
+            s.close()
+            break
+        held.append(s)
+    check(wait_for(lambda: "cannot accept a connection" in d.log(), 5),
+          "no word of the failed accept with %d connections held: %s" % (len(held), d.log()[-300:]))
+
+    def cpu():
+        with open("/proc/%d/stat" % d.proc.pid) as f:
+            v = f.read().rsplit(")", 1)[1].split()
+        return (int(v[11]) + int(v[12])) / os.sysconf("SC_CLK_TCK")
+    c0 = cpu()
+    time.sleep(2)
+    used = cpu() - c0
+    check(used < 0.5, "gatherd used %.2f s of CPU in 2 s while out of descriptors (a busy loop)" % used)
+    n = d.log().count("cannot accept a connection")
+    check(n <= 3, "the failed accept said %d times in about 2 s" % n)
+    for s in held:
+        s.close()
+    check(wait_for(lambda: d.json("GET", "/v1/status")[0] == 200, 8), "no answer once the clients let go")
+    rc, took = d.stop()
+    check(rc == 0, "exit %s after SIGTERM" % rc)
+
+
 def test_socket_activation(tmp):
     """A listening socket passed as systemd does (fd 3, LISTEN_FDS=1,
     LISTEN_PID=its pid): gatherd answers on it, binds none of its own, and
@@ -663,7 +703,7 @@ def main():
     tmp = tempfile.mkdtemp(prefix="gatherd_test.")
     npages = 30
     srv, base = serve_site(os.path.join(tmp, "www"), npages)
-    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,hang,spool,sched,ctl").split(",")
+    only = os.environ.get("GATHERD_TESTS", "check,activ,api,crash,keep,fds,hang,spool,sched,ctl").split(",")
     more = {"spool": gatherd_more.test_spool, "sched": gatherd_more.test_schedules, "ctl": gatherd_more.test_ctl}
     try:
         if "check" in only:
@@ -676,6 +716,8 @@ def main():
             test_kill9_and_sigterm(tmp, base, npages)
         if "keep" in only:
             test_keep_and_politeness(tmp, base)
+        if "fds" in only:
+            test_fd_exhaustion(tmp)
         if "hang" in only:
             test_watchdog_hang(tmp, base)
         for name, fn in more.items():

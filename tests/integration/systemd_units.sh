@@ -30,8 +30,9 @@ grep -qF "$jobs/" "$b/conf/gather.conf.5" || bad "gather.conf.5 does not name $j
 env=$(sed -n 's|^EnvironmentFile=-\(.*\)/%i\.env$|\1|p' "$unit")
 [ "$env/jobs" = "$jobs" ] || bad "gather@.service: EnvironmentFile=-$env/%i.env is not beside $jobs"
 grep -qF "$env/NAME.env" "$b/conf/gather.conf.5" || bad "gather.conf.5 does not name $env/NAME.env"
-# the unit's success statuses are gather's: 0 and 3 (a limit), not 1
-grep -qx 'SuccessExitStatus=3' "$unit" || bad "gather@.service: SuccessExitStatus is not 3"
+# the unit's success statuses are gather's: 0, 3 (a limit) and 143
+# (systemctl stop: SIGTERM), not 1
+grep -qx 'SuccessExitStatus=3 143' "$unit" || bad "gather@.service: SuccessExitStatus is not 3 143"
 
 if ! command -v systemd-analyze >/dev/null 2>&1; then
 	echo "systemd-analyze is not installed: unit checks skipped" >&2
