@@ -29,6 +29,7 @@
 
 #include "gather/error.h"
 #include "html/html-internal.h"
+#include "util/utf8.h"
 
 /* --- the encoding --------------------------------------------------------- */
 
@@ -116,7 +117,7 @@ bool html_is_utf8(const char *b, size_t n)
 			i++;
 			continue;
 		}
-		if (!(l = html_utf8_seq(u + i, n - i)))
+		if (!(l = gather_utf8_seq(u + i, n - i)))
 			return false;
 		i += l;
 	}

@@ -70,8 +70,6 @@ struct html_errsave {
 void html_quiet_begin(struct html_errsave *save, struct html_errcap *cap);
 void html_quiet_end(const struct html_errsave *save);
 
-/* Length of the valid UTF-8 sequence at s[0..n), or 0. */
-size_t html_utf8_seq(const unsigned char *s, size_t n);
 
 /* html-input.c: the bytes and the encoding handed to libxml2.  data is
  * the body itself, or a cleaned copy (NULs made spaces, over-long start

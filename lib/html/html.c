@@ -22,6 +22,7 @@
 
 #include "gather/error.h"
 #include "html/html-internal.h"
+#include "util/utf8.h"
 
 /* libxml2's default nesting limit (xmlParserMaxDepth, 256) stays in force:
  * no XML_PARSE_HUGE, so a hostile document nested a million deep is cut at
@@ -106,35 +107,6 @@ char *html_normalize_space(const char *s)
 	return out;
 }
 
-size_t html_utf8_seq(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t len;
-	unsigned cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		len = 2, cp = c & 0x1F;
-	else if (c >= 0xE0 && c <= 0xEF)
-		len = 3, cp = c & 0x0F;
-	else if (c >= 0xF0 && c <= 0xF4)
-		len = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (len > n)
-		return 0;
-	for (size_t i = 1; i < len; i++) {
-		if ((s[i] & 0xC0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3F);
-	}
-	if ((len == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) ||
-	    (len == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
-		return 0;
-	return len;
-}
-
 json_t *html_json_string(const char *s, size_t n)
 {
 	json_t *j = json_stringn(s, n);
@@ -150,7 +122,7 @@ json_t *html_json_string(const char *s, size_t n)
 		return NULL;
 	for (size_t i = 0; i < n;) {
 		const unsigned char *u = (const unsigned char *)s + i;
-		size_t l = html_utf8_seq(u, n - i);
+		size_t l = gather_utf8_seq(u, n - i);
 		if (l) {
 			memcpy(fix + o, u, l);
 			o += l;

@@ -25,42 +25,11 @@
 #include "gather/result.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
+#include "util/utf8.h"
 
 /* Nesting of a record's "fields" object we write; deeper values become
  * null (fields are flat: NAME -> string or array of strings). */
 #define JSONL_MAX_DEPTH 8
-
-size_t gather_jsonl_utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char c = s[0];
-	size_t n;
-	unsigned char lo = 0x80, hi = 0xBF; /* range of the second byte */
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xC2 && c <= 0xDF)
-		n = 2;
-	else if (c >= 0xE0 && c <= 0xEF) {
-		n = 3;
-		if (c == 0xE0)
-			lo = 0xA0; /* no overlongs */
-		else if (c == 0xED)
-			hi = 0x9F; /* no surrogates */
-	} else if (c >= 0xF0 && c <= 0xF4) {
-		n = 4;
-		if (c == 0xF0)
-			lo = 0x90;
-		else if (c == 0xF4)
-			hi = 0x8F; /* nothing above U+10FFFF */
-	} else
-		return 0;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (size_t i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xBF)
-			return 0;
-	return n;
-}
 
 json_t *gather_jsonl_string(const char *s, size_t len)
 {
@@ -68,7 +37,7 @@ json_t *gather_jsonl_string(const char *s, size_t len)
 	size_t bad = 0;
 
 	for (size_t i = 0; i < len;) {
-		size_t n = gather_jsonl_utf8_seq(u + i, len - i);
+		size_t n = gather_utf8_seq(u + i, len - i);
 		if (n == 0) {
 			bad++;
 			n = 1;
@@ -84,7 +53,7 @@ json_t *gather_jsonl_string(const char *s, size_t len)
 		return NULL;
 	size_t o = 0;
 	for (size_t i = 0; i < len;) {
-		size_t n = gather_jsonl_utf8_seq(u + i, len - i);
+		size_t n = gather_utf8_seq(u + i, len - i);
 		if (n == 0) {
 			out[o++] = (char)0xEF;
 			out[o++] = (char)0xBF;

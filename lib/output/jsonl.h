@@ -31,8 +31,5 @@ json_t *gather_jsonl_string(const char *s, size_t len);
 /* gather_jsonl_string for a C string, or JSON null when s is NULL. */
 json_t *gather_jsonl_string_or_null(const char *s);
 
-/* Length of the valid UTF-8 sequence at s[0..len), or 0 if s[0] does not
- * start one. */
-size_t gather_jsonl_utf8_seq(const unsigned char *s, size_t len);
 
 #endif

@@ -11,6 +11,7 @@
 
 #include "output/jsonl.h"
 #include "output/jsonw.h"
+#include "util/utf8.h"
 
 /* One byte, inline when there is room (the common case). */
 static inline void put1(struct gather_strbuf *b, char c)
@@ -90,7 +91,7 @@ static void put_string(struct gather_strbuf *b, const char *s, size_t len)
 			continue;
 		}
 		if (c >= 0x80) {
-			size_t n = gather_jsonl_utf8_seq(u + i, len - i);
+			size_t n = gather_utf8_seq(u + i, len - i);
 			if (n > 0) {
 				i += n;
 				continue;
@@ -260,7 +261,7 @@ static bool key_clean(const char *k, size_t klen)
 	const unsigned char *u = (const unsigned char *)k;
 
 	for (size_t i = 0; i < klen;) {
-		size_t n = u[i] ? gather_jsonl_utf8_seq(u + i, klen - i) : 0;
+		size_t n = u[i] ? gather_utf8_seq(u + i, klen - i) : 0;
 		if (n == 0)
 			return false;
 		i += n;
@@ -278,7 +279,7 @@ static char *key_sanitized(const char *k)
 
 	gather_strbuf_add(&s, "", 0);
 	for (size_t i = 0; i < len;) {
-		size_t n = gather_jsonl_utf8_seq(u + i, len - i);
+		size_t n = gather_utf8_seq(u + i, len - i);
 		if (n == 0) {
 			gather_strbuf_add(&s, "\xEF\xBF\xBD", 3);
 			i++;
