@@ -642,6 +642,42 @@ static void stored_head(const struct gather_result *r, struct gather_strbuf *out
 	gather_strbuf_printf(out, "Content-Length: %zu\r\n\r\n", r->raw_body.len);
 }
 
+/* The request head as sent, but with the credentials of Authorization and
+ * Proxy-Authorization cut to their scheme ("Authorization: Basic
+ * (redacted)"), as records and logs never show them: an archive is passed
+ * around.  true when out holds such a copy (false: nothing to hide). */
+static bool redact_head(const char *h, size_t len, struct gather_strbuf *out)
+{
+	bool any = false;
+	for (size_t i = 0; i < len;) {
+		const char *nl = memchr(h + i, '\n', len - i);
+		size_t n = nl ? (size_t)(nl - (h + i)) + 1 : len - i;
+		size_t k = field_is(h + i, n, "authorization:") ? 14
+		           : field_is(h + i, n, "proxy-authorization:") ? 20 : 0;
+		if (!k) {
+			gather_strbuf_add(out, h + i, n);
+			i += n;
+			continue;
+		}
+		const char *l = h + i;
+		size_t j = k, s;
+		while (j < n && (l[j] == ' ' || l[j] == '\t'))
+			j++;
+		for (s = j; j < n && l[j] != ' ' && l[j] != '\t' && l[j] != '\r' && l[j] != '\n'; j++)
+			;
+		gather_strbuf_add(out, l, k);
+		gather_strbuf_adds(out, " ");
+		if (j < n && (l[j] == ' ' || l[j] == '\t')) {   /* a scheme, then the secret */
+			gather_strbuf_add(out, l + s, j - s);
+			gather_strbuf_adds(out, " ");
+		}
+		gather_strbuf_adds(out, "(redacted)\r\n");
+		any = true;
+		i += n;
+	}
+	return any;
+}
+
 /* The request body when the request head announces one of its length. */
 static size_t request_body_len(const struct gather_warc *w, const struct gather_result *r)
 {
@@ -685,7 +721,7 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
                       char *err, size_t errlen)
 {
 	struct record req = { 0 }, resp = { 0 };
-	struct gather_strbuf head = { 0 }, fields = { 0 }, rfields = { 0 };
+	struct gather_strbuf head = { 0 }, fields = { 0 }, rfields = { 0 }, qhead = { 0 };
 	char req_id[48], resp_id[48], date[64];
 	int rc;
 
@@ -729,7 +765,10 @@ int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
 		goto out_nomem;
 
 	size_t body_len = request_body_len(w, r);
-	struct iovec qb[2] = { { r->req_head.data, r->req_head.len },
+	bool red = redact_head(r->req_head.data, r->req_head.len, &qhead);
+	if (qhead.oom)
+		goto out_nomem;
+	struct iovec qb[2] = { { red ? qhead.p : r->req_head.data, red ? qhead.len : r->req_head.len },
 	                       { w->req_body, body_len } };
 	struct iovec qp = { w->req_body, body_len };
 	struct iovec sb[2] = { { head.p, head.len }, { r->raw_body.data, r->raw_body.len } };
@@ -772,5 +811,6 @@ out:
 	free(head.p);
 	free(fields.p);
 	free(rfields.p);
+	free(qhead.p);
 	return rc;
 }

@@ -62,6 +62,16 @@ grep -q s3cret "$tmp/c.out" "$tmp/c.err" && bad "credentials: the password is sh
 zcat -f "$tmp/c.warc" | grep -a '^WARC-Target-URI' | grep -q s3cret && bad "credentials: the password is in WARC-Target-URI"
 zcat -f "$tmp/c.warc" | grep -aq '^WARC-Target-URI: http://alice:\*\*\*@' || bad "credentials: WARC-Target-URI not redacted as user:***@"
 basic="Authorization: Basic $(printf alice:s3cret | base64)"
+# the request record keeps the scheme, not the secret (a page that does not
+# echo the request, so the only copy would be the request record's)
+G --warc "$tmp/c2.warc" "$cred/status/200" -H 'Proxy-Authorization: Bearer t0ken' > /dev/null 2>&1 ||
+	bad "credentials: WARC run exit $?"
+zcat -f "$tmp/c2.warc" | grep -aq "$(printf alice:s3cret | base64)\|t0ken" &&
+	bad "credentials: the WARC request record holds the credentials"
+zcat -f "$tmp/c2.warc" | grep -aq '^Authorization: Basic (redacted)' ||
+	bad "credentials: no 'Authorization: Basic (redacted)' in the WARC request record"
+zcat -f "$tmp/c2.warc" | grep -aq '^Proxy-Authorization: Bearer (redacted)' ||
+	bad "credentials: no 'Proxy-Authorization: Bearer (redacted)' in the WARC request record"
 ru="http://alice:***@127.0.0.1:$port"
 [ "$(field "$tmp/c.out" "$ru/echo" .fields.auth)" = "$basic" ] || bad "credentials: not sent as Basic: $(cat "$tmp/c.out")"
 [ "$(field "$tmp/c.out" "$ru/redirect-to?url=%2Fecho" .fields.auth)" = "$basic" ] || bad "credentials: not kept on a same-origin redirect"
