@@ -31,6 +31,7 @@
 #include <unistd.h>
 
 #include "daemon/daemon-internal.h"
+#include "pipeline/share.h"
 #include "gather/error.h"
 #include "gather/gather.h"
 #include "util/clock.h"
@@ -408,7 +409,7 @@ static void h_status(struct gatherd *d, struct evhttp_request *req)
 	                                  "version", gather_version(),
 	                                  "uptime_s", (json_int_t)((gather_now_ms() - d->start_mono_ms) / 1000),
 	                                  "jobs", by, "max_jobs", (int)d->conf.max_jobs,
-	                                  "workers", (int)d->conf.workers, "pages_per_s", d->pps,
+	                                  "workers", d->pipe ? (int)gather_pipeline_workers(d->pipe) : 0, "pages_per_s", d->pps,
 	                                  "probes", (json_int_t)d->probes, "stopping", d->shutting_down));
 }
 

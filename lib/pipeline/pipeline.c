@@ -340,6 +340,11 @@ uint64_t gather_pipeline_stuck_ms(const struct gather_pipeline *p, unsigned *ret
 	return gather_workq_stuck_ms(p->workq, ret_worker);
 }
 
+unsigned gather_pipeline_workers(const struct gather_pipeline *p)
+{
+	return gather_workq_workers(p->workq);
+}
+
 struct gather_stream *gather_stream_new(struct gather_pipeline *p,
                                         const struct gather_stream_conf *c,
                                         char *err, size_t errlen)

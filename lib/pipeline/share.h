@@ -16,5 +16,7 @@ struct gather_hostshare *gather_pipeline_hosts(struct gather_pipeline *p);
 /* gather_workq_stuck_ms of p's one worker pool (gatherd's watchdog: a
  * single stuck worker stops the pings).  Any thread. */
 uint64_t gather_pipeline_stuck_ms(const struct gather_pipeline *p, unsigned *ret_worker);
+/* The worker threads of p's pool (gatherd's status). */
+unsigned gather_pipeline_workers(const struct gather_pipeline *p);
 
 #endif

@@ -465,3 +465,8 @@ void gather_workq_free(struct gather_workq *q)
 	}
 	workq_release(q);
 }
+
+unsigned gather_workq_workers(const struct gather_workq *q)
+{
+	return q->nworkers;
+}

@@ -49,6 +49,8 @@ size_t gather_workq_pending(const struct gather_workq *q);
  * on one item for longer than any item should take is stuck, whatever
  * the others do.  Any thread; lock-free. */
 uint64_t gather_workq_stuck_ms(const struct gather_workq *q, unsigned *ret_worker);
+/* The worker threads q runs (nworkers 0 made: the online CPUs). */
+unsigned gather_workq_workers(const struct gather_workq *q);
 
 /* Stop the workers and join them.  Items not yet processed are handed to
  * done() unprocessed (r->processed false) before this returns, so nothing is

@@ -397,6 +397,7 @@ def test_notify_and_api(tmp, base, npages):
     check(st == 410, "events since=0 after more than max-events: %d" % st)
     st, hd, data = d.req("GET", "/v1/events")
     st, doc = d.json("GET", "/v1/status")
+    check(doc["workers"] == 2, "status workers %s with workers = 2" % doc["workers"])
     evs = []
     oldest = None
     st, hd, data = d.req("GET", "/v1/events?since=%d" % 10 ** 9)
@@ -551,6 +552,10 @@ def test_keep_and_politeness(tmp, base):
     delay of the service bound every job's."""
     d = Daemon(tmp, "keep", "keep-jobs = 2\nper-host = 1\ndelay = 0.3\n")
     d.start()
+    # workers unset: the pool runs one per online CPU, and status says so
+    # (not the 0 of the configuration)
+    w = d.json("GET", "/v1/status")[1]["workers"]
+    check(w == len(os.sched_getaffinity(0)) or w == os.cpu_count(), "status workers %s, want %d" % (w, os.cpu_count()))
     ids = []
     for i in range(4):
         ids.append(submit(d, job_text("k%d" % i, base + "/p0.html", "  max-pages = 1\n"))["jobs"][0]["id"])
