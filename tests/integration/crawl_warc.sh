@@ -27,12 +27,7 @@ echo '<html><head><title>sub</title></head><body><a href="../a.html">a</a></body
 echo '<html><head><title>a</title></head><body>a</body></html>' > www/a.html
 echo '<title>p</title>' > www/private/p.html
 printf 'User-agent: *\nDisallow: /private/\n' > www/robots.txt
-( cd www && exec python3 -u -m http.server --bind 127.0.0.1 0 >../py.out 2>&1 ) &
-pids+=($!)
-i=0
-while ! grep -q 'port [0-9]' py.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-pyport=$(sed -n 's/.* port \([0-9]*\).*/\1/p' py.out | head -n 1)
-[ -n "$pyport" ] || { echo "python3 http.server did not start" >&2; exit 99; }
+start_pyserver pyport "$PWD/www"
 p="http://127.0.0.1:$pyport"
 
 # warc_list FILE: one line per request/response record: TYPE URI FIRSTLINE,

@@ -29,12 +29,7 @@ r2=$(sed -n 2p dots.jsonl)
 mkdir www
 head -c 300000 /dev/urandom > www/bin    # NUL bytes and all: binary safe
 printf 'a\0b\r\n\0' > www/small
-( cd www && exec python3 -u -m http.server --bind 127.0.0.1 0 >../py.out 2>&1 ) &
-pids+=($!)
-i=0
-while ! grep -q 'port [0-9]' py.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-pyport=$(sed -n 's/.* port \([0-9]*\).*/\1/p' py.out | head -n 1)
-[ -n "$pyport" ] || { echo "python3 http.server did not start" >&2; exit 99; }
+start_pyserver pyport "$PWD/www"
 p="http://127.0.0.1:$pyport"
 
 # the body, byte for byte, and the record on stdout as without -o

@@ -26,12 +26,7 @@ echo '<html><head><title>sub</title></head><body>sub</body></html>' > www/sub/in
 echo '<title>p</title>' > www/private/p.html
 head -c 5000 /dev/urandom > www/data.bin
 printf 'User-agent: *\nDisallow: /private/\n' > www/robots.txt
-( cd www && exec python3 -u -m http.server --bind 127.0.0.1 0 >../py.out 2>&1 ) &
-pids+=($!)
-i=0
-while ! grep -q 'port [0-9]' py.out && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-pyport=$(sed -n 's/.* port \([0-9]*\).*/\1/p' py.out | head -n 1)
-[ -n "$pyport" ] || { echo "python3 http.server did not start" >&2; exit 99; }
+start_pyserver pyport "$PWD/www"
 p="http://127.0.0.1:$pyport"
 
 # check_saved FILE WHAT: every 2xx record without an error has "saved", a

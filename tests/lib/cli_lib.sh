@@ -73,6 +73,19 @@ jsonl_check() {
 # field FILE URL JQEXPR: the value of JQEXPR in the record for URL
 field() { jq -r --arg u "$2" "select(.url == \$u) | $3" "$1"; }
 
+# start_pyserver VAR ROOT: python3's http.server serving ROOT on 127.0.0.1
+# at a port it picks (into VAR; its log in ROOT/../py.out); exit 99 when it
+# does not start within 5 s.  Killed when this shell exits.
+start_pyserver() {
+	local var=$1 root=$2 i=0 log
+	log="$(dirname "$root")/py.out"
+	( cd "$root" && exec python3 -u -m http.server --bind 127.0.0.1 0 >"$log" 2>&1 ) &
+	pids+=($!)
+	while ! grep -q 'port [0-9]' "$log" 2>/dev/null && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+	printf -v "$var" '%s' "$(sed -n 's/.* port \([0-9]*\).*/\1/p' "$log" | head -n 1)"
+	[ -n "${!var}" ] || { echo "python3 http.server did not start" >&2; exit 99; }
+}
+
 # start_nginx VAR ROOT [EXTRA]: nginx (skipped when absent: exit 77) serving
 # ROOT on 127.0.0.1 at a free port (into VAR), private prefix $tmp/ngx,
 # access log $tmp/ngx/logs/access.log ("host uri" lines); EXTRA goes into
