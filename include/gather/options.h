@@ -56,7 +56,8 @@ struct gather_opts {
 	/* time limits, milliseconds */
 	uint64_t timeout_ms;          /* total per request, armed once */
 	uint64_t connect_timeout_ms;  /* DNS + TCP connect + TLS handshake */
-	uint64_t idle_timeout_ms;     /* first byte and between reads */
+	uint64_t first_byte_timeout_ms; /* request sent to the first response byte */
+	uint64_t idle_timeout_ms;     /* between reads, once the response began */
 	uint64_t keepalive_ms;        /* idle pooled connection lifetime */
 	uint64_t retry_max_wait_ms;   /* cap on backoff and Retry-After */
 

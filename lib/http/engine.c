@@ -69,13 +69,13 @@ struct host *engine_host(struct gather_engine *e, const struct gather_url *u)
 
 /* ---- the pool ------------------------------------------------------------ */
 
-static void idle_remove(struct gather_engine *e, struct conn *c)
+static void idle_remove(struct gather_engine *e, struct pconn *pc)
 {
-	if (!c->idle)
+	if (!pc->idle)
 		return;
-	TAILQ_REMOVE(&c->host->idle, c, hidle);
-	TAILQ_REMOVE(&e->idle, c, eidle);
-	c->idle = false;
+	TAILQ_REMOVE(&pc->host->idle, pc, hidle);
+	TAILQ_REMOVE(&e->idle, pc, eidle);
+	pc->idle = false;
 }
 
 /* Wake the first fetch waiting for a slot of h, or else of any host. */
@@ -135,12 +135,14 @@ SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen)
 	return e->ssl_ctx;
 }
 
-void engine_conn_close(struct gather_engine *e, struct conn *c)
+void engine_conn_close(struct gather_engine *e, struct pconn *pc)
 {
-	struct host *h = c->host;
-	idle_remove(e, c);
-	TAILQ_REMOVE(&e->conns, c, all);
-	conn_close(c); /* inside c's own handler: freed when it returns */
+	struct host *h = pc->host;
+	idle_remove(e, pc);
+	TAILQ_REMOVE(&e->conns, pc, all);
+	conn_close(pc->c); /* inside its own handler: freed when that returns,
+	                    * and no event reaches it before (so pc may go now) */
+	free(pc);
 	h->nconns--;
 	e->nconns--;
 	if (!e->freeing) {
@@ -150,66 +152,72 @@ void engine_conn_close(struct gather_engine *e, struct conn *c)
 	}
 }
 
-struct conn *engine_pool_take(struct gather_engine *e, struct host *h)
+struct pconn *engine_pool_take(struct gather_engine *e, struct host *h)
 {
-	struct conn *c = TAILQ_FIRST(&h->idle);
-	if (!c)
+	struct pconn *pc = TAILQ_FIRST(&h->idle);
+	if (!pc)
 		return NULL;
-	idle_remove(e, c);
-	return c;
+	idle_remove(e, pc);
+	return pc;
 }
 
-struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err)
+struct pconn *engine_conn_new(struct gather_engine *e, struct host *h, int *err)
 {
 	*err = 0;
 	if (h->nconns >= e->per_host) {
 		/* room for a fresh one only by dropping an idle one of this host */
-		struct conn *old = TAILQ_LAST(&h->idle, conn_list);
+		struct pconn *old = TAILQ_LAST(&h->idle, pconn_list);
 		if (!old)
 			return NULL;
 		engine_conn_close(e, old);
 	}
 	if (e->max_conns && e->nconns >= e->max_conns) {
-		struct conn *old = TAILQ_LAST(&e->idle, conn_list); /* least recently used */
+		struct pconn *old = TAILQ_LAST(&e->idle, pconn_list); /* least recently used */
 		if (!old)
 			return NULL;
 		engine_conn_close(e, old);
 	}
-	struct conn *c = conn_new(e->base, h);
-	if (!c) {
+	struct pconn *pc = calloc(1, sizeof(*pc));
+	if (!pc || !(pc->c = conn_new(e->base))) {
+		free(pc);
 		*err = GATHER_E_NOMEM;
 		return NULL;
 	}
-	TAILQ_INSERT_TAIL(&e->conns, c, all);
+	pc->e = e;
+	pc->host = h;
+	TAILQ_INSERT_TAIL(&e->conns, pc, all);
 	h->nconns++;
 	e->nconns++;
-	return c;
+	return pc;
 }
 
 /* An idle pooled connection said something: the peer closed it, sent bytes
  * nobody asked for, or it idled past keepalive_ms.  Drop it. */
 static void pool_conn_cb(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg)
 {
-	(void)ev, (void)err, (void)msg;
-	engine_conn_close(arg, c);
+	struct pconn *pc = arg;
+	(void)c, (void)ev, (void)err, (void)msg;
+	engine_conn_close(pc->e, pc);
 }
 
-void engine_pool_put(struct gather_engine *e, struct conn *c)
+void engine_conn_release(struct gather_engine *e, struct pconn *pc)
 {
 	/* Unasked-for bytes, or a request not all sent (the server answered
-	 * before reading the whole body): not reusable. */
-	if (!conn_is_clean(c)) {
-		engine_conn_close(e, c);
+	 * before reading the whole body): not reusable either. */
+	if (pc->keep && !conn_is_clean(pc->c))
+		pc->keep = false;
+	if (!pc->keep) {
+		engine_conn_close(e, pc);
 		return;
 	}
-	c->f = NULL;
-	conn_set_handler(c, pool_conn_cb, e);
-	conn_set_read_timeout(c, e->o->keepalive_ms);
-	conn_reading(c, true);
-	TAILQ_INSERT_HEAD(&c->host->idle, c, hidle);
-	TAILQ_INSERT_HEAD(&e->idle, c, eidle);
-	c->idle = true;
-	wake_one(e, c->host);
+	pc->f = NULL;
+	conn_set_handler(pc->c, pool_conn_cb, pc);
+	conn_set_read_timeout(pc->c, e->o->keepalive_ms);
+	conn_reading(pc->c, true);
+	TAILQ_INSERT_HEAD(&pc->host->idle, pc, hidle);
+	TAILQ_INSERT_HEAD(&e->idle, pc, eidle);
+	pc->idle = true;
+	wake_one(e, pc->host);
 }
 
 void engine_wait_host(struct gather_engine *e, struct host *h, struct fetch *f)
@@ -404,9 +412,9 @@ void gather_engine_free(struct gather_engine *e)
 	for (unsigned round = 0; round < 100 && gather_engine_inflight(e) > 0; round++)
 		cancel_some(e, gather_engine_inflight(e));
 	e->freeing = true;
-	struct conn *c;
-	while ((c = TAILQ_FIRST(&e->conns)))
-		engine_conn_close(e, c);
+	struct pconn *pc;
+	while ((pc = TAILQ_FIRST(&e->conns)))
+		engine_conn_close(e, pc);
 	reap(e);
 	event_del(&e->kick);
 	event_del(&e->fd_timer);
@@ -426,11 +434,11 @@ void gather_engine_free(struct gather_engine *e)
 
 void gather_engine_pause_reads(struct gather_engine *e, int paused)
 {
-	struct conn *c;
+	struct pconn *pc;
 	e->paused = paused != 0;
-	TAILQ_FOREACH(c, &e->conns, all)
-		if (c->f && conn_is_open(c) && c->f->state >= FS_HEAD)
-			conn_reading(c, !e->paused);
+	TAILQ_FOREACH(pc, &e->conns, all)
+		if (pc->f && conn_is_open(pc->c) && pc->f->state >= FS_HEAD)
+			conn_reading(pc->c, !e->paused);
 }
 
 void gather_engine_stats(const struct gather_engine *e, struct gather_engine_stats *ret)

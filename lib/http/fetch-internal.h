@@ -20,14 +20,34 @@
 #include "http/http1.h"
 #include "url/url.h"
 
-TAILQ_HEAD(conn_list, conn);
+TAILQ_HEAD(pconn_list, pconn);
 TAILQ_HEAD(fetch_list, fetch);
+
+/* A connection as the engine keeps it: the transport (lib/net's conn,
+ * which knows nothing of pools or fetches) and the pool's bookkeeping. */
+struct pconn {
+	struct conn *c;               /* the transport; owned */
+	struct gather_engine *e;
+	struct host *host;            /* origin it belongs to */
+	struct fetch *f;              /* user, or NULL when idle in the pool */
+	TAILQ_ENTRY(pconn) all;       /* engine: every connection */
+	TAILQ_ENTRY(pconn) hidle;     /* host: idle connections */
+	TAILQ_ENTRY(pconn) eidle;     /* engine: idle connections, LRU */
+	bool idle;
+	/* Fit to carry another request once this exchange ends: set when a
+	 * request goes out on it, cleared by whatever makes it unfit (the
+	 * response says close, bytes past the response, a request not all
+	 * sent, any error); read in one place, engine_conn_release (h2o's
+	 * keepalive flag). */
+	bool keep;
+	unsigned requests;            /* requests sent on it */
+};
 
 /* An origin (scheme, host, port): its pooled connections, its queue of
  * fetches waiting for a connection slot, its TLS session. */
 struct host {
 	struct host *next;            /* hash chain */
-	struct conn_list idle;        /* most recently used first */
+	struct pconn_list idle;       /* most recently used first */
 	unsigned nconns;              /* connecting, busy and idle */
 	struct fetch_list waiting;    /* over the per-host limit, FIFO */
 	TAILQ_ENTRY(host) wlink;      /* in engine->waiting_hosts when waiting is not empty */
@@ -47,8 +67,8 @@ struct gather_engine {
 	struct http1_fixed fixed;     /* request head lines sent every time */
 
 	struct host *hosts[ENGINE_HOST_BUCKETS];
-	struct conn_list conns;       /* every connection */
-	struct conn_list idle;        /* idle ones, LRU at the tail */
+	struct pconn_list conns;      /* every connection */
+	struct pconn_list idle;       /* idle ones, LRU at the tail */
 	unsigned nconns, max_conns, per_host;
 	struct host_list waiting_hosts;
 
@@ -70,13 +90,19 @@ struct gather_engine {
 	void *trace_arg;
 };
 
+/* The states (curl's multi states, in their spirit).  Events (the
+ * connection's, DNS answers, timers) never pick the next state: they are
+ * recorded in the fetch (evs, ev_err) and the current state's step decides
+ * what they mean. */
 enum fetch_state {
-	FS_RESOLVE,   /* get a pooled connection, or a slot and addresses */
-	FS_CONNECT,   /* TCP connect under way */
+	FS_PENDING,   /* waiting for a connection: a pooled one, or a free slot
+	               * of its host (queued behind the per-host limit) */
+	FS_RESOLVE,   /* the host's addresses (cache, pins, DNS) */
+	FS_CONNECT,   /* TCP connect under way (or waiting for a descriptor) */
 	FS_TLS,       /* TLS handshake under way */
 	FS_SEND,      /* write the request */
-	FS_HEAD,      /* read the response head */
-	FS_BODY,      /* read the body */
+	FS_HEAD,      /* read the response head (first-byte timeout) */
+	FS_BODY,      /* read the body (idle timeout) */
 	FS_DONE,      /* a whole response: finish, redirect or retry */
 	FS_RETRY,     /* waiting out the backoff */
 	FS_REDIRECT,  /* follow Location */
@@ -84,11 +110,21 @@ enum fetch_state {
 	FS_END,       /* finished, waiting to be reaped */
 };
 #define FS__COUNT (FS_END + 1)
-/* The states' names ("resolve", "connect", ...), for traces. */
+/* The states' names ("pending", "resolve", ...), for traces. */
 const char *fetch_state_name(enum fetch_state s);
 /* Steps one fetch_run may take before it must have waited or ended: more
- * means two states hand the fetch back and forth (a bug, not an input). */
+ * means two states hand the fetch back and forth (a bug, not an input:
+ * an assertion). */
 #define FETCH_MAX_STEPS 100000u
+
+/* What the callbacks report (struct fetch's evs), taken by the steps. */
+enum {
+	FEV_RESOLVED = 1u << 0,   /* DNS answered: addrs are set */
+	FEV_CONNECTED = 1u << 1,  /* TCP connected */
+	FEV_TLS_DONE = 1u << 2,   /* handshake and verification done */
+	FEV_EOF = 1u << 3,        /* the peer closed */
+	FEV_BACKOFF = 1u << 4,    /* the retry backoff ran out */
+};
 
 struct fetch {
 	struct gather_engine *e;
@@ -97,7 +133,7 @@ struct fetch {
 	enum { W_NONE, W_HOST, W_READY, W_FD } wq;
 	enum fetch_state state;
 	struct host *host;
-	struct conn *conn;
+	struct pconn *pc;             /* the connection in use, or NULL */
 	struct dns_req *dnsq;
 	struct dns_addrs addrs;
 
@@ -124,6 +160,12 @@ struct fetch {
 	uint64_t wire_bytes;
 	size_t body_cap, raw_cap;
 
+	/* reported by callbacks, not yet taken by a step */
+	unsigned evs;                 /* FEV_* */
+	int ev_err;                   /* an error (negative gather_err), 0: none */
+	char ev_msg[320];
+	bool ev_no_retry;             /* the error ends the fetch (total timeout) */
+
 	/* outcome so far */
 	int err;
 	char msg[320];
@@ -139,17 +181,18 @@ struct fetch {
 /* engine.c: connection slots and the pool */
 struct host *engine_host(struct gather_engine *e, const struct gather_url *u);
 /* An idle connection of h (removed from the pool), NULL if none. */
-struct conn *engine_pool_take(struct gather_engine *e, struct host *h);
+struct pconn *engine_pool_take(struct gather_engine *e, struct host *h);
 /* A new, unconnected connection counted against the limits, or NULL when a
  * limit is reached (*err 0: wait; GATHER_E_NOMEM). */
-struct conn *engine_conn_new(struct gather_engine *e, struct host *h, int *err);
-/* Back to the pool (idle, watched for the peer closing). */
-void engine_pool_put(struct gather_engine *e, struct conn *c);
+struct pconn *engine_conn_new(struct gather_engine *e, struct host *h, int *err);
+/* The exchange on pc is over: back to the pool (idle, watched for the peer
+ * closing) if pc->keep and nothing is left in its buffers, else closed. */
+void engine_conn_release(struct gather_engine *e, struct pconn *pc);
 /* The TLS client context, made on first use (NULL with msg on failure;
  * the next call tries again). */
 SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen);
-/* Closes and frees c, freeing its slot (wakes a waiting fetch). */
-void engine_conn_close(struct gather_engine *e, struct conn *c);
+/* Closes and frees pc, freeing its slot (wakes a waiting fetch). */
+void engine_conn_close(struct gather_engine *e, struct pconn *pc);
 /* Queue f until h has a free slot. */
 void engine_wait_host(struct gather_engine *e, struct host *h, struct fetch *f);
 /* Queue f (in FS_CONNECT) until a descriptor may be free: a connection

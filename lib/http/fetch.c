@@ -1,19 +1,25 @@
 /* fetch.c — one fetch as a state machine (the C form of get_html):
  *
- *   RESOLVE → CONNECT → TLS → SEND → HEAD → BODY → DONE | RETRY | REDIRECT | FAIL
+ *   PENDING → RESOLVE → CONNECT → TLS → SEND → HEAD → BODY → DONE
+ *      ↑ (pooled: straight to SEND)                 DONE → REDIRECT | RETRY | end
+ *      └── RETRY, REDIRECT, a dead pooled connection       any → FAIL → RETRY | end
  *
- * fetch_set_state() is the one place the state changes; fetch_run() loops
- * over small step_<state>() functions that return AGAIN (state changed, go
- * on), WAIT (an event will call fetch_run again) or DONE (finished).  Every
- * outcome goes through fetch_finish(), which calls done exactly once and
- * hands the fetch to the engine's reap list (freed on a later loop turn,
- * never inside its own callback chain).
+ * fetch_set_state() is the one place the state changes, with the entry
+ * actions of the states that have them (so no call site repeats them) and
+ * the trace.  Callbacks (connection events, DNS, timers) only record what
+ * happened (fetch.evs, fetch.ev_err) and call fetch_run(); fetch_run()
+ * loops over small step_<state>() functions that take those records and
+ * return AGAIN (state changed, go on), WAIT (an event will call fetch_run
+ * again) or DONE (finished).  Every outcome goes through fetch_finish(),
+ * which calls done exactly once and hands the fetch to the engine's reap
+ * list (freed on a later loop turn, never inside its own callback chain).
  *
  * Timers: total (armed once at start, never reset), connect (DNS + TCP +
  * TLS; armed when a new connection is started and not already armed, so pool
- * waits never extend it; cleared once the request is sent, so each attempt
- * after a retry gets its own), idle read (first byte and between reads: the
- * bufferevent read timeout), retry (the backoff). */
+ * waits never extend it; stopped on entering SEND, so each attempt after a
+ * retry gets its own), first byte (from the request sent to the first
+ * response byte) and then idle (between reads), both the connection's read
+ * timeout, retry (the backoff). */
 #include "config.h"
 
 #include <assert.h>
@@ -36,7 +42,7 @@
 enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
 
 static const char *const state_names[FS__COUNT] = {
-	[FS_RESOLVE] = "resolve", [FS_CONNECT] = "connect", [FS_TLS] = "tls",
+	[FS_PENDING] = "pending", [FS_RESOLVE] = "resolve", [FS_CONNECT] = "connect", [FS_TLS] = "tls",
 	[FS_SEND] = "send",       [FS_HEAD] = "head",       [FS_BODY] = "body",
 	[FS_DONE] = "done",       [FS_RETRY] = "retry",     [FS_REDIRECT] = "redirect",
 	[FS_FAIL] = "fail",       [FS_END] = "end",
@@ -47,14 +53,7 @@ const char *fetch_state_name(enum fetch_state s)
 	return (unsigned)s < FS__COUNT ? state_names[s] : "?";
 }
 
-/* The one place a fetch changes state (curl's multistate()): traced when
- * the engine's owner asked (gather_engine_trace). */
-static void fetch_set_state(struct fetch *f, enum fetch_state s)
-{
-	if (f->e->trace && s != f->state)
-		f->e->trace(f->cur, state_names[f->state], state_names[s], f->e->trace_arg);
-	f->state = s;
-}
+static void fetch_set_state(struct fetch *f, enum fetch_state s);
 
 static const struct gather_opts *O(struct fetch *f)
 {
@@ -160,30 +159,164 @@ static void reset_response(struct fetch *f)
 	http1_resp_clear(&f->resp);
 }
 
-/* ---- connection events --------------------------------------------------- */
+/* ---- states -------------------------------------------------------------- */
 
 static void drop_conn(struct fetch *f)
 {
-	if (f->conn) {
-		engine_conn_close(f->e, f->conn);
-		f->conn = NULL;
+	if (f->pc) {
+		engine_conn_close(f->e, f->pc);
+		f->pc = NULL;
 	}
 	f->connecting = false;
 }
+
+/* The one place a fetch changes state (curl's multistate()): the entry
+ * actions, and a trace when the engine's owner asked for one
+ * (gather_engine_trace). */
+static void fetch_set_state(struct fetch *f, enum fetch_state s)
+{
+	if (s == f->state)
+		return;
+	if (f->e->trace)
+		f->e->trace(f->cur, state_names[f->state], state_names[s], f->e->trace_arg);
+	switch (s) {
+	case FS_PENDING:   /* a new request (retry, redirect, fresh connection) */
+		reset_response(f);
+		f->evs = 0;
+		break;
+	case FS_SEND:      /* the connection is up: its attempt's timer is done */
+		event_del(&f->t_connect);
+		break;
+	case FS_FAIL:      /* stop whatever was under way */
+		f->evs = 0;
+		dns_cancel(f->dnsq);
+		f->dnsq = NULL;
+		engine_unwait(f->e, f);
+		drop_conn(f);
+		event_del(&f->t_connect);
+		break;
+	default:
+		break;
+	}
+	f->state = s;
+}
+
+/* ---- what callbacks report ---------------------------------------------- */
+
+/* Record an error for the current state's step to take (the first one
+ * reported wins: what follows is its consequence). */
+static void post_error(struct fetch *f, int err, const char *msg)
+{
+	if (f->ev_err)
+		return;
+	f->ev_err = err;
+	snprintf(f->ev_msg, sizeof(f->ev_msg), "%s", msg ? msg : gather_err_text(err));
+}
+
+static void on_conn(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg)
+{
+	struct fetch *f = arg;
+	char m[300];
+	(void)c;
+	switch (ev) {
+	case CONN_CONNECTED:
+		f->evs |= FEV_CONNECTED;
+		break;
+	case CONN_TLS_DONE:
+		f->evs |= FEV_TLS_DONE;
+		break;
+	case CONN_READ:
+		if (!f->got_byte && f->state == FS_HEAD) {
+			/* the response has begun: from now on the idle timeout */
+			f->got_byte = true;
+			conn_set_read_timeout(f->pc->c, O(f)->idle_timeout_ms);
+		}
+		break;
+	case CONN_TIMEOUT:
+		if (f->got_byte)
+			snprintf(m, sizeof(m), "no data for %" PRIu64 " ms", O(f)->idle_timeout_ms);
+		else
+			snprintf(m, sizeof(m), "no response within %" PRIu64 " ms", O(f)->first_byte_timeout_ms);
+		post_error(f, GATHER_E_TIMEOUT, m);
+		break;
+	case CONN_EOF:
+		f->evs |= FEV_EOF;
+		break;
+	case CONN_ERROR:
+		post_error(f, err, msg);
+		break;
+	}
+	fetch_run(f);
+}
+
+static void dns_cb(int err, const char *msg, const struct dns_addrs *a, void *arg)
+{
+	struct fetch *f = arg;
+	f->dnsq = NULL;
+	if (err)
+		post_error(f, err, msg);
+	else {
+		f->addrs = *a;
+		f->evs |= FEV_RESOLVED;
+	}
+	fetch_run(f);
+}
+
+static void total_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	char m[100];
+	(void)fd, (void)what;
+	f->ev_no_retry = true;
+	f->ev_err = 0;     /* this one wins: it ends the fetch */
+	snprintf(m, sizeof(m), "total timeout of %" PRIu64 " ms exceeded", O(f)->timeout_ms);
+	post_error(f, GATHER_E_TIMEOUT, m);
+	fetch_run(f);
+}
+
+static void connect_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	char m[300];
+	(void)fd, (void)what;
+	snprintf(m, sizeof(m), "%s timed out after %" PRIu64 " ms (%s)",
+	         f->state == FS_TLS ? "TLS handshake" : f->state == FS_RESOLVE ? "DNS lookup" : "connect",
+	         O(f)->connect_timeout_ms, f->url.host);
+	post_error(f, GATHER_E_TIMEOUT, m);
+	fetch_run(f);
+}
+
+static void retry_cb(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	(void)fd, (void)what;
+	f->evs |= FEV_BACKOFF;
+	fetch_run(f);
+}
+
+/* Takes event ev if it was reported. */
+static bool took(struct fetch *f, unsigned ev)
+{
+	if (!(f->evs & ev))
+		return false;
+	f->evs &= ~ev;
+	return true;
+}
+
+/* ---- steps --------------------------------------------------------------- */
 
 /* A reused connection died before any response byte: the server closed it
  * while idle (RFC 9112 §9.3.1 allows retrying).  Once, on a fresh one, not
  * counted as an attempt. */
 static bool reuse_retry(struct fetch *f)
 {
-	if (f->state != FS_HEAD || !f->reused || f->reuse_retried || f->got_byte ||
-	    evbuffer_get_length(conn_input(f->conn)) > 0)
+	if (!f->reused || f->reuse_retried || f->got_byte ||
+	    evbuffer_get_length(conn_input(f->pc->c)) > 0)
 		return false;
 	drop_conn(f);
 	f->reuse_retried = true;
 	f->fresh_only = true;
-	reset_response(f);
-	fetch_set_state(f, FS_RESOLVE);
+	fetch_set_state(f, FS_PENDING);
 	return true;
 }
 
@@ -198,164 +331,110 @@ static enum step wait_fd(struct fetch *f)
 	return STEP_WAIT;
 }
 
-static void on_eof(struct fetch *f)
+/* The error a callback reported, as the current state sees it. */
+static enum step take_error(struct fetch *f)
 {
-	char m[200];
+	int err = f->ev_err;
+	char m[320];
+	f->ev_err = 0;
+	if (f->ev_no_retry) {
+		f->no_retry = true;  /* the total timeout: nothing more is tried */
+		return fail(f, err, f->ev_msg);
+	}
+	/* a pooled connection that turns out dead (not a slow server) */
+	if (f->state == FS_HEAD && err != GATHER_E_TIMEOUT && reuse_retry(f))
+		return STEP_AGAIN;
+	if (f->state == FS_CONNECT && err == GATHER_E_AGAIN)
+		return wait_fd(f);  /* the next address found no descriptor */
+	if (f->state == FS_BODY && err == GATHER_E_CONNECT) {
+		snprintf(m, sizeof(m), "%.280s after %" PRIu64 " body bytes", f->ev_msg, f->wire_bytes);
+		return fail(f, err, m);
+	}
+	return fail(f, err, f->ev_msg);
+}
+
+/* The peer closed (FEV_EOF), as the current state sees it. */
+static enum step take_eof(struct fetch *f)
+{
 	switch (f->state) {
 	case FS_HEAD:
 		if (reuse_retry(f))
-			return;
-		if (evbuffer_get_length(conn_input(f->conn)) == 0 && !f->got_byte)
-			set_fail(f, GATHER_E_CONNECT, "connection closed before any response");
-		else
-			set_fail(f, GATHER_E_BAD_RESPONSE, "connection closed inside the response head");
-		return;
+			return STEP_AGAIN;
+		if (evbuffer_get_length(conn_input(f->pc->c)) == 0 && !f->got_byte)
+			return fail(f, GATHER_E_CONNECT, "connection closed before any response");
+		return fail(f, GATHER_E_BAD_RESPONSE, "connection closed inside the response head");
 	case FS_BODY:
-		if (http1_eof(&f->resp) == HTTP1_COMPLETE)
+		if (http1_eof(&f->resp) == HTTP1_COMPLETE) {
+			f->pc->keep = false;
 			fetch_set_state(f, FS_DONE);
-		else
-			set_fail(f, f->resp.err, f->resp.msg);
-		return;
+			return STEP_AGAIN;
+		}
+		return fail(f, f->resp.err, f->resp.msg);
+	case FS_TLS:
+		return fail(f, GATHER_E_TLS, "connection closed during the TLS handshake");
 	default:
-		snprintf(m, sizeof(m), "connection closed during %s",
-		         f->state == FS_TLS ? "the TLS handshake" : "connect");
-		set_fail(f, f->state == FS_TLS ? GATHER_E_TLS : GATHER_E_CONNECT, m);
+		return fail(f, GATHER_E_CONNECT, "connection closed during connect");
 	}
 }
 
-static void on_conn(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg)
+static void attach(struct fetch *f, struct pconn *pc)
 {
-	struct fetch *f = arg;
-	char m[300];
-	(void)c;
-	switch (ev) {
-	case CONN_CONNECTED:
-		f->connecting = false;
-		fetch_set_state(f, f->url.https ? FS_TLS : FS_SEND);
-		break;
-	case CONN_TLS_DONE:
+	f->pc = pc;
+	f->reused = pc->requests > 0;
+	pc->f = f;
+	conn_set_handler(pc->c, on_conn, f);
+}
+
+static void arm_connect_timer(struct fetch *f)
+{
+	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
+		arm(&f->t_connect, O(f)->connect_timeout_ms);
+}
+
+/* A connection: a pooled one (→ SEND), a new one in a free slot of the
+ * host (→ RESOLVE), or wait in the host's queue for either. */
+static enum step step_pending(struct fetch *f)
+{
+	struct gather_engine *e = f->e;
+	if (f->wq != W_NONE)
+		return STEP_WAIT;
+	struct pconn *pc = f->fresh_only ? NULL : engine_pool_take(e, f->host);
+	if (pc) {
+		attach(f, pc);
 		fetch_set_state(f, FS_SEND);
-		break;
-	case CONN_READ:
-		f->got_byte = true;
-		break;
-	case CONN_TIMEOUT:
-		snprintf(m, sizeof(m), f->got_byte ? "no data for %" PRIu64 " ms" : "no response within %" PRIu64 " ms",
-		         O(f)->idle_timeout_ms);
-		set_fail(f, GATHER_E_TIMEOUT, m);
-		break;
-	case CONN_EOF:
-		on_eof(f);
-		break;
-	case CONN_ERROR:
-		if (f->state == FS_HEAD && reuse_retry(f))
-			break;
-		if (f->state == FS_CONNECT && err == GATHER_E_AGAIN) {
-			wait_fd(f);  /* the next address found no descriptor */
-			break;
-		}
-		if (f->state == FS_BODY && err == GATHER_E_CONNECT) {
-			snprintf(m, sizeof(m), "%s after %" PRIu64 " body bytes", msg, f->wire_bytes);
-			msg = m;
-		}
-		set_fail(f, err, msg);
-		break;
+		return STEP_AGAIN;
 	}
-	fetch_run(f);
-}
-
-static void dns_cb(int err, const char *msg, const struct dns_addrs *a, void *arg)
-{
-	struct fetch *f = arg;
-	f->dnsq = NULL;
-	if (err)
-		set_fail(f, err, msg);
-	else {
-		f->addrs = *a;
-		fetch_set_state(f, FS_CONNECT);
+	int err = 0;
+	if (!(pc = engine_conn_new(e, f->host, &err))) {
+		if (err)
+			return fail(f, err, NULL);
+		engine_wait_host(e, f->host, f);
+		return STEP_WAIT;
 	}
-	fetch_run(f);
-}
-
-/* ---- timers -------------------------------------------------------------- */
-
-static void total_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fetch *f = arg;
-	char m[100];
-	(void)fd, (void)what;
-	f->no_retry = true;
-	snprintf(m, sizeof(m), "total timeout of %" PRIu64 " ms exceeded", O(f)->timeout_ms);
-	set_fail(f, GATHER_E_TIMEOUT, m);
-	fetch_run(f);
-}
-
-static void connect_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fetch *f = arg;
-	char m[300];
-	(void)fd, (void)what;
-	snprintf(m, sizeof(m), "%s timed out after %" PRIu64 " ms (%s)",
-	         f->state == FS_TLS ? "TLS handshake" : f->dnsq ? "DNS lookup" : "connect",
-	         O(f)->connect_timeout_ms, f->url.host);
-	set_fail(f, GATHER_E_TIMEOUT, m);
-	fetch_run(f);
-}
-
-static void retry_cb(evutil_socket_t fd, short what, void *arg)
-{
-	struct fetch *f = arg;
-	(void)fd, (void)what;
-	f->attempts++;
-	reset_response(f);
-	f->err = 0;
+	attach(f, pc);
+	f->fresh_only = false;
 	fetch_set_state(f, FS_RESOLVE);
-	fetch_run(f);
-}
-
-/* ---- steps --------------------------------------------------------------- */
-
-static void attach(struct fetch *f, struct conn *c, bool reused)
-{
-	f->conn = c;
-	f->reused = reused;
-	c->f = f;
-	conn_set_handler(c, on_conn, f);
+	return STEP_AGAIN;
 }
 
 static enum step step_resolve(struct fetch *f)
 {
-	struct gather_engine *e = f->e;
-	if (f->dnsq || f->wq != W_NONE)
-		return STEP_WAIT;
-	if (!f->conn) {
-		struct conn *c = f->fresh_only ? NULL : engine_pool_take(e, f->host);
-		if (c) {
-			attach(f, c, true);
-			fetch_set_state(f, FS_SEND);
-			return STEP_AGAIN;
-		}
-		int err = 0;
-		if (!(c = engine_conn_new(e, f->host, &err))) {
-			if (err)
-				return fail(f, err, NULL);
-			engine_wait_host(e, f->host, f);
-			return STEP_WAIT;
-		}
-		attach(f, c, false);
-		f->fresh_only = false;
-	}
-	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
-		arm(&f->t_connect, O(f)->connect_timeout_ms);
 	char m[300];
-	int rc = dns_lookup_now(e->dns, f->url.host, f->url.port, &f->addrs, m, sizeof(m));
+	if (took(f, FEV_RESOLVED)) {
+		fetch_set_state(f, FS_CONNECT);
+		return STEP_AGAIN;
+	}
+	if (f->dnsq)
+		return STEP_WAIT;
+	arm_connect_timer(f);
+	int rc = dns_lookup_now(f->e->dns, f->url.host, f->url.port, &f->addrs, m, sizeof(m));
 	if (rc < 0)
 		return fail(f, rc, m);
 	if (rc > 0) {
 		fetch_set_state(f, FS_CONNECT);
 		return STEP_AGAIN;
 	}
-	if (!(f->dnsq = dns_resolve(e->dns, f->url.host, f->url.port, dns_cb, f)))
+	if (!(f->dnsq = dns_resolve(f->e->dns, f->url.host, f->url.port, dns_cb, f)))
 		return fail(f, GATHER_E_NOMEM, NULL);
 	return STEP_WAIT;
 }
@@ -363,10 +442,16 @@ static enum step step_resolve(struct fetch *f)
 static enum step step_connect(struct fetch *f)
 {
 	char m[256];
+	if (took(f, FEV_EOF))
+		return take_eof(f);
+	if (took(f, FEV_CONNECTED)) {
+		f->connecting = false;
+		fetch_set_state(f, f->url.https ? FS_TLS : FS_SEND);
+		return STEP_AGAIN;
+	}
 	if (f->connecting || f->wq != W_NONE)
 		return STEP_WAIT;
-	if (O(f)->connect_timeout_ms && !event_pending(&f->t_connect, EV_TIMEOUT, NULL))
-		arm(&f->t_connect, O(f)->connect_timeout_ms);
+	arm_connect_timer(f);
 	SSL *ssl = NULL;
 	if (f->url.https) {
 		SSL_CTX *ctx = engine_ssl_ctx(f->e, m, sizeof(m));
@@ -375,7 +460,7 @@ static enum step step_connect(struct fetch *f)
 		if (!(ssl = tls_new(ctx, f->url.host, O(f)->insecure, &f->host->session)))
 			return fail(f, GATHER_E_NOMEM, NULL);
 	}
-	int rc = conn_connect(f->conn, &f->addrs, ssl, m, sizeof(m));
+	int rc = conn_connect(f->pc->c, &f->addrs, ssl, m, sizeof(m));
 	if (rc == GATHER_E_AGAIN)
 		return wait_fd(f);
 	if (rc < 0)
@@ -385,29 +470,42 @@ static enum step step_connect(struct fetch *f)
 	return STEP_WAIT;
 }
 
+static enum step step_tls(struct fetch *f)
+{
+	if (took(f, FEV_EOF))
+		return take_eof(f);
+	if (took(f, FEV_TLS_DONE)) {
+		fetch_set_state(f, FS_SEND);
+		return STEP_AGAIN;
+	}
+	return STEP_WAIT;
+}
+
 static enum step step_send(struct fetch *f)
 {
 	struct gather_result *r = f->res;
+	struct pconn *pc = f->pc;
 	bool raw = f->flags & GATHER_FETCH_KEEP_RAW;
 	struct timespec ts;
 
-	event_del(&f->t_connect);
 	if (f->reused)
 		f->e->st.conns_reused++;
 	clock_gettime(CLOCK_REALTIME, &ts);
 	r->start_unix_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-	snprintf(r->ip, sizeof(r->ip), "%s", conn_ip(f->conn));
+	snprintf(r->ip, sizeof(r->ip), "%s", conn_ip(pc->c));
 	f->sent = true;
 	const char *data = f->with_body ? O(f)->data : NULL;
-	if (http1_request(conn_output(f->conn), f->method, &f->url, &f->e->fixed, f->auth, data,
+	if (http1_request(conn_output(pc->c), f->method, &f->url, &f->e->fixed, f->auth, data,
 	                  data ? strlen(data) : 0, raw ? &r->req_head : NULL) < 0)
 		return fail(f, GATHER_E_NOMEM, NULL);
-	conn_flush(f->conn);
+	pc->requests++;
+	pc->keep = true;
+	conn_flush(pc->c);
 	http1_resp_init(&f->resp, O(f)->max_head, O(f)->max_headers, f->head_request, on_body, f,
 	                raw ? &r->resp_head : NULL);
 	f->got_byte = false;
-	conn_set_read_timeout(f->conn, O(f)->idle_timeout_ms);
-	conn_reading(f->conn, !f->e->paused);
+	conn_set_read_timeout(pc->c, O(f)->first_byte_timeout_ms);
+	conn_reading(pc->c, !f->e->paused);
 	fetch_set_state(f, FS_HEAD);
 	return STEP_AGAIN;
 }
@@ -437,13 +535,14 @@ static int got_head(struct fetch *f)
 
 static enum step step_read(struct fetch *f, bool head)
 {
-	struct evbuffer *in = conn_input(f->conn);
+	struct evbuffer *in = conn_input(f->pc->c);
 	size_t before = evbuffer_get_length(in);
 	enum http1_rc rc = head ? http1_feed_head(&f->resp, in) : http1_feed_body(&f->resp, in);
 	f->e->st.bytes_in += before - evbuffer_get_length(in);
 	switch (rc) {
 	case HTTP1_MORE:
-		return STEP_WAIT;
+		/* what was read is taken first: the close may end a body */
+		return took(f, FEV_EOF) ? take_eof(f) : STEP_WAIT;
 	case HTTP1_ERROR:
 		return fail(f, f->resp.err ? f->resp.err : GATHER_E_BAD_RESPONSE, f->resp.msg);
 	case HTTP1_HEAD:
@@ -499,12 +598,10 @@ static enum step step_done(struct fetch *f)
 	char m[100];
 	if (f->dec && gather_decoder_finish(f->dec, f->resp.msg, sizeof(f->resp.msg)) < 0)
 		return fail(f, GATHER_E_DECODE, f->resp.msg);
-	f->conn->requests++;
-	if (f->resp.keepalive && !f->resp.leftover)
-		engine_pool_put(f->e, f->conn);
-	else
-		engine_conn_close(f->e, f->conn);
-	f->conn = NULL;
+	if (!f->resp.keepalive)  /* "close", HTTP/1.0, bytes past the response */
+		f->pc->keep = false;
+	engine_conn_release(f->e, f->pc);
+	f->pc = NULL;
 	int s = f->resp.status;
 	if (redirect_status(s) && f->resp.location && o->location) {
 		if (f->res->redirects >= o->max_redirs) {
@@ -631,18 +728,23 @@ static enum step step_redirect(struct fetch *f)
 		fetch_finish(f, GATHER_E_NOMEM, NULL);
 		return STEP_DONE;
 	}
-	reset_response(f);
 	/* Each hop is a new request: it gets its own retry on a fresh
 	 * connection when the pooled one turns out closed (servers that close
 	 * after every 302 without "Connection: close"; curl follows them). */
 	f->reuse_retried = false;
-	fetch_set_state(f, FS_RESOLVE);
+	fetch_set_state(f, FS_PENDING);
 	return STEP_AGAIN;
 }
 
 static enum step step_retry(struct fetch *f)
 {
 	const struct gather_opts *o = O(f);
+	if (took(f, FEV_BACKOFF)) {
+		f->attempts++;
+		f->err = 0;
+		fetch_set_state(f, FS_PENDING);
+		return STEP_AGAIN;
+	}
 	if (event_pending(&f->t_retry, EV_TIMEOUT, NULL))
 		return STEP_WAIT;
 	drop_conn(f);
@@ -668,13 +770,9 @@ static bool retry_error(int err)
 	return err == GATHER_E_CONNECT || err == GATHER_E_TIMEOUT;
 }
 
+/* Entered with everything under way stopped (fetch_set_state). */
 static enum step step_fail(struct fetch *f)
 {
-	dns_cancel(f->dnsq);
-	f->dnsq = NULL;
-	engine_unwait(f->e, f);
-	drop_conn(f);
-	event_del(&f->t_connect);
 	if (retry_error(f->err) && !f->no_retry && f->attempts <= O(f)->retries) {
 		f->has_retry_after = false;
 		fetch_set_state(f, FS_RETRY);
@@ -686,10 +784,15 @@ static enum step step_fail(struct fetch *f)
 
 static enum step fetch_step(struct fetch *f)
 {
+	/* an error a callback reported ends whatever the state waited for
+	 * (DONE, REDIRECT and FAIL never wait: no callback runs in them) */
+	if (f->ev_err && (f->state < FS_DONE || f->state == FS_RETRY))
+		return take_error(f);
 	switch (f->state) {
+	case FS_PENDING:  return step_pending(f);
 	case FS_RESOLVE:  return step_resolve(f);
 	case FS_CONNECT:  return step_connect(f);
-	case FS_TLS:      return STEP_WAIT; /* the handshake reports through on_conn */
+	case FS_TLS:      return step_tls(f);
 	case FS_SEND:     return step_send(f);
 	case FS_HEAD:     return step_read(f, true);
 	case FS_BODY:     return step_read(f, false);
@@ -771,6 +874,7 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	event_assign(&f->t_total, e->base, -1, 0, total_cb, f);
 	event_assign(&f->t_connect, e->base, -1, 0, connect_cb, f);
 	event_assign(&f->t_retry, e->base, -1, 0, retry_cb, f);
+	f->state = FS_PENDING;
 	return f;
 }
 
@@ -790,8 +894,7 @@ void fetch_start(struct fetch *f)
 	}
 	if (O(f)->timeout_ms)
 		arm(&f->t_total, O(f)->timeout_ms);
-	fetch_set_state(f, FS_RESOLVE);
-	fetch_run(f);
+	fetch_run(f);  /* in FS_PENDING since fetch_new */
 }
 
 void fetch_finish(struct fetch *f, int err, const char *msg)

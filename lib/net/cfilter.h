@@ -37,6 +37,17 @@
 struct evbuffer;
 struct cfilter;
 
+/* A connection: its filter stack and its handler (net/conn.h's opaque
+ * type; only lib/net sees inside). */
+struct conn {
+	struct event_base *base;
+	struct cfilter *top;         /* the filter stack, top first; NULL: none */
+	unsigned holds;              /* callbacks of its filters under way */
+	bool closing;                /* conn_close called while held */
+	conn_fn cb;
+	void *arg;
+};
+
 /* What a filter may be asked about (query); unknown ones go down. */
 enum cf_query {
 	CF_QUERY_IP,       /* const char *: the peer's address, "" before connect */

@@ -15,13 +15,12 @@
 #include "gather/error.h"
 #include "net/cfilter.h"
 
-struct conn *conn_new(struct event_base *base, struct host *host)
+struct conn *conn_new(struct event_base *base)
 {
 	struct conn *c = calloc(1, sizeof(*c));
 	if (!c)
 		return NULL;
 	c->base = base;
-	c->host = host;
 	return c;
 }
 

@@ -8,6 +8,10 @@
  * filter on top of it.  http and https differ only in the stack;
  * everything above sees the top filter's evbuffers.
  *
+ * A conn is a transport and nothing else: the pool that keeps it between
+ * requests, the origin it belongs to and the fetch that uses it are the
+ * engine's, in its own wrapper (lib/http: struct pconn).
+ *
  * Ownership: the engine (lib/http/engine.c) makes a conn with conn_new and
  * ends it with conn_close; it lends it to one fetch at a time.  conn_close
  * may be called from inside the conn's own handler: the conn is freed
@@ -20,18 +24,14 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <sys/queue.h>
 
 #include <openssl/ssl.h>
 
 #include "net/dns.h"
 
-struct host;
-struct cfilter;
 struct evbuffer;
 struct event_base;
-struct fetch;
-struct conn;
+struct conn;  /* opaque: its insides are lib/net's (net/cfilter.h) */
 
 enum conn_ev {
 	CONN_CONNECTED,  /* TCP connected (for TLS the handshake starts) */
@@ -47,27 +47,8 @@ enum conn_ev {
  * returns, and no further event reaches a closed conn. */
 typedef void (*conn_fn)(struct conn *c, enum conn_ev ev, int err, const char *msg, void *arg);
 
-struct conn {
-	struct event_base *base;
-	/* the engine's (the pool's bookkeeping, not the transport's) */
-	struct host *host;           /* origin it belongs to */
-	struct fetch *f;             /* user, or NULL when idle in the pool */
-	TAILQ_ENTRY(conn) all;       /* engine: every connection */
-	TAILQ_ENTRY(conn) hidle;     /* host: idle connections */
-	TAILQ_ENTRY(conn) eidle;     /* engine: idle connections, LRU */
-	bool idle;
-	unsigned requests;           /* responses read on it */
-	/* the transport */
-	struct cfilter *top;         /* the filter stack, top first; NULL: none */
-	unsigned holds;              /* callbacks of its filters under way */
-	bool closing;                /* conn_close called while held */
-	conn_fn cb;
-	void *arg;
-};
-
-/* A new conn for base, not connected, owned by the caller (host: the
- * engine's origin, kept as is).  NULL on OOM. */
-struct conn *conn_new(struct event_base *base, struct host *host);
+/* A new conn for base, not connected, owned by the caller.  NULL on OOM. */
+struct conn *conn_new(struct event_base *base);
 
 /* Starts connecting to a (copied) with ssl (NULL for plain TCP; the conn
  * takes it): the stack is built here, a TLS filter over a socket filter

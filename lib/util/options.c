@@ -34,7 +34,8 @@ const struct gather_optdef gather_optdefs[] = {
 	/* time */
 	{ "timeout", 0, GATHER_OPT_SECONDS, OFF(timeout_ms), A, "S", "total time per request, retries included (default 120; 0: no limit)" },
 	{ "connect-timeout", 0, GATHER_OPT_SECONDS, OFF(connect_timeout_ms), A, "S", "time to resolve, connect and handshake (default 10; 0: no limit)" },
-	{ "idle-timeout", 0, GATHER_OPT_SECONDS, OFF(idle_timeout_ms), A, "S", "time to first byte and between reads (default 30; 0: no limit)" },
+	{ "first-byte-timeout", 0, GATHER_OPT_SECONDS, OFF(first_byte_timeout_ms), A, "S", "time from the request sent to the first response byte (default 30; 0: no limit)" },
+	{ "idle-timeout", 0, GATHER_OPT_SECONDS, OFF(idle_timeout_ms), A, "S", "time between reads once the response began (default 30; 0: no limit)" },
 	{ "keepalive", 0, GATHER_OPT_SECONDS, OFF(keepalive_ms), A, "S", "how long an idle connection is kept for reuse (default 30)" },
 	{ "retry-max-wait", 0, GATHER_OPT_SECONDS, OFF(retry_max_wait_ms), A, "S", "cap on retry backoff and Retry-After (default 60)" },
 	/* limits */
@@ -110,6 +111,7 @@ void gather_opts_init(struct gather_opts *o, unsigned cmd)
 	o->compressed = true;
 	o->timeout_ms = 120000;
 	o->connect_timeout_ms = 10000;
+	o->first_byte_timeout_ms = 30000;
 	o->idle_timeout_ms = 30000;
 	o->keepalive_ms = 30000;
 	o->retry_max_wait_ms = 60000;

@@ -28,7 +28,7 @@ for o in $(cat "$tmp/man1"); do
 done
 # gather bench: its own options, in the BENCH section
 "$top_builddir/gather" bench --help | grep -o -- '--[a-z][a-z0-9-]*' | sort -u > "$tmp/bhelp"
-sed -n '/^\.SH BENCH/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1" |
+sed -n '/^\.SH BENCH/,/^\.SH /p' "$top_srcdir/cmd/gather/gather.1.in" |
 	grep -o '\\fB\\-\\-[a-z][a-z0-9\\-]*\\fR' | sed 's/\\fB//; s/\\fR//; s/\\-/-/g' |
 	{ cat; echo --help; } | sort -u > "$tmp/bman"
 [ "$(wc -l < "$tmp/bhelp")" -ge 10 ] || { echo "FAIL: gather bench --help lists too few options" >&2; fail=1; }

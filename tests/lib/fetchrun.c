@@ -27,6 +27,7 @@ void fr_init(struct fetchrun *fr, SSL_CTX *tls)
 	fr->o.retries = 0;
 	fr->o.timeout_ms = 5000;
 	fr->o.connect_timeout_ms = 2000;
+	fr->o.first_byte_timeout_ms = 2000;
 	fr->o.idle_timeout_ms = 2000;
 	fr->o.retry_max_wait_ms = 2000;
 }

@@ -23,7 +23,7 @@ struct row {
 	int status;            /* expected status (0: don't check) */
 	const char *body;      /* expected body (KEEP_BODY), NULL: don't check */
 	const char *msg;       /* substring of the message, NULL: don't check */
-	uint64_t max_body, max_head, idle_ms, total_ms;
+	uint64_t max_body, max_head, first_ms, idle_ms, total_ms;
 	unsigned max_headers, max_redirs;
 	int64_t bytes;         /* expected decoded bytes, -1: don't check */
 	unsigned conns;        /* connections it needs beyond one */
@@ -55,7 +55,13 @@ static const struct row rows[] = {
 	{ "/bad-status", GATHER_E_BAD_RESPONSE, 0, NULL, "status", .bytes = -1 },
 	{ "/truncated", GATHER_E_BAD_RESPONSE, 200, NULL, "Content-Length mismatch", .bytes = -1 },
 	{ "/reset-mid", GATHER_E_CONNECT, 200, NULL, "reset", .bytes = -1 },
-	{ "/silence", GATHER_E_TIMEOUT, 0, NULL, "no response within 300 ms", .idle_ms = 300, .bytes = -1 },
+	{ "/silence", GATHER_E_TIMEOUT, 0, NULL, "no response within 300 ms", .first_ms = 300, .bytes = -1 },
+	/* first byte and idle are two limits: a slow first byte is timed by
+	 * the one, a stall in the body by the other, each not by both */
+	{ "/slow/600", GATHER_E_TIMEOUT, 0, NULL, "no response within 300 ms", .first_ms = 300, .idle_ms = 60000, .bytes = -1 },
+	{ "/slow/600", 0, 200, NULL, NULL, .first_ms = 60000, .idle_ms = 300, .bytes = -1 },
+	{ "/drip?ms=500&n=3", GATHER_E_TIMEOUT, 200, NULL, "no data for 300 ms", .first_ms = 60000, .idle_ms = 300, .bytes = -1 },
+	{ "/drip?ms=500&n=3", 0, 200, "ddd", NULL, .first_ms = 300, .idle_ms = 60000, .bytes = 3 },
 	{ "/drip?ms=20&n=100", GATHER_E_TIMEOUT, 200, NULL, "total timeout", .total_ms = 400, .bytes = -1 },
 	{ "/drip?ms=5&n=20", 0, 200, "dddddddddddddddddddd", NULL, .total_ms = 2000, .bytes = -1 },
 	{ "/endless", GATHER_E_TOO_LARGE, 200, NULL, "body over 200000", .max_body = 200000, .bytes = -1 },
@@ -86,6 +92,8 @@ static void apply(struct fetchrun *fr, const struct row *r)
 		fr->o.max_headers = r->max_headers;
 	if (r->max_redirs)
 		fr->o.max_redirs = r->max_redirs;
+	if (r->first_ms)
+		fr->o.first_byte_timeout_ms = r->first_ms;
 	if (r->idle_ms)
 		fr->o.idle_timeout_ms = r->idle_ms;
 	if (r->total_ms)
@@ -123,7 +131,7 @@ static void check_good(const struct gather_result *res, const char *what)
 
 /* The behaviour alone, at the engine's default concurrency. */
 /* gather_engine_trace: every state change, named, in order; a redirect
- * goes back to resolve, never to the start. */
+ * goes back to pending (a new request), never to the start. */
 struct trace {
 	char log[2048];
 	unsigned n;
@@ -149,9 +157,9 @@ START_TEST(test_trace_states)
 	ck_assert_uint_eq(fr_run(&fr, 8000), 1);
 	ck_assert_int_eq(fr.res[0]->status, 200);
 	/* the 302 (no body), then the target on the same kept-alive
-	 * connection (resolve finds it pooled: no connect) */
-	ck_assert_msg(strcmp(t.log, "resolve>connect connect>send send>head head>done "
-	                            "done>redirect redirect>resolve resolve>send send>head "
+	 * connection (pending finds it pooled: no resolve, no connect) */
+	ck_assert_msg(strcmp(t.log, "pending>resolve resolve>connect connect>send send>head head>done "
+	                            "done>redirect redirect>pending pending>send send>head "
 	                            "head>body body>done done>end") == 0, "%s", t.log);
 	/* trace off: nothing more is logged */
 	gather_engine_trace(fr.e, NULL, NULL);
@@ -214,7 +222,7 @@ END_TEST
 
 static bool row_plain(const struct row *r)
 {
-	return !r->max_body && !r->max_head && !r->max_headers && !r->max_redirs && !r->idle_ms && !r->total_ms;
+	return !r->max_body && !r->max_head && !r->max_headers && !r->max_redirs && !r->first_ms && !r->idle_ms && !r->total_ms;
 }
 
 /* Every default-limit behaviour at once, shuffled, 8 at a time over 3

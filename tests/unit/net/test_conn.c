@@ -139,7 +139,7 @@ static void t_free(struct t *t)
 static void t_connect(struct t *t, const struct dns_addrs *a)
 {
 	char m[256];
-	t->c = conn_new(t->base, NULL);
+	t->c = conn_new(t->base);
 	ck_assert_ptr_nonnull(t->c);
 	conn_set_handler(t->c, handler, t);
 	SSL *ssl = NULL;
