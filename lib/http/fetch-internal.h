@@ -205,6 +205,11 @@ uint64_t engine_random(struct gather_engine *e);
 uint64_t engine_now_ms(struct gather_engine *e);
 
 /* fetch.c */
+/* What a step did: changed the state (go on), waits for an event, or
+ * finished the fetch. */
+enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
+/* The one place a fetch changes state: entry actions, trace. */
+void fetch_set_state(struct fetch *f, enum fetch_state s);
 struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags,
                         struct gather_result *res, gather_fetch_done_fn done,
                         gather_redirect_fn redirect, void *arg);
@@ -215,5 +220,25 @@ void fetch_run(struct fetch *f);
 /* End f with err (e.g. GATHER_E_CANCELLED) now; done is called. */
 void fetch_finish(struct fetch *f, int err, const char *msg);
 void fetch_free(struct fetch *f);
+
+/* fetch-response.c: the response into f->res */
+/* http1's body sink (arg: the fetch): decode, bound, keep. */
+int fetch_on_body(const char *d, size_t len, void *arg);
+/* Forget the response so far (before a retry or a redirect). */
+void fetch_reset_response(struct fetch *f);
+/* The final response head is in: record it, set up content decoding. */
+int fetch_got_head(struct fetch *f);
+bool fetch_redirect_status(int status);
+bool fetch_retry_status(int status);
+/* Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. */
+bool fetch_parse_retry_after(const char *v, uint64_t *ms);
+
+/* fetch-redirect.c: requests after the first */
+/* Credentials for the first request: the URL's own, else -u's. */
+int fetch_initial_auth(struct fetch *f);
+/* f->cur becomes the URL u asks for (0 or GATHER_E_NOMEM). */
+int fetch_set_cur(struct fetch *f, const struct gather_url *u);
+/* FS_REDIRECT: follow Location, or end the fetch. */
+enum step fetch_step_redirect(struct fetch *f);
 
 #endif

@@ -19,7 +19,10 @@
  * waits never extend it; stopped on entering SEND, so each attempt after a
  * retry gets its own), first byte (from the request sent to the first
  * response byte) and then idle (between reads), both the connection's read
- * timeout, retry (the backoff). */
+ * timeout, retry (the backoff).
+ *
+ * What a response puts into the result is in fetch-response.c, where a
+ * redirect goes and with which credentials in fetch-redirect.c. */
 #include "config.h"
 
 #include <assert.h>
@@ -39,8 +42,6 @@
 #include "http/http1.h"
 #include "net/tls.h"
 
-enum step { STEP_AGAIN, STEP_WAIT, STEP_DONE };
-
 static const char *const state_names[FS__COUNT] = {
 	[FS_PENDING] = "pending", [FS_RESOLVE] = "resolve", [FS_CONNECT] = "connect", [FS_TLS] = "tls",
 	[FS_SEND] = "send",       [FS_HEAD] = "head",       [FS_BODY] = "body",
@@ -52,8 +53,6 @@ const char *fetch_state_name(enum fetch_state s)
 {
 	return (unsigned)s < FS__COUNT ? state_names[s] : "?";
 }
-
-static void fetch_set_state(struct fetch *f, enum fetch_state s);
 
 static const struct gather_opts *O(struct fetch *f)
 {
@@ -79,86 +78,6 @@ static void arm(struct event *ev, uint64_t ms)
 	event_add(ev, &tv);
 }
 
-static int buf_append(struct gather_buf *b, size_t *cap, const char *d, size_t len)
-{
-	if (b->len + len > *cap) {
-		size_t ncap = *cap ? *cap : 16384;
-		while (ncap < b->len + len)
-			ncap *= 2;
-		char *n = realloc(b->data, ncap);
-		if (!n)
-			return GATHER_E_NOMEM;
-		b->data = n;
-		*cap = ncap;
-	}
-	memcpy(b->data + b->len, d, len);
-	b->len += len;
-	return 0;
-}
-
-/* ---- body sinks ---------------------------------------------------------- */
-
-/* Content-decoded bytes: count, bound by max_body, keep when asked.  The
- * limit is exact: of a piece that crosses it only the bytes up to it are
- * counted and kept, so bytes never exceeds max_body (issue 16). */
-static int on_decoded(const char *d, size_t len, void *arg)
-{
-	struct fetch *f = arg;
-	uint64_t room = O(f)->max_body - f->res->bytes;
-	bool over = len > room;
-	if (over)
-		len = (size_t)room;
-	f->res->bytes += len;
-	if ((f->flags & GATHER_FETCH_KEEP_BODY) && buf_append(&f->res->body, &f->body_cap, d, len) < 0)
-		return GATHER_E_NOMEM;
-	if (over) {
-		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
-		return GATHER_E_TOO_LARGE;
-	}
-	return 0;
-}
-
-/* Transfer-decoded bytes from llhttp: the wire size is bounded too, exactly
- * in the same way (the bytes up to the limit still go on to be decoded). */
-static int on_body(const char *d, size_t len, void *arg)
-{
-	struct fetch *f = arg;
-	uint64_t room = O(f)->max_body - f->wire_bytes;
-	bool over = len > room;
-	int rc;
-	if (over)
-		len = (size_t)room;
-	f->wire_bytes += len;
-	if ((f->flags & GATHER_FETCH_KEEP_RAW) && buf_append(&f->res->raw_body, &f->raw_cap, d, len) < 0)
-		return GATHER_E_NOMEM;
-	if (f->dec)
-		rc = gather_decoder_push(f->dec, d, len, on_decoded, f, f->resp.msg, sizeof(f->resp.msg));
-	else
-		rc = on_decoded(d, len, f);
-	if (rc == 0 && over) {
-		snprintf(f->resp.msg, sizeof(f->resp.msg), "body over %" PRIu64 " bytes", O(f)->max_body);
-		rc = GATHER_E_TOO_LARGE;
-	}
-	return rc;
-}
-
-/* Forget the response so far (before a retry or a redirect). */
-static void reset_response(struct fetch *f)
-{
-	struct gather_result *r = f->res;
-	r->bytes = 0;
-	r->body.len = 0;
-	r->raw_body.len = 0;
-	free(r->content_type);
-	r->content_type = NULL;
-	r->retry_after_ms = 0;
-	gather_decoder_free(f->dec);
-	f->dec = NULL;
-	f->wire_bytes = 0;
-	f->has_retry_after = false;
-	http1_resp_clear(&f->resp);
-}
-
 /* ---- states -------------------------------------------------------------- */
 
 static void drop_conn(struct fetch *f)
@@ -173,7 +92,7 @@ static void drop_conn(struct fetch *f)
 /* The one place a fetch changes state (curl's multistate()): the entry
  * actions, and a trace when the engine's owner asked for one
  * (gather_engine_trace). */
-static void fetch_set_state(struct fetch *f, enum fetch_state s)
+void fetch_set_state(struct fetch *f, enum fetch_state s)
 {
 	if (s == f->state)
 		return;
@@ -181,7 +100,7 @@ static void fetch_set_state(struct fetch *f, enum fetch_state s)
 		f->e->trace(f->cur, state_names[f->state], state_names[s], f->e->trace_arg);
 	switch (s) {
 	case FS_PENDING:   /* a new request (retry, redirect, fresh connection) */
-		reset_response(f);
+		fetch_reset_response(f);
 		f->evs = 0;
 		break;
 	case FS_SEND:      /* the connection is up: its attempt's timer is done */
@@ -501,36 +420,13 @@ static enum step step_send(struct fetch *f)
 	pc->requests++;
 	pc->keep = true;
 	conn_flush(pc->c);
-	http1_resp_init(&f->resp, O(f)->max_head, O(f)->max_headers, f->head_request, on_body, f,
+	http1_resp_init(&f->resp, O(f)->max_head, O(f)->max_headers, f->head_request, fetch_on_body, f,
 	                raw ? &r->resp_head : NULL);
 	f->got_byte = false;
 	conn_set_read_timeout(pc->c, O(f)->first_byte_timeout_ms);
 	conn_reading(pc->c, !f->e->paused);
 	fetch_set_state(f, FS_HEAD);
 	return STEP_AGAIN;
-}
-
-/* The final response head is in: record it, set up content decoding. */
-static int got_head(struct fetch *f)
-{
-	struct gather_result *r = f->res;
-	r->status = f->resp.status;
-	free(r->content_type);
-	r->content_type = f->resp.content_type;
-	f->resp.content_type = NULL;
-	if (O(f)->compressed && f->resp.content_encoding && !f->head_request) {
-		int rc = gather_decoder_new(f->resp.content_encoding, &f->dec, f->resp.msg, sizeof(f->resp.msg));
-		if (rc < 0)
-			return rc;
-	}
-	uint64_t cl = f->resp.p.content_length;
-	if ((f->flags & GATHER_FETCH_KEEP_BODY) && !f->dec && cl > 0 && cl <= O(f)->max_body &&
-	    cl <= (8u << 20) && f->body_cap < cl) {
-		char *n = realloc(r->body.data, (size_t)cl);
-		if (n)
-			r->body.data = n, f->body_cap = (size_t)cl;
-	}
-	return 0;
 }
 
 static enum step step_read(struct fetch *f, bool head)
@@ -550,46 +446,12 @@ static enum step step_read(struct fetch *f, bool head)
 		break;
 	}
 	if (head) {
-		int err = got_head(f);
+		int err = fetch_got_head(f);
 		if (err < 0)
 			return fail(f, err, f->resp.msg);
 	}
 	fetch_set_state(f, rc == HTTP1_COMPLETE ? FS_DONE : FS_BODY);
 	return STEP_AGAIN;
-}
-
-static bool redirect_status(int s)
-{
-	return s == 301 || s == 302 || s == 303 || s == 307 || s == 308;
-}
-
-static bool retry_status(int s)
-{
-	return s == 429 || s == 502 || s == 503 || s == 504;
-}
-
-/* Retry-After (RFC 9110 §10.2.3): delay-seconds or an HTTP-date. */
-static bool parse_retry_after(const char *v, uint64_t *ms)
-{
-	char *end;
-	if (!v)
-		return false;
-	while (*v == ' ')
-		v++;
-	if (*v >= '0' && *v <= '9') {
-		unsigned long long s = strtoull(v, &end, 10);
-		if (s > 86400ull * 365)
-			s = 86400ull * 365;
-		*ms = s * 1000;
-		return true;
-	}
-	struct tm tm;
-	memset(&tm, 0, sizeof(tm));
-	if (!strptime(v, "%a, %d %b %Y %H:%M:%S GMT", &tm))
-		return false;
-	time_t when = timegm(&tm), now = time(NULL);
-	*ms = when > now ? (uint64_t)(when - now) * 1000 : 0;
-	return true;
 }
 
 static enum step step_done(struct fetch *f)
@@ -603,7 +465,7 @@ static enum step step_done(struct fetch *f)
 	engine_conn_release(f->e, f->pc);
 	f->pc = NULL;
 	int s = f->resp.status;
-	if (redirect_status(s) && f->resp.location && o->location) {
+	if (fetch_redirect_status(s) && f->resp.location && o->location) {
 		if (f->res->redirects >= o->max_redirs) {
 			snprintf(m, sizeof(m), "more than %u redirects", o->max_redirs);
 			fetch_finish(f, GATHER_E_TOO_MANY_REDIRECTS, m);
@@ -612,8 +474,8 @@ static enum step step_done(struct fetch *f)
 		fetch_set_state(f, FS_REDIRECT);
 		return STEP_AGAIN;
 	}
-	if (retry_status(s) && !f->no_retry && f->attempts <= o->retries) {
-		f->has_retry_after = parse_retry_after(f->resp.retry_after, &f->retry_after_ms);
+	if (fetch_retry_status(s) && !f->no_retry && f->attempts <= o->retries) {
+		f->has_retry_after = fetch_parse_retry_after(f->resp.retry_after, &f->retry_after_ms);
 		f->err = 0;
 		fetch_set_state(f, FS_RETRY);
 		return STEP_AGAIN;
@@ -621,119 +483,10 @@ static enum step step_done(struct fetch *f)
 	/* The final answer still says "slow down": tell the caller how long
 	 * (lib/crawl.c slows the whole host with it). */
 	uint64_t ra;
-	if ((s == 429 || s == 503) && parse_retry_after(f->resp.retry_after, &ra))
+	if ((s == 429 || s == 503) && fetch_parse_retry_after(f->resp.retry_after, &ra))
 		f->res->retry_after_ms = ra;
 	fetch_finish(f, 0, NULL);
 	return STEP_DONE;
-}
-
-static bool same_origin(const struct gather_url *a, const struct gather_url *b)
-{
-	return a->https == b->https && a->port == b->port && strcmp(a->host, b->host) == 0;
-}
-
-/* Credentials for the first request: the URL's own, else -u's. */
-static int initial_auth(struct fetch *f)
-{
-	if (f->url.userinfo)
-		return http1_basic_auth(f->url.userinfo, true, &f->auth);
-	if (O(f)->user)
-		return http1_basic_auth(O(f)->user, false, &f->auth);
-	return 0;
-}
-
-/* Before following a redirect to nu: credentials go with it only to the
- * same origin (curl without --location-trusted), or when the target names
- * its own.  Once dropped they stay dropped. */
-static int redirect_auth(struct fetch *f, const struct gather_url *nu)
-{
-	if (nu->userinfo) {
-		free(f->auth);
-		f->auth = NULL;
-		return http1_basic_auth(nu->userinfo, true, &f->auth);
-	}
-	if (f->auth && !same_origin(&f->url, nu)) {
-		free(f->auth);
-		f->auth = NULL;
-	}
-	return 0;
-}
-
-/* When a URL is parsed for a request (the first, each redirect): f->cur
- * becomes what the request asks for, so final_url shows what was sent (no
- * dot segments, no fragment; issue 16), and the next Location resolves
- * against it.  0 or GATHER_E_NOMEM (f->cur as it was). */
-static int set_cur(struct fetch *f, const struct gather_url *u)
-{
-	char *sent;
-	int rc = gather_url_compose(u, &sent);
-	if (rc < 0)
-		return rc;
-	free(f->cur);
-	f->cur = sent;
-	return 0;
-}
-
-/* A redirect that is not followed (its target is not http(s), or the
- * redirect hook refused it) ends the fetch with final_url = the target, as
- * documented; the 3xx response came from sent, which the result keeps as
- * sent_url so the WARC records it under the URL it answered (takes sent). */
-static enum step redirect_stop(struct fetch *f, char *sent, int err, const char *msg)
-{
-	free(f->res->sent_url);
-	f->res->sent_url = sent;
-	fetch_finish(f, err, msg);
-	return STEP_DONE;
-}
-
-static enum step step_redirect(struct fetch *f)
-{
-	char *next = NULL, m[300];
-	struct gather_url nu;
-	int rc = gather_url_resolve(f->cur, f->resp.location, &next);
-	if (rc == GATHER_E_NOMEM || (rc < 0 && !(next = strdup(f->resp.location)))) {
-		fetch_finish(f, GATHER_E_NOMEM, NULL);
-		return STEP_DONE;
-	}
-	char *sent = f->cur;
-	f->cur = next;
-	if (rc < 0 || gather_url_parse(next, &nu) < 0) {
-		/* documented: a non-http(s) target ends the fetch with bad_url,
-		 * the 3xx status, and final_url = the target */
-		snprintf(m, sizeof(m), "redirect to unsupported URL %.250s", next);
-		return redirect_stop(f, sent, GATHER_E_BAD_URL, m);
-	}
-	if ((rc = redirect_auth(f, &nu)) < 0 || (rc = set_cur(f, &nu)) < 0) {
-		gather_url_clear(&nu);
-		free(sent);
-		fetch_finish(f, rc, NULL);
-		return STEP_DONE;
-	}
-	if (f->redirect && (rc = f->redirect(f->cur, f->arg)) < 0) {
-		gather_url_clear(&nu);
-		return redirect_stop(f, sent, rc, NULL);
-	}
-	free(sent);
-	f->res->redirects++;
-	int s = f->resp.status;
-	/* RFC 9110 §15.4.4: 303 → GET; 301/302 after POST → GET, as browsers do */
-	if ((s == 303 && !f->head_request) || ((s == 301 || s == 302) && !strcmp(f->method, "POST"))) {
-		f->method = "GET";
-		f->with_body = false;
-	}
-	gather_url_clear(&f->url);
-	f->url = nu;
-	f->host = engine_host(f->e, &f->url);
-	if (!f->host) {
-		fetch_finish(f, GATHER_E_NOMEM, NULL);
-		return STEP_DONE;
-	}
-	/* Each hop is a new request: it gets its own retry on a fresh
-	 * connection when the pooled one turns out closed (servers that close
-	 * after every 302 without "Connection: close"; curl follows them). */
-	f->reuse_retried = false;
-	fetch_set_state(f, FS_PENDING);
-	return STEP_AGAIN;
 }
 
 static enum step step_retry(struct fetch *f)
@@ -798,7 +551,7 @@ static enum step fetch_step(struct fetch *f)
 	case FS_BODY:     return step_read(f, false);
 	case FS_DONE:     return step_done(f);
 	case FS_RETRY:    return step_retry(f);
-	case FS_REDIRECT: return step_redirect(f);
+	case FS_REDIRECT: return fetch_step_redirect(f);
 	case FS_FAIL:     return step_fail(f);
 	case FS_END:      return STEP_DONE;
 	}
@@ -862,7 +615,7 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 	/* Our own record never shows a password (the caller's redacts its own,
 	 * see gather_url_redact_result). */
 	if ((own && gather_url_redact_field(&res->url) < 0) ||
-	    (!f->bad_url && (initial_auth(f) < 0 || set_cur(f, &f->url) < 0))) {
+	    (!f->bad_url && (fetch_initial_auth(f) < 0 || fetch_set_cur(f, &f->url) < 0))) {
 		gather_url_clear(&f->url);
 		free(f->auth);
 		free(f->cur);
