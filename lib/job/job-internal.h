@@ -1,4 +1,7 @@
-/* job-internal.h — pieces of lib/job.c shared with lib/job-scan.c. */
+/* job-internal.h — what the files of lib/job's job-file loading share:
+ * job-scan.c (the pre-pass), job.c (libconfuse's tables and callbacks,
+ * diagnostics, the public API), job-load.c (reading, chunked parsing,
+ * include()) and job-build.c (sections to jobs).  Not installed. */
 #ifndef GATHER_JOB_INTERNAL_H
 #define GATHER_JOB_INTERNAL_H
 
@@ -50,6 +53,10 @@ int job_scan(const char *text, size_t len, struct job_scan *ret);
 void job_scan_free(struct job_scan *s);
 
 /* ------------------------------------------------ one load (job.c) */
+
+/* The prefix of the diagnostic for ${VAR} unset (job-load.c says it,
+ * job_diag leaves out what follows from it). */
+#define JOB_UNDEF_VAR "undefined environment variable "
 
 /* Keys of a job (and of a defaults block) that are not options. */
 #define KEY_SEEDS "seeds"
@@ -168,6 +175,9 @@ unsigned job_line_of(const struct job_load *l, cfg_t *sec, const char *name, uns
 uint64_t job_mix(uint64_t h);
 uint64_t job_str_key(const char *s);
 uint64_t job_ptr_key(const void *p);
+/* Where value idx of key name of section sec was written: the key of
+ * struct job_load's line_index. */
+uint64_t job_line_key(const cfg_t *sec, const char *name, unsigned idx);
 /* Whether job section js of file f has been parsed to its closing brace. */
 bool job_is_closed(const struct job_file *f, cfg_t *js);
 
@@ -177,6 +187,22 @@ const struct job_scan_mark *job_mark(const struct job_load *l, size_t fi, const 
 char *job_path_join(const char *dir, const char *name);
 bool job_is_output_key(const char *name);
 bool job_is_section_key(const char *name);
+
+/* job.c: the libconfuse option tables of one load (built from
+ * gather_optdefs[] by job.c, read by the parsers it makes). */
+struct job_tables;
+/* job.c: a libconfuse parser for one chunk of a file, with the tables t and
+ * job.c's error, line-noting and include() callbacks; NULL on OOM.  Freed by
+ * cfg_free(). */
+cfg_t *job_cfg_new(const struct job_tables *t);
+
+/* job-load.c: read, scan and parse the file at path (relative paths were
+ * resolved by the includer), then the files it includes, depth first;
+ * parent is the including file's index (SIZE_MAX: the top file), line the
+ * include()'s.  Returns the file's index in l->files, or SIZE_MAX when it
+ * was not loaded (the fault noted).  What it loads belongs to l. */
+size_t job_load_file(struct job_load *l, const struct job_tables *t, const char *path,
+                     size_t parent, unsigned depth, unsigned line);
 
 /* job-build.c: build l->jobs from the loaded files (l->files[0] and what it
  * includes), noting faults. */

@@ -1,32 +1,27 @@
-/* warc.c — WARC/1.1 records (ISO 28500:2017, "WARC 1.1" in the IIPC text).
+/* warc.c — WARC/1.1 files (ISO 28500:2017, "WARC 1.1" in the IIPC text):
+ * records built, digested, gzip'ed and written; a file opened, resumed,
+ * rotated, synced and closed; the warcinfo record at the head of each file.
  *
- * Each fetch that got a response becomes two records, written request first:
- *   request:  the request head as sent (+ the --data body when the head
- *             announces one), WARC-Concurrent-To the response's record ID;
- *   response: the response head + raw_body (transfer-decoded, NOT
- *             content-decoded: a gzip'ed page is stored gzip'ed, as sent).
- *
- * Chunked responses.  The engine hands us the body already de-chunked, so a
- * stored head that still said "Transfer-Encoding: chunked" would lie about
- * the bytes after it: readers that de-chunk (warcio, pywb) would then fail on
- * the body, and the payload digest would be ambiguous (digest of the chunked
- * or of the de-chunked bytes?  tools disagree).  So, like browser-based
- * capture tools that only ever see de-chunked bodies, we rewrite the stored
- * head: every Transfer-Encoding and Content-Length field is dropped and one
- * "Content-Length: <len of raw_body>" is added.  Heads without chunked
- * framing are stored byte for byte.  Block digest = SHA-1 of the whole
- * stored block, payload digest = SHA-1 of raw_body (both base32, "sha1:").
+ * Each fetch that got a response becomes two records, written request first;
+ * warc-fetch.c makes them from the fetch's result (the heads as stored, the
+ * fields), this file writes them as one pair (warc_write_pair).  The split
+ * (issue 11) is where only finished records cross: everything that touches
+ * the descriptor, the size or the rotation is here.  Block digest = SHA-1 of
+ * the whole stored block, payload digest = SHA-1 of the payload (both
+ * base32, "sha1:").
  *
  * Each record is produced whole in memory and written with one write() (or
  * one writev() for plain files); on a failed or short write the file is cut
  * back to the end of the last whole record, so a reader can always read the
  * file up to its end.  ".gz" files hold one gzip member per record (the
- * usual .warc.gz layout: seekable by record offset, concatenable). */
+ * usual .warc.gz layout: seekable by record offset, concatenable).
+ *
+ * Threads: one at a time (the sink's writer thread after open), as warc.h
+ * says. */
 #include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -43,31 +38,11 @@
 
 #include "gather/error.h"
 #include "gather/options.h"
-#include "gather/result.h"
-#include "url/url.h"
-#include "util/strbuf.h"
+#include "output/warc-internal.h"
 #include "output/warc.h"
+#include "util/strbuf.h"
 
-/* Pieces of one record: header, block parts, trailer. */
-#define WARC_MAX_PARTS 6
-
-struct gather_warc {
-	char *path;           /* as given; rotated names derive from it */
-	char *cur_name;       /* file being written */
-	int fd;
-	bool gz;
-	uint64_t max_size;    /* 0: never rotate */
-	unsigned n_file;      /* index of cur_name (0: path itself) */
-	uint64_t size;        /* bytes in the current file */
-	uint64_t n_fetches;   /* request/response pairs in the current file */
-	struct gather_buf info; /* warcinfo block (options), rewritten per file */
-	char *req_body;       /* o->data, stored after a request head that asks for it */
-};
-
-/* A header field value from a string we do not control (a URL): bytes that
- * could break the record's framing or are not URI characters (controls,
- * space, DEL, non-ASCII) are percent-encoded. */
-static void db_uri(struct gather_strbuf *b, const char *s)
+void warc_db_uri(struct gather_strbuf *b, const char *s)
 {
 	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
 		if (*p <= 0x20 || *p >= 0x7f)
@@ -123,8 +98,7 @@ void gather_warc_sha1_label(const void *p, size_t n, char out[38])
 	sha1_parts(&v, 1, out);
 }
 
-/* "<urn:uuid:...>", a random (version 4) UUID. */
-static int new_record_id(char out[48])
+int warc_record_id(char out[48])
 {
 	unsigned char u[16];
 	if (RAND_bytes(u, sizeof u) != 1)
@@ -137,8 +111,7 @@ static int new_record_id(char out[48])
 	return 0;
 }
 
-/* WARC-Date (W3C ISO 8601, UTC, milliseconds as WARC 1.1 §5.4 allows). */
-static void warc_date(uint64_t unix_ms, char out[64])
+void warc_date(uint64_t unix_ms, char out[64])
 {
 	if (unix_ms == 0) {
 		struct timespec ts;
@@ -153,23 +126,15 @@ static void warc_date(uint64_t unix_ms, char out[64])
 	         (unsigned)(unix_ms % 1000));
 }
 
-/* One record, ready to write: the header in hdr, the block in parts. */
-struct record {
-	struct gather_strbuf hdr;
-	struct iovec iov[WARC_MAX_PARTS];
-	size_t n_iov;          /* hdr + block parts + trailer */
-	struct gather_strbuf gz;        /* the gzip member, when the file is .gz */
-	uint64_t size;         /* bytes this record takes in the file */
-};
 
-static void record_free(struct record *rec)
+void warc_record_free(struct warc_record *rec)
 {
 	free(rec->hdr.p);
 	free(rec->gz.p);
 }
 
 /* Compress the whole record into one gzip member (rec->gz). */
-static int record_gzip(struct record *rec)
+static int record_gzip(struct warc_record *rec)
 {
 	z_stream z;
 	size_t total = 0;
@@ -203,12 +168,10 @@ static int record_gzip(struct record *rec)
 	return 0;
 }
 
-/* Fill rec: WARC header fields (fields: extra "Name: value\r\n" lines), the
- * block parts, digests and the trailer; gzip it when w->gz. */
-static int record_build(struct gather_warc *w, struct record *rec, const char *type,
-                        const char *id, const char *date, const char *fields,
-                        const char *content_type, const struct iovec *block,
-                        size_t n_block, const struct iovec *payload)
+int warc_record_build(struct gather_warc *w, struct warc_record *rec, const char *type,
+                      const char *id, const char *date, const char *fields,
+                      const char *content_type, const struct iovec *block,
+                      size_t n_block, const struct iovec *payload)
 {
 	char bd[38], pd[38];
 	uint64_t blen = 0;
@@ -269,7 +232,7 @@ static int write_all(int fd, struct iovec *iov, size_t n)
 	return 0;
 }
 
-static int record_write(struct gather_warc *w, struct record *rec, char *err, size_t errlen)
+static int record_write(struct gather_warc *w, struct warc_record *rec, char *err, size_t errlen)
 {
 	struct iovec one, copy[WARC_MAX_PARTS];
 	struct iovec *v = copy;
@@ -361,29 +324,29 @@ static void info_from_opts(struct gather_strbuf *b, const struct gather_opts *o,
 
 static int write_warcinfo(struct gather_warc *w, char *err, size_t errlen)
 {
-	struct record rec = { 0 };
+	struct warc_record rec = { 0 };
 	struct gather_strbuf fields = { 0 };
 	char id[48], date[64];
 	const char *slash = strrchr(w->cur_name, '/');
 
-	if (new_record_id(id) < 0) {
+	if (warc_record_id(id) < 0) {
 		snprintf(err, errlen, "%s: no random bytes for a record ID", w->cur_name);
 		return GATHER_E_IO;
 	}
 	warc_date(0, date);
 	gather_strbuf_adds(&fields, "WARC-Filename: ");
-	db_uri(&fields, slash ? slash + 1 : w->cur_name);
+	warc_db_uri(&fields, slash ? slash + 1 : w->cur_name);
 	gather_strbuf_adds(&fields, "\r\n");
 	struct iovec block = { w->info.data, w->info.len };
 	int rc = fields.oom ? GATHER_E_NOMEM
-	         : record_build(w, &rec, "warcinfo", id, date, fields.p,
-	                        "application/warc-fields", &block, 1, NULL);
+	         : warc_record_build(w, &rec, "warcinfo", id, date, fields.p,
+	                             "application/warc-fields", &block, 1, NULL);
 	if (rc == 0)
 		rc = record_write(w, &rec, err, errlen);
 	else
 		snprintf(err, errlen, "%s: out of memory", w->cur_name);
 	free(fields.p);
-	record_free(&rec);
+	warc_record_free(&rec);
 	return rc;
 }
 
@@ -471,6 +434,36 @@ static int open_file_at(struct gather_warc *w, unsigned n, uint64_t keep, char *
 static int open_file(struct gather_warc *w, unsigned n, char *err, size_t errlen)
 {
 	return open_file_at(w, n, 0, err, errlen);
+}
+
+/* Write one fetch's records (see warc-internal.h).  Called by
+ * gather_warc_write (warc-fetch.c) once both records are built, so that a
+ * rotation is decided on their real sizes. */
+int warc_write_pair(struct gather_warc *w, struct warc_record *req, struct warc_record *resp,
+                    char *err, size_t errlen)
+{
+	int rc;
+
+	if (w->max_size && w->n_fetches > 0 &&
+	    w->size + (req ? req->size : 0) + resp->size > w->max_size &&
+	    (rc = open_file(w, w->n_file + 1, err, errlen)) < 0)
+		return rc;
+	/* a file whose warcinfo failed (disk full) gets it before any fetch */
+	if (w->size == 0 && (rc = write_warcinfo(w, err, errlen)) < 0)
+		return rc;
+	uint64_t start = w->size;
+	if (req && (rc = record_write(w, req, err, errlen)) < 0)
+		return rc;
+	if ((rc = record_write(w, resp, err, errlen)) < 0) {
+		/* no request record without its response */
+		if (w->size != start && ftruncate(w->fd, (off_t)start) == 0) {
+			lseek(w->fd, (off_t)start, SEEK_SET);
+			w->size = start;
+		}
+		return rc;
+	}
+	w->n_fetches++;
+	return 0;
 }
 
 static struct gather_warc *warc_open(const char *path, uint64_t max_size,
@@ -575,242 +568,4 @@ int gather_warc_close(struct gather_warc *w, char *err, size_t errlen)
 	free(w->req_body);
 	free(w);
 	return rc < 0 ? GATHER_E_IO : 0;
-}
-
-/* -- the response head, as stored ---------------------------------------- */
-
-/* Does the header line l (no CR/LF) name field f ("Name:")? */
-static bool field_is(const char *l, size_t n, const char *f)
-{
-	size_t fl = strlen(f);
-	return n >= fl && strncasecmp(l, f, fl) == 0;
-}
-
-/* Whether a head's Transfer-Encoding says chunked. */
-static bool head_is_chunked(const char *h, size_t len)
-{
-	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(h + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (h + i)) : len - i;
-		if (field_is(h + i, n, "transfer-encoding:")) {
-			for (size_t k = 18; k + 7 <= n; k++)
-				if (strncasecmp(h + i + k, "chunked", 7) == 0)
-					return true;
-		}
-		i += n + 1;
-	}
-	return false;
-}
-
-/* The head to store for r into out (see the file comment): as received, or
- * rewritten without chunked framing; always ending in an empty line. */
-static void stored_head(const struct gather_result *r, struct gather_strbuf *out)
-{
-	const char *h = r->resp_head.data;
-	size_t len = r->resp_head.len;
-
-	if (!head_is_chunked(h, len)) {
-		gather_strbuf_add(out, h, len);
-		/* a head cut short still ends in CRLF CRLF, so readers find the body */
-		if (!(len >= 2 && h[len - 1] == '\n' && (h[len - 2] == '\n' ||
-		      (len >= 4 && memcmp(h + len - 4, "\r\n\r\n", 4) == 0))))
-			gather_strbuf_adds(out, len && h[len - 1] == '\n' ? "\r\n" : "\r\n\r\n");
-		return;
-	}
-	bool dropping = false;
-	for (size_t i = 0; i < len;) {
-		const char *l = h + i;
-		const char *nl = memchr(l, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - l) : len - i;
-		size_t t = n;
-		i += n + 1;
-		if (t && l[t - 1] == '\r')
-			t--;
-		if (t == 0)
-			break; /* end of head */
-		if (l[0] == ' ' || l[0] == '\t') { /* obs-fold continuation */
-			if (dropping)
-				continue;
-		} else
-			dropping = field_is(l, t, "transfer-encoding:") ||
-			           field_is(l, t, "content-length:");
-		if (dropping)
-			continue;
-		gather_strbuf_add(out, l, t);
-		gather_strbuf_adds(out, "\r\n");
-	}
-	gather_strbuf_printf(out, "Content-Length: %zu\r\n\r\n", r->raw_body.len);
-}
-
-/* The request head as sent, but with the credentials of Authorization and
- * Proxy-Authorization cut to their scheme ("Authorization: Basic
- * (redacted)"), as records and logs never show them: an archive is passed
- * around.  true when out holds such a copy (false: nothing to hide). */
-static bool redact_head(const char *h, size_t len, struct gather_strbuf *out)
-{
-	bool any = false;
-	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(h + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (h + i)) + 1 : len - i;
-		size_t k = field_is(h + i, n, "authorization:") ? 14
-		           : field_is(h + i, n, "proxy-authorization:") ? 20 : 0;
-		if (!k) {
-			gather_strbuf_add(out, h + i, n);
-			i += n;
-			continue;
-		}
-		const char *l = h + i;
-		size_t j = k, s;
-		while (j < n && (l[j] == ' ' || l[j] == '\t'))
-			j++;
-		for (s = j; j < n && l[j] != ' ' && l[j] != '\t' && l[j] != '\r' && l[j] != '\n'; j++)
-			;
-		gather_strbuf_add(out, l, k);
-		gather_strbuf_adds(out, " ");
-		if (j < n && (l[j] == ' ' || l[j] == '\t')) {   /* a scheme, then the secret */
-			gather_strbuf_add(out, l + s, j - s);
-			gather_strbuf_adds(out, " ");
-		}
-		gather_strbuf_adds(out, "(redacted)\r\n");
-		any = true;
-		i += n;
-	}
-	return any;
-}
-
-/* The request body when the request head announces one of its length. */
-static size_t request_body_len(const struct gather_warc *w, const struct gather_result *r)
-{
-	const char *h = r->req_head.data;
-	size_t len = r->req_head.len;
-	if (!w->req_body)
-		return 0;
-	for (size_t i = 0; i < len;) {
-		const char *nl = memchr(h + i, '\n', len - i);
-		size_t n = nl ? (size_t)(nl - (h + i)) : len - i;
-		if (field_is(h + i, n, "content-length:")) {
-			unsigned long long v = strtoull(h + i + 15, NULL, 10);
-			return v == strlen(w->req_body) ? (size_t)v : 0;
-		}
-		i += n + 1;
-	}
-	return 0;
-}
-
-/* WARC-Truncated for a response that ended in an error (§5.13). */
-static const char *truncated_reason(int err)
-{
-	switch (err) {
-	case GATHER_E_TOO_LARGE:
-		return "length";
-	case GATHER_E_TIMEOUT:
-		return "time";
-	case GATHER_E_CONNECT:
-	case GATHER_E_CANCELLED:
-	case GATHER_E_BAD_RESPONSE:
-		return "disconnect";
-	case GATHER_E_IO:
-	case GATHER_E_NOMEM:
-		return "unspecified";
-	default:
-		return NULL; /* complete: redirect refused, decode failed, ... */
-	}
-}
-
-int gather_warc_write(struct gather_warc *w, const struct gather_result *r,
-                      char *err, size_t errlen)
-{
-	struct record req = { 0 }, resp = { 0 };
-	struct gather_strbuf head = { 0 }, fields = { 0 }, rfields = { 0 }, qhead = { 0 };
-	char req_id[48], resp_id[48], date[64];
-	int rc;
-
-	if (r->status <= 0 || r->resp_head.len == 0)
-		return 0;
-	if (w->fd < 0) {
-		snprintf(err, errlen, "%s: closed after an earlier error", w->cur_name);
-		return GATHER_E_IO;
-	}
-	if (new_record_id(req_id) < 0 || new_record_id(resp_id) < 0) {
-		snprintf(err, errlen, "%s: no random bytes for a record ID", w->cur_name);
-		return GATHER_E_IO;
-	}
-	warc_date(r->start_unix_ms, date);
-
-	/* fields shared by both records */
-	/* The URL the response answered (a redirect not followed has its
-	 * target in final_url, not the URL that gave the 3xx), without its
-	 * password (the record's own fields may come from a caller that has
-	 * not redacted them yet). */
-	const char *target = r->sent_url ? r->sent_url : r->final_url ? r->final_url :
-	                     r->url ? r->url : "";
-	char *shown = NULL;
-	if (gather_url_redact(target, &shown) < 0)
-		fields.oom = true;
-	gather_strbuf_adds(&fields, "WARC-Target-URI: ");
-	db_uri(&fields, shown ? shown : target);
-	free(shown);
-	gather_strbuf_adds(&fields, "\r\n");
-	if (r->ip[0] && strspn(r->ip, "0123456789abcdefABCDEF.:") == strlen(r->ip))
-		gather_strbuf_printf(&fields, "WARC-IP-Address: %s\r\n", r->ip);
-	gather_strbuf_add(&rfields, fields.p, fields.len);
-	gather_strbuf_printf(&fields, "WARC-Concurrent-To: %s\r\n", resp_id);
-	const char *why = truncated_reason(r->err);
-	if (why)
-		gather_strbuf_printf(&rfields, "WARC-Truncated: %s\r\n", why);
-
-	stored_head(r, &head);
-	rc = GATHER_E_NOMEM;
-	if (head.oom || fields.oom || rfields.oom)
-		goto out_nomem;
-
-	size_t body_len = request_body_len(w, r);
-	bool red = redact_head(r->req_head.data, r->req_head.len, &qhead);
-	if (qhead.oom)
-		goto out_nomem;
-	struct iovec qb[2] = { { red ? qhead.p : r->req_head.data, red ? qhead.len : r->req_head.len },
-	                       { w->req_body, body_len } };
-	struct iovec qp = { w->req_body, body_len };
-	struct iovec sb[2] = { { head.p, head.len }, { r->raw_body.data, r->raw_body.len } };
-	struct iovec sp = { r->raw_body.data, r->raw_body.len };
-
-	if (r->req_head.len &&
-	    (rc = record_build(w, &req, "request", req_id, date, fields.p,
-	                       "application/http;msgtype=request", qb, 2, &qp)) < 0)
-		goto out_nomem;
-	if ((rc = record_build(w, &resp, "response", resp_id, date, rfields.p,
-	                       "application/http;msgtype=response", sb, 2, &sp)) < 0)
-		goto out_nomem;
-
-	if (w->max_size && w->n_fetches > 0 &&
-	    w->size + req.size + resp.size > w->max_size &&
-	    (rc = open_file(w, w->n_file + 1, err, errlen)) < 0)
-		goto out;
-	/* a file whose warcinfo failed (disk full) gets it before any fetch */
-	if (w->size == 0 && (rc = write_warcinfo(w, err, errlen)) < 0)
-		goto out;
-	uint64_t start = w->size;
-	if (r->req_head.len && (rc = record_write(w, &req, err, errlen)) < 0)
-		goto out;
-	if ((rc = record_write(w, &resp, err, errlen)) < 0) {
-		/* no request record without its response */
-		if (w->size != start && ftruncate(w->fd, (off_t)start) == 0) {
-			lseek(w->fd, (off_t)start, SEEK_SET);
-			w->size = start;
-		}
-		goto out;
-	}
-	w->n_fetches++;
-	rc = 0;
-	goto out;
-out_nomem:
-	snprintf(err, errlen, "%s: out of memory", w->cur_name);
-out:
-	record_free(&req);
-	record_free(&resp);
-	free(head.p);
-	free(fields.p);
-	free(rfields.p);
-	free(qhead.p);
-	return rc;
 }
