@@ -22,13 +22,13 @@ RANK = {
     'net': 2,        # dns, tcp, tls
     'html': 2,       # parsing, links, fields, the fast scanner
     'output': 2,     # writer thread, jsonl, warc, mirror
-    'store': 2,      # SQLite state (to come)
+    'store': 2,      # SQLite crawl state, the on-disk queue (--state)
     'http': 3,       # http1, decode, fetch, engine
     'pipeline': 4,   # engine -> work queue -> writer, input
     'bench': 4,      # the in-process origin of `gather bench`
     'crawl': 5,      # frontier, scope, robots, sitemap, crawl
     'job': 6,        # job files, the get runner
-    'daemon': 7,     # gatherd's service (to come)
+    'daemon': 7,     # gatherd: API, jobs, spool, schedules
 }
 # Installed headers: the layer they belong to.
 PUBLIC = {
