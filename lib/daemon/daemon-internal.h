@@ -1,4 +1,5 @@
-/* daemon-internal.h — what jobs.c, api.c and daemon.c share.
+/* daemon-internal.h — what the files of lib/daemon share (jobs*.c and
+ * api*.c share more among themselves: jobs-internal.h, api-internal.h).
  * Reactor thread only, bar struct probe's fields marked otherwise. */
 #ifndef GATHER_DAEMON_INTERNAL_H
 #define GATHER_DAEMON_INTERNAL_H
@@ -130,7 +131,7 @@ void gatherd_event(struct gatherd *d, const struct djob *j);
 int64_t gatherd_now_ms(void);
 void gatherd_check_shutdown(struct gatherd *d);
 
-/* jobs.c */
+/* jobs.c; djobs_recover: jobs-store.c; djobs_submit: jobs-submit.c */
 const char *djob_state_name(enum djob_state s);
 int djob_state_parse(const char *s, enum djob_state *ret);
 struct djob *djob_find(struct gatherd *d, const char *idstr);
