@@ -63,7 +63,7 @@ struct devent {
 	char *line;                  /* one JSON object, no newline */
 };
 
-struct follower;                 /* api.c: a chunked response being fed */
+struct follower;                 /* api-stream.c: a chunked response being fed */
 
 struct gatherd {
 	struct event_base *base;
@@ -175,7 +175,7 @@ void dsched_tick(struct gatherd *d);
 json_t *dsched_json(struct gatherd *d);
 void dsched_free(struct gatherd *d);
 
-/* api.c */
+/* api-listen.c; gatherd_api_tick and gatherd_api_event: api-stream.c */
 int gatherd_api_start(struct gatherd *d, int listen_fd, char *err, size_t errlen);
 void gatherd_api_apply_limits(struct gatherd *d);
 void gatherd_api_tick(struct gatherd *d);
