@@ -1,4 +1,5 @@
-/* daemon-internal.h — what jobs.c, api.c and daemon.c share.
+/* daemon-internal.h — what the files of lib/daemon share (jobs*.c and
+ * api*.c share more among themselves: jobs-internal.h, api-internal.h).
  * Reactor thread only, bar struct probe's fields marked otherwise. */
 #ifndef GATHER_DAEMON_INTERNAL_H
 #define GATHER_DAEMON_INTERNAL_H
@@ -62,7 +63,7 @@ struct devent {
 	char *line;                  /* one JSON object, no newline */
 };
 
-struct follower;                 /* api.c: a chunked response being fed */
+struct follower;                 /* api-stream.c: a chunked response being fed */
 
 struct gatherd {
 	struct event_base *base;
@@ -130,7 +131,7 @@ void gatherd_event(struct gatherd *d, const struct djob *j);
 int64_t gatherd_now_ms(void);
 void gatherd_check_shutdown(struct gatherd *d);
 
-/* jobs.c */
+/* jobs.c; djobs_recover: jobs-store.c; djobs_submit: jobs-submit.c */
 const char *djob_state_name(enum djob_state s);
 int djob_state_parse(const char *s, enum djob_state *ret);
 struct djob *djob_find(struct gatherd *d, const char *idstr);
@@ -174,7 +175,7 @@ void dsched_tick(struct gatherd *d);
 json_t *dsched_json(struct gatherd *d);
 void dsched_free(struct gatherd *d);
 
-/* api.c */
+/* api-listen.c; gatherd_api_tick and gatherd_api_event: api-stream.c */
 int gatherd_api_start(struct gatherd *d, int listen_fd, char *err, size_t errlen);
 void gatherd_api_apply_limits(struct gatherd *d);
 void gatherd_api_tick(struct gatherd *d);
