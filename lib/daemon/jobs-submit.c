@@ -9,6 +9,7 @@
  * Reactor thread only. */
 #include "config.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,19 +152,52 @@ void gatherd_submit_result_free(struct gatherd_submit_result *r)
 }
 
 /* include() would read files outside the job's directory: refused, by
- * line, before libconfuse sees the text. */
+ * line, before libconfuse sees the text.  Only where libconfuse would call
+ * it: a word "include" followed by "(", outside quoted strings ("..." and
+ * '...', with backslash escapes) and comments (#, //, slash-star). */
 static void refuse_includes(const char *text, size_t len, struct faults *f)
 {
+	enum { CODE, DQ, SQ, LINE, BLOCK } st = CODE;
 	unsigned line = 1;
 	for (size_t i = 0; i < len; i++) {
-		if (text[i] == '\n')
+		char c = text[i], n = i + 1 < len ? text[i + 1] : 0;
+		if (c == '\n') {
 			line++;
-		if (len - i >= 7 && memcmp(text + i, "include", 7) == 0) {
+			if (st == LINE)
+				st = CODE;
+			continue;
+		}
+		switch (st) {
+		case DQ:
+		case SQ:
+			if (c == '\\' && n != '\n')
+				i++;  /* an escaped character (a newline is counted above) */
+			else if (c == (st == DQ ? '"' : '\''))
+				st = CODE;
+			continue;
+		case LINE:
+			continue;
+		case BLOCK:
+			if (c == '*' && n == '/')
+				st = CODE, i++;
+			continue;
+		case CODE:
+			break;
+		}
+		if (c == '"' || c == '\'') {
+			st = c == '"' ? DQ : SQ;
+		} else if (c == '#' || (c == '/' && n == '/')) {
+			st = LINE;
+		} else if (c == '/' && n == '*') {
+			st = BLOCK, i++;
+		} else if (len - i >= 7 && memcmp(text + i, "include", 7) == 0 &&
+		           (i == 0 || !(isalnum((unsigned char)text[i - 1]) || text[i - 1] == '_' || text[i - 1] == '-'))) {
 			size_t k = i + 7;
 			while (k < len && (text[k] == ' ' || text[k] == '\t'))
 				k++;
 			if (k < len && text[k] == '(')
 				fault(f, line, "include() is not allowed in a submitted job");
+			i += 6;
 		}
 	}
 }

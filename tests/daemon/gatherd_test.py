@@ -296,6 +296,16 @@ def test_notify_and_api(tmp, base, npages):
         check(st == 400 and doc and doc.get("errors"), "confinement (%s): %d %s" % (what, st, doc))
     st, doc = d.json("POST", "/v1/jobs", b'include("/etc/gather/x.conf")\n' + job_text("c", base + "/"))
     check(st == 400 and doc["errors"][0]["line"] == 1, "include() not refused: %d %s" % (st, doc))
+    st, doc = d.json("POST", "/v1/jobs", b'# a comment\n/* and\n   another */ include ("/etc/gather/x.conf")\n' +
+                     job_text("c", base + "/"))
+    check(st == 400 and doc["errors"][0]["line"] == 3, "include() after comments not refused at line 3: %d %s" % (st, doc))
+    # include( in a comment or a quoted value calls nothing: accepted
+    doc = submit(d, b'# include("/etc/passwd")\n// include("/x")\n' +
+                 job_text("inc", base + "/p0.html", '  max-pages = 1\n  user-agent = "a \\"include(b)\\" c"\n'))
+    check(doc and doc.get("jobs"), "include( inside a comment or a string refused: %s" % doc)
+    if doc and doc.get("jobs"):  # gone again: the checks below count the jobs
+        d.wait_state(doc["jobs"][0]["id"], "done")
+        d.json("DELETE", "/v1/jobs/" + doc["jobs"][0]["id"], want=204)
     check(not os.path.exists("/tmp/owned.jsonl"), "an absolute output was written")
     # a relative output lands in the job's directory
     doc = submit(d, job_text("rel", base + "/p0.html", '  max-pages = 2\n  output { jsonl = "out/r.jsonl" }\n'))
