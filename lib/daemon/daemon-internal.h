@@ -128,7 +128,7 @@ struct gatherd {
 void gatherd_logf(struct gatherd *d, int prio, const struct djob *j, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 void gatherd_event(struct gatherd *d, const struct djob *j);
-int64_t gatherd_now_ms(void);
+int64_t gatherd_unix_ms(void);
 void gatherd_check_shutdown(struct gatherd *d);
 
 /* jobs.c; djobs_recover: jobs-store.c; djobs_submit: jobs-submit.c */

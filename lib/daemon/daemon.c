@@ -19,7 +19,9 @@
 #include "pipeline/share.h"
 #include "util/clock.h"
 
-int64_t gatherd_now_ms(void)
+/* Wall-clock milliseconds since the epoch, for the times the API shows
+ * (created, started, finished); durations use gather_now_ms. */
+int64_t gatherd_unix_ms(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_REALTIME, &ts);
@@ -44,7 +46,7 @@ void gatherd_event(struct gatherd *d, const struct djob *j)
 {
 	char when[40];
 	struct tm tm;
-	int64_t ms = gatherd_now_ms();
+	int64_t ms = gatherd_unix_ms();
 	time_t t = (time_t)(ms / 1000);
 	gmtime_r(&t, &tm);
 	size_t n = strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%S", &tm);
@@ -220,7 +222,7 @@ struct gatherd *gatherd_new(struct event_base *base, const struct gatherd_conf *
 	d->log_arg = log_arg;
 	d->next_event = 1;
 	d->next_id = 1;
-	d->start_ms = gatherd_now_ms();
+	d->start_ms = gatherd_unix_ms();
 	d->start_mono_ms = gather_now_ms();
 	size_t n = strlen(c->state_dir) + sizeof "/jobs";
 	if (!(d->jobs_dir = malloc(n)) ||

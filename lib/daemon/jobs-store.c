@@ -207,7 +207,7 @@ struct djob *djob_create(struct gatherd *d, const char *name, unsigned cmd, cons
 	j->cmd = cmd;
 	j->priority = priority;
 	j->seq = d->next_seq++;
-	j->created_ms = gatherd_now_ms();
+	j->created_ms = gatherd_unix_ms();
 	j->state = DJ_QUEUED;
 	if (!j->name || !j->source || djobs_write_file(path, text, len) < 0 || djob_insert(d, j) < 0) {
 		snprintf(err, errlen, "%s: cannot save the job", j->dir);

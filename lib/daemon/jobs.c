@@ -200,9 +200,9 @@ static void set_state(struct djob *j, enum djob_state s)
 	j->json = NULL;
 	j->state = s;
 	if (s == DJ_RUNNING)
-		j->started_ms = gatherd_now_ms();
+		j->started_ms = gatherd_unix_ms();
 	if (finished(j))
-		j->finished_ms = gatherd_now_ms();
+		j->finished_ms = gatherd_unix_ms();
 	djob_save(j);
 	gatherd_event(j->d, j);
 }

@@ -18,13 +18,6 @@
 #include "http/fetch-internal.h"
 #include "net/tls.h"
 
-uint64_t engine_now_ms(struct gather_engine *e)
-{
-	struct timeval tv;
-	event_base_gettimeofday_cached(e->base, &tv);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
-
 uint64_t engine_random(struct gather_engine *e)
 {
 	/* xorshift64* — jitter only, per engine (no global state) */

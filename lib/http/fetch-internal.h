@@ -202,7 +202,6 @@ void engine_wait_fd(struct gather_engine *e, struct fetch *f);
 void engine_unwait(struct gather_engine *e, struct fetch *f);
 void engine_kick(struct gather_engine *e);
 uint64_t engine_random(struct gather_engine *e);
-uint64_t engine_now_ms(struct gather_engine *e);
 
 /* fetch.c */
 /* What a step did: changed the state (go on), waits for an event, or

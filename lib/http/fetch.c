@@ -41,6 +41,7 @@
 #include "http/fetch-internal.h"
 #include "http/http1.h"
 #include "net/tls.h"
+#include "util/clock.h"
 
 static const char *const state_names[FS__COUNT] = {
 	[FS_PENDING] = "pending", [FS_RESOLVE] = "resolve", [FS_CONNECT] = "connect", [FS_TLS] = "tls",
@@ -509,7 +510,7 @@ static enum step step_retry(struct fetch *f)
 		delay = f->retry_after_ms;
 	if (delay > o->retry_max_wait_ms)
 		delay = o->retry_max_wait_ms;
-	if (o->timeout_ms && engine_now_ms(f->e) + delay >= f->t0_ms + o->timeout_ms) {
+	if (o->timeout_ms && gather_now_ms() + delay >= f->t0_ms + o->timeout_ms) {
 		/* waiting would cross the total timeout: the last outcome stands */
 		fetch_finish(f, f->err, f->err ? f->msg : NULL);
 		return STEP_DONE;
@@ -634,7 +635,7 @@ struct fetch *fetch_new(struct gather_engine *e, const char *url, unsigned flags
 void fetch_start(struct fetch *f)
 {
 	char m[300];
-	f->t0_ms = engine_now_ms(f->e);
+	f->t0_ms = gather_now_ms();
 	f->attempts = 1;
 	if (f->bad_url) {
 		snprintf(m, sizeof(m), "malformed or unsupported URL: %.250s", f->cur);
@@ -680,7 +681,7 @@ void fetch_finish(struct fetch *f, int err, const char *msg)
 	if (f->own_res)
 		gather_url_redact_result(r); /* out of memory: nothing better to do */
 	r->attempts = f->attempts;
-	r->time_ms = f->t0_ms ? engine_now_ms(e) - f->t0_ms : 0;
+	r->time_ms = f->t0_ms ? gather_now_ms() - f->t0_ms : 0;
 	if (err)
 		e->st.failed++;
 	else

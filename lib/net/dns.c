@@ -18,6 +18,7 @@
 #include <event2/util.h>
 
 #include "net/dns.h"
+#include "util/clock.h"
 #include "gather/error.h"
 #include "util/hostpin.h"
 
@@ -56,13 +57,6 @@ struct dns_req {
 	struct event deliver;
 	char host[];
 };
-
-static uint64_t now_ms(struct dns *d)
-{
-	struct timeval tv;
-	event_base_gettimeofday_cached(d->base, &tv);
-	return (uint64_t)tv.tv_sec * 1000 + (uint64_t)tv.tv_usec / 1000;
-}
 
 static unsigned hash(const char *s)
 {
@@ -230,7 +224,7 @@ int dns_lookup_now(struct dns *d, const char *host, uint16_t port, struct dns_ad
 		why = "an IPv6 address";
 	} else {
 		struct dns_entry **pp = &d->bucket[hash(host)];
-		uint64_t now = now_ms(d);
+		uint64_t now = gather_now_ms();
 		for (; *pp; pp = &(*pp)->next)
 			if (!strcmp((*pp)->host, host))
 				break;
@@ -266,7 +260,7 @@ static void cache_put(struct dns *d, const char *host, const struct dns_addrs *a
 		cache_clear(d);
 	memcpy(e->host, host, hl + 1);
 	e->addrs = *a;
-	e->expires_ms = now_ms(d) + DNS_TTL_MS;
+	e->expires_ms = gather_now_ms() + DNS_TTL_MS;
 	unsigned h = hash(host);
 	e->next = d->bucket[h];
 	d->bucket[h] = e;
