@@ -4,9 +4,8 @@
  * not yet taken by a worker; `done` holds results a worker has finished and
  * the reactor has not yet handed to done().  Workers sleep on `cv_todo`.  A
  * worker that puts the first item into an empty `done` ring (or any item
- * while no wake-up is outstanding) calls event_active() on the notify event;
- * that is the one libevent call a worker ever makes, and libevent makes it
- * thread-safe when evthread_use_pthreads() ran before the base was created.
+ * while no wake-up is outstanding) writes to an eventfd the reactor watches
+ * (the notify event); a worker makes no libevent call.
  * The reactor drains `done` in batches of at most WORKQ_BATCH per callback,
  * re-arming itself when more is left, so a flood of finished pages cannot
  * starve the reactor's sockets and timers.
@@ -15,12 +14,11 @@
  * and waiting in `done`.  So memory held by the queue is bounded, and
  * push() can answer "full" without ever waiting.
  *
- * While anything is pending a keep-alive timer (long period, does nothing)
- * is added, so that event_base_dispatch() does not return for lack of
- * events while the only work left is in the workers' hands (the last pages
- * of a crawl); it is deleted when the last done() has run.  It is a
- * separate event: a persistent notify event with a timeout would be
- * re-added by libevent on every event_active, even after the last done(). */
+ * The notify event is added while anything is pending and deleted when the
+ * last done() has run: the reactor really waits on it, so
+ * event_base_dispatch() does not return while the only work left is in the
+ * workers' hands (the last pages of a crawl), and returns once it is done,
+ * with no timer to keep the loop alive. */
 #include "config.h"
 
 #include <errno.h>
@@ -31,6 +29,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -39,8 +38,6 @@
 #include "pipeline/workq.h"
 #include "util/clock.h"
 
-/* Period of the keep-alive timer; firing is harmless (an empty drain). */
-#define WORKQ_KEEPALIVE_S 3600
 /* Most results handed to done() per run of the notify callback. */
 #define WORKQ_BATCH 64
 /* Most items a worker takes per lock hold. */
@@ -80,8 +77,8 @@ struct gather_workq {
 	                            * they start (they divide the queue by it) */
 	pthread_t *threads;
 	struct workq_worker *workers; /* nworkers, each its thread's */
-	struct event *notify;      /* reactor owns it; workers only event_active() it */
-	struct event *keepalive;   /* added/deleted under mu (see keepalive_locked) */
+	int efd;                   /* eventfd: workers write, the reactor reads */
+	struct event *notify;      /* EV_READ on efd; added/deleted under mu (watch_locked) */
 
 	/* Everything below is guarded by mu, on any thread. */
 	pthread_mutex_t mu;
@@ -90,24 +87,30 @@ struct gather_workq {
 	struct workq_ring done_q;  /* processed, done() not yet called */
 	size_t pending;            /* between push and done(): <= capacity */
 	bool stopping;             /* set once by gather_workq_free */
-	bool woken;                /* an event_active() is outstanding */
-	bool kept_alive;           /* keepalive is added (pending > 0) */
+	bool woken;                /* a wake-up is outstanding */
+	bool watching;             /* notify is added (pending > 0) */
 	unsigned idle;             /* workers waiting on cv_todo */
 	atomic_bool halt;          /* set with stopping; read without mu between batch items */
 };
 
-/* Called with mu held: keepalive added iff something is pending.  Lock
- * order is mu, then the base's lock (libevent runs callbacks without its
- * lock, so the reverse never happens). */
-static void keepalive_locked(struct gather_workq *q)
+/* Reactor thread, mu held: notify added iff something is pending. */
+static void watch_locked(struct gather_workq *q)
 {
-	if (q->pending > 0 && !q->kept_alive) {
-		struct timeval tv = { WORKQ_KEEPALIVE_S, 0 };
-		q->kept_alive = event_add(q->keepalive, &tv) == 0;
-	} else if (q->pending == 0 && q->kept_alive) {
-		event_del(q->keepalive);
-		q->kept_alive = false;
+	if (q->pending > 0 && !q->watching) {
+		q->watching = event_add(q->notify, NULL) == 0;
+	} else if (q->pending == 0 && q->watching) {
+		event_del(q->notify);
+		q->watching = false;
 	}
+}
+
+/* A worker: wake the reactor (the counter only needs to be non-zero; a
+ * full counter, EAGAIN, already wakes it). */
+static void wake_reactor(struct gather_workq *q)
+{
+	uint64_t one = 1;
+	ssize_t n = write(q->efd, &one, sizeof one);
+	(void)n;
 }
 
 static int ring_init(struct workq_ring *rg, size_t cap)
@@ -203,17 +206,16 @@ static void *workq_thread(void *p)
 		wake = !q->woken;
 		q->woken = true;
 		pthread_mutex_unlock(&q->mu);
-		/* Outside the lock: event_active takes the base's lock, and the
-		 * reactor may hold that while it waits for mu in on_notify. */
 		if (wake)
-			event_active(q->notify, EV_READ, 0);
+			wake_reactor(q);
 	}
 	return NULL;
 }
 
-/* Reactor thread, when a worker has activated the notify event.  Hands at
- * most WORKQ_BATCH results to done(); if more are waiting it activates
- * itself again so other events get their turn in between. */
+/* Reactor thread, when a worker has written to the eventfd (or this
+ * callback activated itself).  Hands at most WORKQ_BATCH results to
+ * done(); if more are waiting it activates itself again so other events
+ * get their turn in between. */
 static void on_notify(evutil_socket_t fd, short what, void *p)
 {
 	struct gather_workq *q = p;
@@ -223,6 +225,9 @@ static void on_notify(evutil_socket_t fd, short what, void *p)
 
 	(void)fd;
 	(void)what;
+	uint64_t count;
+	ssize_t r = read(q->efd, &count, sizeof count);  /* reset; EAGAIN: self-activated */
+	(void)r;
 	/* Take the whole batch under one lock hold, then call done() with
 	 * the lock released (done() may push). */
 	pthread_mutex_lock(&q->mu);
@@ -233,7 +238,7 @@ static void on_notify(evutil_socket_t fd, short what, void *p)
 	more = q->done_q.n > 0;
 	if (!more)
 		q->woken = false;
-	keepalive_locked(q);
+	watch_locked(q);
 	pthread_mutex_unlock(&q->mu);
 	for (size_t i = 0; i < n; i++)
 		q->done(batch[i], q->arg);
@@ -241,15 +246,6 @@ static void on_notify(evutil_socket_t fd, short what, void *p)
 	 * call us) and run again on the next loop iteration. */
 	if (more)
 		event_active(q->notify, EV_READ, 0);
-}
-
-/* Reactor thread, once an hour while work is pending: nothing to do, the
- * timer only keeps the loop running. */
-static void on_keepalive(evutil_socket_t fd, short what, void *p)
-{
-	(void)fd;
-	(void)what;
-	(void)p;
 }
 
 static unsigned online_cpus(void)
@@ -277,8 +273,8 @@ static void workq_release(struct gather_workq *q)
 {
 	if (q->notify)
 		event_free(q->notify);
-	if (q->keepalive)
-		event_free(q->keepalive);
+	if (q->efd >= 0)
+		close(q->efd);
 	free(q->todo.v);
 	free(q->done_q.v);
 	free(q->threads);
@@ -324,6 +320,7 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		set_err(err, errlen, "work queue: out of memory");
 		return NULL;
 	}
+	q->efd = -1;
 	q->base = base;
 	q->work = work;
 	q->done = done;
@@ -346,9 +343,14 @@ struct gather_workq *gather_workq_new(struct event_base *base, unsigned nworkers
 		workq_release(q);
 		return NULL;
 	}
-	q->notify = event_new(base, -1, 0, on_notify, q);
-	q->keepalive = event_new(base, -1, EV_PERSIST, on_keepalive, q);
-	if (!q->notify || !q->keepalive) {
+	q->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (q->efd < 0) {
+		set_err(err, errlen, "work queue: cannot create its eventfd");
+		workq_release(q);
+		return NULL;
+	}
+	q->notify = event_new(base, q->efd, EV_READ | EV_PERSIST, on_notify, q);
+	if (!q->notify) {
 		set_err(err, errlen, "work queue: cannot create the notify event");
 		workq_release(q);
 		return NULL;
@@ -390,7 +392,7 @@ int gather_workq_push(struct gather_workq *q, struct gather_result *r)
 		rc = GATHER_E_AGAIN;
 	else {
 		q->pending++;
-		keepalive_locked(q);
+		watch_locked(q);
 		ring_put(&q->todo, r);
 		/* Only a sleeping worker needs the signal. */
 		if (q->idle > 0)
@@ -449,7 +451,7 @@ void gather_workq_free(struct gather_workq *q)
 		return;
 	workq_stop_join(q, q->nworkers);
 	/* No worker runs any more: the rings are ours without the lock, and
-	 * no event_active() can race with freeing the notify event. */
+	 * nothing writes to the eventfd. */
 	event_free(q->notify);
 	q->notify = NULL;
 	/* Finished work first, then what no worker took.  done() may call
