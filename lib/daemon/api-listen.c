@@ -32,6 +32,7 @@
 #include "daemon/api-internal.h"
 #include "daemon/daemon-internal.h"
 #include "util/clock.h"
+#include "util/vec.h"
 
 /* --- connections ------------------------------------------------------ */
 
@@ -62,14 +63,10 @@ static struct bufferevent *conn_new(struct event_base *base, void *arg)
 	if (!bev)
 		return NULL; /* evhttp makes one itself (not counted) */
 	/* no CLOSE_ON_FREE: the socket is evhttp's to close */
-	if (d->nconn_bevs == d->capconn_bevs) {
-		size_t cap = d->capconn_bevs ? 2 * d->capconn_bevs : 16;
-		struct bufferevent **v = realloc(d->conn_bevs, cap * sizeof *v);
-		if (!v)
-			return bev;
-		d->conn_bevs = v;
-		d->capconn_bevs = cap;
-	}
+	struct bufferevent **v = gather_grow(d->conn_bevs, d->nconn_bevs, &d->capconn_bevs, sizeof *v, 16);
+	if (!v)
+		return bev;
+	d->conn_bevs = v;
 	bufferevent_incref(bev);
 	d->conn_bevs[d->nconn_bevs++] = bev;
 	if (++d->conns >= d->conf.max_connections)

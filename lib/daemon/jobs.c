@@ -25,6 +25,7 @@
 #include "daemon/daemon-internal.h"
 #include "daemon/jobs-internal.h"
 #include "gather/error.h"
+#include "util/vec.h"
 #include "gather/job.h"
 #include "gather/runner.h"
 
@@ -97,14 +98,10 @@ struct djob *djob_new(struct gatherd *d, uint64_t id)
 
 int djob_insert(struct gatherd *d, struct djob *j)
 {
-	if (d->njobs == d->capjobs) {
-		size_t cap = d->capjobs ? 2 * d->capjobs : 64;
-		struct djob **v = realloc(d->jobs, cap * sizeof *v);
-		if (!v)
-			return GATHER_E_NOMEM;
-		d->jobs = v;
-		d->capjobs = cap;
-	}
+	struct djob **v = gather_grow(d->jobs, d->njobs, &d->capjobs, sizeof *v, 64);
+	if (!v)
+		return GATHER_E_NOMEM;
+	d->jobs = v;
 	size_t i = d->njobs;
 	while (i > 0 && d->jobs[i - 1]->id > j->id) {
 		d->jobs[i] = d->jobs[i - 1];

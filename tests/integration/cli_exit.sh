@@ -16,24 +16,7 @@ start_server port
 b="http://127.0.0.1:$port"
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 cd "$tmp" || exit 99
-
-# a site: 4 pages, one of them disallowed by robots.txt
-mkdir site site/private
-printf 'User-agent: *\nDisallow: /private/\n' > site/robots.txt
-printf '<html><title>i</title><a href="a.html">a</a> <a href="b.html">b</a> <a href="private/p.html">p</a></html>\n' > site/index.html
-printf '<html><title>a</title><a href="c.html">c</a></html>\n' > site/a.html
-printf '<html><title>b</title></html>\n' > site/b.html
-printf '<html><title>c</title></html>\n' > site/c.html
-printf '<html><title>p</title></html>\n' > site/private/p.html
-pyserve site "$tmp"
-pids+=("$srv")
-
-st() { # st WANT WHAT CMD...: run gather, compare the status
-	local want=$1 what=$2
-	shift 2
-	timeout 30 "$gather" "$@" >out.jsonl 2>err.txt; rc=$?
-	[ $rc -eq "$want" ] || bad "$what: exit $rc, want $want: $(head -c 300 err.txt)"
-}
+exit_site   # the 4-page site with a robots.txt, at $base; st WANT WHAT CMD...
 
 st 0 "get, all 200" get "$b/status/200" "$b/bytes/10"
 st 1 "get, a 404" get "$b/status/200" "$b/status/404"
