@@ -124,7 +124,7 @@ void engine_wait_fd(struct gather_engine *e, struct fetch *f)
 SSL_CTX *engine_ssl_ctx(struct gather_engine *e, char *msg, size_t msglen)
 {
 	if (!e->ssl_ctx)
-		e->ssl_ctx = tls_ctx_new(e->o, msg, msglen);
+		e->ssl_ctx = tls_ctx_new(e->o->cacert, e->o->insecure, msg, msglen);
 	return e->ssl_ctx;
 }
 
@@ -335,13 +335,14 @@ struct gather_engine *gather_engine_new(struct event_base *base, const struct ga
 		e->prng = 88172645463325252ull;
 	event_assign(&e->kick, base, -1, 0, kick_cb, e);
 	event_assign(&e->fd_timer, base, -1, 0, fd_timer_cb, e);
-	if (http1_fixed_init(&e->fixed, o, err, errlen) < 0)
+	struct http1_head_conf hc = { o->method, &o->headers, o->user_agent, o->compressed };
+	if (http1_fixed_init(&e->fixed, &hc, err, errlen) < 0)
 		goto fail;
 	/* The TLS context is made when the first https fetch needs it
 	 * (engine_ssl_ctx): loading the system's CA bundle costs ~15 ms that
 	 * an http-only run need not pay.  A --cacert file is loaded now, so a
 	 * bad one is a start-up error rather than every https fetch's. */
-	if (o->cacert && !(e->ssl_ctx = tls_ctx_new(o, err, errlen)))
+	if (o->cacert && !(e->ssl_ctx = tls_ctx_new(o->cacert, o->insecure, err, errlen)))
 		goto fail;
 	if (!(e->dns = dns_new(base, err, errlen)))
 		goto fail;

@@ -24,10 +24,10 @@ static bool header_named(const char *line, const char *name)
 	return strncasecmp(line, name, n) == 0 && line[n] == ':';
 }
 
-static bool user_has(const struct gather_opts *o, const char *name)
+static bool user_has(const struct http1_head_conf *o, const char *name)
 {
-	for (size_t i = 0; i < o->headers.n; i++)
-		if (header_named(o->headers.v[i], name))
+	for (size_t i = 0; i < o->headers->n; i++)
+		if (header_named(o->headers->v[i], name))
 			return true;
 	return false;
 }
@@ -65,7 +65,7 @@ bool http1_is_token(const char *s)
 	return true;
 }
 
-int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o, char *err, size_t errlen)
+int http1_fixed_init(struct http1_fixed *f, const struct http1_head_conf *o, char *err, size_t errlen)
 {
 	/* The method goes on the request line as is (RFC 9110 §9.1: a token);
 	 * anything else could write a second request line. */
@@ -83,8 +83,8 @@ int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o, char *e
 	int rc = 0;
 
 	memset(f, 0, sizeof(*f));
-	for (size_t i = 0; i < o->headers.n; i++) {
-		const char *h = o->headers.v[i];
+	for (size_t i = 0; i < o->headers->n; i++) {
+		const char *h = o->headers->v[i];
 		const char *colon = strchr(h, ':');
 		if (strpbrk(h, "\r\n") || !colon || colon == h || strcspn(h, " \t") < (size_t)(colon - h)) {
 			snprintf(err, errlen, "invalid header \"%.60s\": want \"Name: value\" without CR/LF", h);
@@ -98,8 +98,8 @@ int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o, char *e
 		rc = fixed_add(&buf, &len, &cap, "Accept: */*", NULL);
 	if (!rc && o->compressed && !user_has(o, "Accept-Encoding"))
 		rc = fixed_add(&buf, &len, &cap, "Accept-Encoding: gzip, deflate, br, zstd", NULL);
-	for (size_t i = 0; !rc && i < o->headers.n; i++)
-		rc = fixed_add(&buf, &len, &cap, o->headers.v[i], NULL);
+	for (size_t i = 0; !rc && i < o->headers->n; i++)
+		rc = fixed_add(&buf, &len, &cap, o->headers->v[i], NULL);
 	if (!rc && o->user_agent && strpbrk(o->user_agent, "\r\n")) {
 		snprintf(err, errlen, "User-Agent contains CR or LF");
 		rc = GATHER_E_INVALID;

@@ -30,10 +30,19 @@ struct http1_fixed {
 /* Whether s is an RFC 9110 token (a method, a header name). */
 bool http1_is_token(const char *s);
 
-/* Builds f from o.  A user header replaces a default of the same name.
+/* What the fixed head lines are made of (the engine fills it from its
+ * options: -X, -H, -A, --compressed). */
+struct http1_head_conf {
+	const char *method;                /* checked here; NULL: the default */
+	const struct gather_strv *headers; /* "Name: value" lines */
+	const char *user_agent;            /* NULL: gather's own */
+	bool compressed;                   /* send Accept-Encoding */
+};
+
+/* Builds f from c.  A user header replaces a default of the same name.
  * Returns 0, GATHER_E_INVALID (a method that is not a token, a header with
  * CR/LF or without a colon; message in err) or GATHER_E_NOMEM. */
-int http1_fixed_init(struct http1_fixed *f, const struct gather_opts *o,
+int http1_fixed_init(struct http1_fixed *f, const struct http1_head_conf *c,
                      char *err, size_t errlen);
 void http1_fixed_clear(struct http1_fixed *f);
 

@@ -24,7 +24,7 @@ static int new_session_cb(SSL *ssl, SSL_SESSION *sess)
 	return 1;
 }
 
-SSL_CTX *tls_ctx_new(const struct gather_opts *o, char *err, size_t errlen)
+SSL_CTX *tls_ctx_new(const char *cacert, bool insecure, char *err, size_t errlen)
 {
 	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
 	if (!ctx) {
@@ -33,9 +33,9 @@ SSL_CTX *tls_ctx_new(const struct gather_opts *o, char *err, size_t errlen)
 	}
 	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
 	SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (o->cacert) {
-		if (SSL_CTX_load_verify_locations(ctx, o->cacert, NULL) != 1) {
-			snprintf(err, errlen, "cannot load CA certificates from %s: %s", o->cacert,
+	if (cacert) {
+		if (SSL_CTX_load_verify_locations(ctx, cacert, NULL) != 1) {
+			snprintf(err, errlen, "cannot load CA certificates from %s: %s", cacert,
 			         ERR_reason_error_string(ERR_peek_last_error()));
 			ERR_clear_error();
 			SSL_CTX_free(ctx);
@@ -44,7 +44,7 @@ SSL_CTX *tls_ctx_new(const struct gather_opts *o, char *err, size_t errlen)
 	} else if (SSL_CTX_set_default_verify_paths(ctx) != 1) {
 		ERR_clear_error(); /* no system store: verification will fail, clearly */
 	}
-	SSL_CTX_set_verify(ctx, o->insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
+	SSL_CTX_set_verify(ctx, insecure ? SSL_VERIFY_NONE : SSL_VERIFY_PEER, NULL);
 	SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
 	SSL_CTX_sess_set_new_cb(ctx, new_session_cb);
 	static const unsigned char alpn[] = { 8, 'h', 't', 't', 'p', '/', '1', '.', '1' };

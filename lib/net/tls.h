@@ -11,10 +11,10 @@
 
 #include <openssl/ssl.h>
 
-#include "gather/options.h"
-
-/* NULL with a message in err (e.g. unreadable cacert). */
-SSL_CTX *tls_ctx_new(const struct gather_opts *o, char *err, size_t errlen);
+/* A client context trusting the CA certificates in cacert (NULL: the
+ * system's), verifying peers unless insecure.  NULL with a message in err
+ * (e.g. unreadable cacert). */
+SSL_CTX *tls_ctx_new(const char *cacert, bool insecure, char *err, size_t errlen);
 void tls_ctx_free(SSL_CTX *ctx);
 
 /* A client SSL for host (name or IP literal).  *sess_slot is the origin's

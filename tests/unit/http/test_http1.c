@@ -153,7 +153,7 @@ START_TEST(test_request)
 	char err[200];
 	gather_opts_init(&o, GATHER_CMD_GET);
 	gather_strv_push(&o.headers, "accept: text/html");
-	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), 0);
 	struct gather_url u = { .scheme = (char *)"https", .host = (char *)"::1", .port = 8443, .https = true, .ipv6 = true,
 	                        .target = (char *)"/a%20b?c" };
 	struct evbuffer *out = evbuffer_new();
@@ -176,12 +176,12 @@ START_TEST(test_request)
 	for (size_t i = 0; i < sizeof(bad_methods) / sizeof(bad_methods[0]); i++) {
 		free(o.method);
 		o.method = strdup(bad_methods[i]);
-		ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), GATHER_E_INVALID);
+		ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), GATHER_E_INVALID);
 		ck_assert_ptr_nonnull(strstr(err, "invalid method"));
 	}
 	free(o.method);
 	o.method = strdup("M-SEARCH");
-	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), 0);
 	http1_fixed_clear(&fx);
 
 	/* Basic credentials (RFC 7617): a URL's percent-decoded, -u's as is;
@@ -195,7 +195,7 @@ START_TEST(test_request)
 	free(a);
 	ck_assert_int_eq(http1_basic_auth("user", true, &a), 0);
 	ck_assert_str_eq(a, "Basic dXNlcjo=");
-	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), 0);
 	ck_assert_int_eq(http1_request(out, "POST", &u, &fx, a, "a=1", 3, NULL), 0);
 	n = evbuffer_get_length(out);
 	s = calloc(1, n + 1);
@@ -206,7 +206,7 @@ START_TEST(test_request)
 	http1_fixed_clear(&fx);
 	gather_strv_push(&o.headers, "Authorization: Bearer t");
 	gather_strv_push(&o.headers, "content-type: application/json");
-	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), 0);
+	ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), 0);
 	ck_assert_int_eq(http1_request(out, "POST", &u, &fx, a, "{}", 2, NULL), 0);
 	n = evbuffer_get_length(out);
 	s = calloc(1, n + 1);
@@ -219,7 +219,7 @@ START_TEST(test_request)
 	http1_fixed_clear(&fx);
 
 	gather_strv_push(&o.headers, "NoColon");
-	ck_assert_int_eq(http1_fixed_init(&fx, &o, err, sizeof(err)), GATHER_E_INVALID);
+	ck_assert_int_eq(http1_fixed_init(&fx, &(struct http1_head_conf){ o.method, &o.headers, o.user_agent, o.compressed }, err, sizeof(err)), GATHER_E_INVALID);
 	evbuffer_free(out);
 	gather_opts_free(&o);
 }
