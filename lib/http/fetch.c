@@ -461,7 +461,8 @@ static enum step step_done(struct fetch *f)
 	char m[100];
 	if (f->dec && gather_decoder_finish(f->dec, f->resp.msg, sizeof(f->resp.msg)) < 0)
 		return fail(f, GATHER_E_DECODE, f->resp.msg);
-	if (!f->resp.keepalive)  /* "close", HTTP/1.0, bytes past the response */
+	/* "close", HTTP/1.0, bytes past the response; or the peer has closed */
+	if (!f->resp.keepalive || took(f, FEV_EOF))
 		f->pc->keep = false;
 	engine_conn_release(f->e, f->pc);
 	f->pc = NULL;
