@@ -71,18 +71,22 @@ static void idle_remove(struct gather_engine *e, struct pconn *pc)
 	pc->idle = false;
 }
 
+/* From whatever f waits in to the ready list, run on the next kick. */
+static void make_ready(struct gather_engine *e, struct fetch *f)
+{
+	engine_unwait(e, f);
+	TAILQ_INSERT_TAIL(&e->ready, f, wlink);
+	f->wq = W_READY;
+	engine_kick(e);
+}
+
 /* Wake the first fetch waiting for a slot of h, or else of any host. */
 static void wake_one(struct gather_engine *e, struct host *h)
 {
 	if (!h || TAILQ_EMPTY(&h->waiting))
 		h = TAILQ_FIRST(&e->waiting_hosts);
-	if (!h)
-		return;
-	struct fetch *f = TAILQ_FIRST(&h->waiting);
-	engine_unwait(e, f);
-	TAILQ_INSERT_TAIL(&e->ready, f, wlink);
-	f->wq = W_READY;
-	engine_kick(e);
+	if (h)
+		make_ready(e, TAILQ_FIRST(&h->waiting));
 }
 
 /* Wake the first fetch waiting for a descriptor: called when one was
@@ -92,10 +96,7 @@ static bool wake_fd(struct gather_engine *e)
 	struct fetch *f = TAILQ_FIRST(&e->fdwait);
 	if (!f)
 		return false;
-	engine_unwait(e, f);
-	TAILQ_INSERT_TAIL(&e->ready, f, wlink);
-	f->wq = W_READY;
-	engine_kick(e);
+	make_ready(e, f);
 	return true;
 }
 

@@ -164,7 +164,6 @@ struct fetch {
 	unsigned evs;                 /* FEV_* */
 	int ev_err;                   /* an error (negative gather_err), 0: none */
 	char ev_msg[320];
-	bool ev_no_retry;             /* the error ends the fetch (total timeout) */
 
 	/* outcome so far */
 	int err;

@@ -90,6 +90,17 @@ static void drop_conn(struct fetch *f)
 	f->connecting = false;
 }
 
+/* Stop what the current attempt has under way: its DNS query, its place
+ * in a wait queue, its connection, its connect timer. */
+static void stop_attempt(struct fetch *f)
+{
+	dns_cancel(f->dnsq);
+	f->dnsq = NULL;
+	engine_unwait(f->e, f);
+	drop_conn(f);
+	event_del(&f->t_connect);
+}
+
 /* The one place a fetch changes state (curl's multistate()): the entry
  * actions, and a trace when the engine's owner asked for one
  * (gather_engine_trace). */
@@ -109,11 +120,7 @@ void fetch_set_state(struct fetch *f, enum fetch_state s)
 		break;
 	case FS_FAIL:      /* stop whatever was under way */
 		f->evs = 0;
-		dns_cancel(f->dnsq);
-		f->dnsq = NULL;
-		engine_unwait(f->e, f);
-		drop_conn(f);
-		event_del(&f->t_connect);
+		stop_attempt(f);
 		break;
 	default:
 		break;
@@ -187,8 +194,8 @@ static void total_cb(evutil_socket_t fd, short what, void *arg)
 	struct fetch *f = arg;
 	char m[100];
 	(void)fd, (void)what;
-	f->ev_no_retry = true;
-	f->ev_err = 0;     /* this one wins: it ends the fetch */
+	f->no_retry = true;  /* nothing more is tried */
+	f->ev_err = 0;       /* this one wins: it ends the fetch */
 	snprintf(m, sizeof(m), "total timeout of %" PRIu64 " ms exceeded", O(f)->timeout_ms);
 	post_error(f, GATHER_E_TIMEOUT, m);
 	fetch_run(f);
@@ -257,10 +264,8 @@ static enum step take_error(struct fetch *f)
 	int err = f->ev_err;
 	char m[320];
 	f->ev_err = 0;
-	if (f->ev_no_retry) {
-		f->no_retry = true;  /* the total timeout: nothing more is tried */
+	if (f->no_retry)  /* the total timeout */
 		return fail(f, err, f->ev_msg);
-	}
 	/* a pooled connection that turns out dead (not a slow server) */
 	if (f->state == FS_HEAD && err != GATHER_E_TIMEOUT && reuse_retry(f))
 		return STEP_AGAIN;
@@ -660,12 +665,8 @@ void fetch_finish(struct fetch *f, int err, const char *msg)
 		return;
 	fetch_set_state(f, FS_END);
 	event_del(&f->t_total);
-	event_del(&f->t_connect);
 	event_del(&f->t_retry);
-	dns_cancel(f->dnsq);
-	f->dnsq = NULL;
-	engine_unwait(e, f);
-	drop_conn(f);
+	stop_attempt(f);
 	gather_decoder_free(f->dec);
 	f->dec = NULL;
 	http1_resp_clear(&f->resp);

@@ -31,6 +31,7 @@
 #include "crawl/robots.h"
 #include "gather/error.h"
 #include "url/url.h"
+#include "ckmain.h"
 
 #define BASE "http://127.0.0.1:9"
 
@@ -543,9 +544,5 @@ int main(void)
 	tcase_add_test(tc, test_tls_keepalive_latency);
 	tcase_add_test(tc, test_check);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

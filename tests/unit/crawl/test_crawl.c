@@ -20,6 +20,7 @@
 #include "gather/error.h"
 #include "gather/options.h"
 #include "gather/pipeline.h"
+#include "ckmain.h"
 
 struct run {
 	struct event_base *base;
@@ -680,9 +681,5 @@ int main(void)
 	tcase_add_test(tc, test_nofollow);
 	tcase_add_test(tc, test_bad_seed);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

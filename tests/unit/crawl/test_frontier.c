@@ -14,6 +14,7 @@
 #include "util/hostshare.h"
 #include "util/seen.h"
 #include "graph.h"
+#include "ckmain.h"
 
 static struct gather_frontier *mk(unsigned depth, unsigned per_host, uint64_t delay,
                                   uint64_t max_wait)
@@ -595,9 +596,5 @@ int main(void)
 	tcase_add_test(tc, test_shallowest_first);
 	tcase_add_test(tc, test_memory);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

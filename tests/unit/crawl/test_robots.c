@@ -10,6 +10,7 @@
 
 #include "gather/error.h"
 #include "crawl/robots.h"
+#include "ckmain.h"
 
 struct rcase {
 	const char *body;
@@ -391,9 +392,5 @@ int main(void)
 	tcase_add_test(tc, test_cache);
 	tcase_add_test(tc, test_random);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -10,6 +10,7 @@
 #include "gather/error.h"
 #include "gather/options.h"
 #include "crawl/scope.h"
+#include "ckmain.h"
 
 struct scope_case {
 	enum gather_scope mode;
@@ -213,9 +214,5 @@ int main(void)
 	tcase_add_test(tc, test_max_url_len);
 	tcase_add_test(tc, test_threads);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "gather/error.h"
 #include "crawl/sitemap.h"
+#include "ckmain.h"
 
 /* gzip s[0..n) into a new buffer. */
 static unsigned char *gz(const char *s, size_t n, size_t *ret_len)
@@ -241,9 +242,5 @@ int main(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_hostile_xml);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

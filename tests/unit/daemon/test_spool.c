@@ -19,6 +19,7 @@
 
 #include "daemon/spool.h"
 #include "gather/error.h"
+#include "ckmain.h"
 
 static char dir[PATH_MAX];
 
@@ -340,9 +341,5 @@ int main(void)
 	tcase_add_test(tc, test_in_callback);
 	tcase_add_test(tc, test_bad_dir);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

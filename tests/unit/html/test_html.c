@@ -18,6 +18,7 @@
 #include "url/url.h"
 #include "gather/options.h"
 #include "gather/result.h"
+#include "ckmain.h"
 
 #define PAGE "http://example.com/dir/page.html"
 
@@ -775,9 +776,5 @@ int main(void)
 	tcase_add_test(tc, test_utf16_and_refused_encodings);
 	tcase_add_test(tc, test_threads_share_extractor);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -26,6 +26,7 @@
 #include "gather/result.h"
 #include "html/html-internal.h"
 #include "html/html.h"
+#include "ckmain.h"
 
 #define PAGE "https://docs.example.org/3/library/page.html"
 #define PYDOCS "/usr/share/doc/python3.11/html"
@@ -216,9 +217,5 @@ int main(void)
 	tcase_add_test(tc, test_generated);
 	tcase_add_test(tc, test_python_docs);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -17,6 +17,7 @@
 #include "html/html.h"
 #include "gather/options.h"
 #include "gather/result.h"
+#include "ckmain.h"
 
 #define PAGE "http://example.com/dir/page.html"
 
@@ -299,9 +300,5 @@ int main(void)
 	tcase_add_test(tc, test_scan_many_attributes);
 	tcase_add_loop_test(tc, test_robots_meta, 0, (int)(sizeof(robots_cases) / sizeof(robots_cases[0])));
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -11,6 +11,7 @@
 
 #include "http/decode.h"
 #include "gather/error.h"
+#include "ckmain.h"
 
 struct out {
 	char *data;
@@ -159,9 +160,5 @@ int main(void)
 	tcase_add_test(tc, test_corrupt_truncated);
 	tcase_add_test(tc, test_bomb_stops_early);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

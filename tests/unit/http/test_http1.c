@@ -9,6 +9,7 @@
 
 #include "gather/error.h"
 #include "http/http1.h"
+#include "ckmain.h"
 
 struct got {
 	char body[4096];
@@ -268,9 +269,5 @@ int main(void)
 	tcase_add_test(tc, test_request);
 	tcase_add_test(tc, test_mutations);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -12,6 +12,7 @@
 #include "gather/error.h"
 #include "fetchrun.h"
 #include "testcerts.h"
+#include "ckmain.h"
 
 static struct testcerts tc;
 static char dir[] = "/tmp/gather-tls-XXXXXX";
@@ -167,9 +168,5 @@ int main(void)
 	tcase_add_test(t, test_bad_cacert);
 	tcase_add_test(t, test_tls_to_plain);
 	suite_add_tcase(s, t);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

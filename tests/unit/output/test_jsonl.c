@@ -19,6 +19,7 @@
 #include "gather/result.h"
 #include "output/sink.h"
 #include "util/strbuf.h"
+#include "ckmain.h"
 
 static struct gather_result *rec(const char *url)
 {
@@ -634,9 +635,5 @@ int main(void)
 	tcase_add_test(tc, test_record_append);
 	tcase_add_test(tc, test_differential);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -16,6 +16,7 @@
 #include "gather/error.h"
 #include "output/mirror.h"
 #include "gather/result.h"
+#include "ckmain.h"
 
 static char top[256], mdir[300], outside[300];
 
@@ -527,9 +528,5 @@ int main(void)
 	tcase_add_test(tc, test_cve_2016_4971_redirect_names);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

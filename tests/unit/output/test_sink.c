@@ -24,6 +24,7 @@
 #include "gather/options.h"
 #include "gather/result.h"
 #include "output/sink.h"
+#include "ckmain.h"
 
 static char top[256];
 static struct gather_opts opts;
@@ -666,9 +667,5 @@ int main(void)
 	tcase_add_test(tc, test_closed_pipe);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -20,6 +20,7 @@
 #include "gather/options.h"
 #include "gather/result.h"
 #include "output/warc.h"
+#include "ckmain.h"
 
 #define MAX_RECS 16
 
@@ -605,9 +606,5 @@ int main(int argc, char **argv)
 	tcase_add_test(tc, test_failed_write_cut_back);
 	tcase_add_test(tc, test_open_errors);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

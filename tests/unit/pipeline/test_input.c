@@ -16,6 +16,7 @@
 
 #include "gather/error.h"
 #include "pipeline/input.h"
+#include "ckmain.h"
 
 #define MAX_LINE 65536
 
@@ -269,9 +270,5 @@ int main(void)
 	tcase_add_test(tc, test_nul_in_long_line);
 	tcase_add_test(tc, test_long_line_from_pipe);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

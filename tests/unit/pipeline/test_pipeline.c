@@ -24,6 +24,7 @@
 #include "gather/pipeline.h"
 #include "gather/result.h"
 #include "pipeline/resq.h"
+#include "ckmain.h"
 
 struct side {
 	struct gather_opts o;
@@ -338,9 +339,5 @@ int main(void)
 	tcase_add_test(tc, test_free_early);
 	tcase_add_test(tc, test_resq);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

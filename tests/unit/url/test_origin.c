@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "url/url.h"
+#include "ckmain.h"
 
 static const struct {
 	const char *url, *host_port, *host, *origin; /* NULL: none */
@@ -61,9 +62,5 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_table);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

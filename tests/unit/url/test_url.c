@@ -13,6 +13,7 @@
 #include "gather/error.h"
 #include "url/url.h"
 #include "url/url-internal.h"
+#include "ckmain.h"
 
 /* ---- resolve ---------------------------------------------------------- */
 
@@ -766,9 +767,5 @@ int main(void)
 	tcase_add_test(tc, test_resolve_norm_fast);
 	tcase_add_test(tc, test_parse_fast_differential);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -9,6 +9,7 @@
 #include "gather/error.h"
 #include "gather/result.h"
 #include "url/url.h"
+#include "ckmain.h"
 
 static const struct {
 	const char *in, *out; /* out NULL: nothing to hide */
@@ -97,9 +98,5 @@ int main(void)
 	tcase_add_test(tc, test_redact_result);
 	tcase_add_test(tc, test_parse_userinfo);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -13,6 +13,7 @@
 
 #include "gather/error.h"
 #include "util/cron.h"
+#include "ckmain.h"
 
 /* "YYYY-MM-DD HH:MM:SS" in UTC to time_t. */
 static time_t utc(const char *s)
@@ -317,9 +318,5 @@ int main(void)
 	tcase_add_test(tc, test_limits);
 	tcase_add_test(tc, test_brute);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

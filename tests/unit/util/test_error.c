@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "gather/error.h"
+#include "ckmain.h"
 
 START_TEST(test_names)
 {
@@ -33,9 +34,5 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_test(tc, test_names);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

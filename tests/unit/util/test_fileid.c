@@ -15,6 +15,7 @@
 #include "gather/error.h"
 #include "gather/options.h"
 #include "util/fileid.h"
+#include "ckmain.h"
 
 static char dir[PATH_MAX];
 
@@ -190,9 +191,5 @@ int main(void)
 	tcase_add_test(tc, test_files);
 	tcase_add_test(tc, test_opts);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

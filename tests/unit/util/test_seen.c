@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "util/seen.h"
+#include "ckmain.h"
 
 START_TEST(test_siphash_vectors)
 {
@@ -86,9 +87,5 @@ int main(void)
 	tcase_add_test(tc, test_basic);
 	tcase_add_test(tc, test_million);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -10,6 +10,7 @@
 
 #include "gather/error.h"
 #include "util/u64map.h"
+#include "ckmain.h"
 
 static uint64_t mix(uint64_t x)
 {
@@ -81,9 +82,5 @@ int main(void)
 	tcase_add_test(tc, test_model);
 	tcase_add_test(tc, test_shrinks);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "util/utf8.h"
+#include "ckmain.h"
 
 static const struct {
 	const char *s;
@@ -52,9 +53,5 @@ int main(void)
 	TCase *tc = tcase_create("core");
 	tcase_add_loop_test(tc, test_seq, 0, sizeof cases / sizeof *cases);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return ckmain_run(s);
 }
